@@ -1,0 +1,248 @@
+"""The one owner of the DuckDB file: connect, migrate, cursor per query, serialised writes.
+
+DuckDB refuses concurrent calls on one connection, and Streamlit runs every browser session in
+its own thread, so every query takes its own ``conn.cursor()``. Writes are serialised by a
+process-wide lock and run in one transaction that is rolled back on *any* exception, including
+the BaseException Streamlit raises to stop or rerun a script.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ro_core import schema
+from ro_core.errors import DatabaseBusyError, DatabaseError
+from ro_core.ingest.sqlfuncs import install_macros
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "ro.duckdb"
+DB_ENV_VAR = "RO_DB"
+LOCK_WAIT_SECONDS = 3.0
+
+_LOCK_PID = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def default_db_path() -> Path:
+    """The database path: ``$RO_DB`` if set, else ``data/ro.duckdb`` in the project."""
+    env = os.environ.get(DB_ENV_VAR)
+    return Path(env).expanduser() if env else DEFAULT_DB_PATH
+
+
+def _describe_lock_holder(message: str) -> str:
+    match = _LOCK_PID.search(message)
+    if not match:
+        return "another program"
+    pid = match.group("pid")
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        cmdline = match.group("prog")
+    if "streamlit" in cmdline:
+        what = "the dashboard"
+    elif " ro " in f" {cmdline} " or cmdline.endswith("/ro") or "ro_core" in cmdline:
+        what = "another ro command"
+    else:
+        what = "another program"
+    return f"{what} (PID {pid}: {cmdline[:120]})"
+
+
+class Database:
+    """Owns one DuckDB file. Create once per process via :func:`get_database`."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.lock_wait_seconds = lock_wait_seconds
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._connect_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+
+    # --- connection ---------------------------------------------------------------------
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The shared connection, opened (and migrated) on first use."""
+        if self._conn is None:
+            with self._connect_lock:
+                if self._conn is None:
+                    self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_wait_seconds
+        delay = 0.05
+        while True:
+            try:
+                conn = duckdb.connect(str(self.path), read_only=self.read_only)
+                break
+            except duckdb.IOException as e:
+                text = str(e)
+                if "lock" not in text.lower():
+                    raise DatabaseError(f"Could not open the database {self.path}: {text}") from e
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusyError(
+                        f"The database {self.path} is in use by {_describe_lock_holder(text)}. "
+                        "Close it or wait for it to finish, then try again "
+                        "(or use --db to work on another database file)."
+                    ) from e
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        if not self.read_only:
+            try:
+                migrate(conn)
+                install_macros(conn)
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    def close(self) -> None:
+        """Close the connection (the next use reopens it)."""
+        with self._connect_lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # --- reads --------------------------------------------------------------------------
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor for one query or a short sequence of them."""
+        cur = self.connection.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def fetch_df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run a query with bound parameters and return a (small) DataFrame."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+        """Run a query with bound parameters and return all rows as tuples."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple | None:
+        """Run a query with bound parameters and return the first row (or None)."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchone()
+
+    def fetch_value(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        row = self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    # --- writes -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction, serialised within the process, rolled back on any exception.
+
+        Bumps the data version on commit so caches keyed on it refresh.
+        """
+        with self._write_lock, self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                bump_data_version(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise
+
+    def data_version(self) -> int:
+        """A number every committed change increases: the key for UI caches."""
+        value = self.fetch_value(f"SELECT value FROM {schema.META} WHERE key = 'data_version'")
+        return int(value) if value is not None else 0
+
+    def is_empty(self) -> bool:
+        """True when nothing has been imported."""
+        return not self.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS}")
+
+
+def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
+    """Increase the data version inside the current transaction."""
+    cur.execute(
+        f"""INSERT INTO {schema.META} VALUES ('data_version', '1')
+        ON CONFLICT (key) DO UPDATE SET value = CAST(CAST({schema.META}.value AS BIGINT) + 1 AS VARCHAR)"""
+    )
+
+
+def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
+    """The schema version stored in the database (0 for a new file)."""
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [schema.META]
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = conn.execute(f"SELECT value FROM {schema.META} WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> int:
+    """Create or upgrade the schema to ``schema.SCHEMA_VERSION``; each step in a transaction."""
+    current = schema_version(conn)
+    if current > schema.SCHEMA_VERSION:
+        raise DatabaseError(
+            f"This database was written by a newer ro-dashboard (schema {current}, this version "
+            f"knows {schema.SCHEMA_VERSION}). Upgrade ro-dashboard to open it."
+        )
+    for version in range(current + 1, schema.SCHEMA_VERSION + 1):
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            for statement in schema.MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(
+                f"""INSERT INTO {schema.META} VALUES ('schema_version', ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+                [str(version)],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return schema.SCHEMA_VERSION
+
+
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def get_database(path: Path | str | None = None) -> Database:
+    """The process-wide Database for a path (default: :func:`default_db_path`)."""
+    resolved = str(Path(path).resolve()) if path not in (None, ":memory:") else None
+    key = resolved or (":memory:" if path == ":memory:" else str(default_db_path().resolve()))
+    with _databases_lock:
+        db = _databases.get(key)
+        if db is None:
+            db = Database(key)
+            _databases[key] = db
+        return db
+
+
+def reset_databases() -> None:
+    """Close and forget every Database (tests)."""
+    with _databases_lock:
+        for db in _databases.values():
+            db.close()
+        _databases.clear()

@@ -1,0 +1,227 @@
+"""The contract between the import pipeline and one export format.
+
+A format is a :class:`FormatSpec`: ``detect(header)`` says whether a header is this format's,
+``stage(ctx)`` turns the raw text table ``ctx.raw`` (every column VARCHAR, positional names
+``c0``, ``c1``... plus ``line_no``) into rows of the temporary staging tables
+``stage_<kind>`` (canonical columns, see ``ro_core.schema``) with INSERT ... SELECT statements.
+Staging runs inside the import's transaction: raising ImportFileError rolls everything back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ro_core import schema
+from ro_core.errors import ImportFileError
+
+RAW_TABLE = "temp.raw"
+
+
+def stage_table(kind: str) -> str:
+    """Name of the staging table for a kind (temp schema)."""
+    return f"temp.stage_{kind}"
+
+
+def normalise_header_name(name: str) -> str:
+    """Header cell as matched by detectors: BOM and quotes removed, inner spaces kept."""
+    return name.replace("\ufeff", "").strip().strip('"').strip()
+
+
+def header_signature(header: Sequence[str]) -> str:
+    """A stable id for a header layout (remembered column mappings are keyed on it)."""
+    joined = "\x1f".join(normalise_header_name(h).lower() for h in header)
+    return hashlib.sha256(joined.encode()).hexdigest()[:32]
+
+
+@dataclass
+class SkippedRows:
+    """Rows left out for one reason, with (the first few) line numbers."""
+
+    reason: str
+    count: int
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TablePart:
+    """One table inside a file: most files hold one, GA4 downloads may hold several."""
+
+    header: list[str]
+    header_line: int  # 1-based line of the header in the original file
+    data_path: Path  # a file whose first line is `header` (may be the original file)
+    skip_lines: int  # lines to skip in data_path before the header
+    preamble: list[str] = field(default_factory=list)  # '#' comment lines before the header
+    title: str = ""  # the table's name where the file gives one
+    delimiter: str = ","
+
+
+@dataclass
+class StageContext:
+    """What a format's stage function gets, and what it reports back."""
+
+    cur: duckdb.DuckDBPyConnection
+    file_name: str  # the name the user knows the file by (never used as a path)
+    part: TablePart
+    import_id: int
+    mapping: dict[str, str] | None = None  # canonical field -> header name
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. date_order
+    rows_read: int = 0
+    skipped: list[SkippedRows] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    # --- columns --------------------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        """Whether the header has a column (exact name after trimming; case-insensitive)."""
+        return self._index(name) is not None
+
+    def _index(self, name: str) -> int | None:
+        wanted = normalise_header_name(name).lower()
+        for i, h in enumerate(self.part.header):
+            if normalise_header_name(h).lower() == wanted:
+                return i
+        return None
+
+    def col(self, name: str) -> str:
+        """The safe SQL identifier (c0, c1...) of a header column; ImportFileError if missing."""
+        index = self._index(name)
+        if index is None:
+            raise ImportFileError(
+                f"the column '{name}' is missing.",
+                file_name=self.file_name,
+                line=self.part.header_line,
+                hint="Export the report again with its default columns.",
+            )
+        return f"c{index}"
+
+    def col_or_null(self, name: str) -> str:
+        """The column's identifier, or the SQL literal NULL when the header lacks it."""
+        return self.col(name) if self.has(name) else "CAST(NULL AS VARCHAR)"
+
+    def col_at(self, index: int) -> str:
+        """Identifier of the column at a position (for headers with duplicate names)."""
+        if index >= len(self.part.header):
+            raise ImportFileError(
+                f"expected at least {index + 1} columns.",
+                file_name=self.file_name,
+                line=self.part.header_line,
+            )
+        return f"c{index}"
+
+    # --- reporting ------------------------------------------------------------------------
+    def skip_where(self, condition_sql: str, reason: str, params: Sequence[Any] = ()) -> int:
+        """Count raw rows matching a condition as skipped (with line numbers), then delete them."""
+        count, lines = self.cur.execute(
+            f"SELECT count(*), list(line_no ORDER BY line_no)[1:10] FROM {RAW_TABLE} "
+            f"WHERE {condition_sql}",
+            list(params),
+        ).fetchone()
+        if count:
+            self.skipped.append(SkippedRows(reason, int(count), list(lines or [])))
+            self.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition_sql}", list(params))
+        return int(count or 0)
+
+    def fail_where(
+        self, condition_sql: str, message: str, column: str | None, params: Sequence[Any] = ()
+    ) -> None:
+        """Raise ImportFileError naming the first line matching a condition, if any."""
+        row = self.cur.execute(
+            f"SELECT min(line_no), count(*) FROM {RAW_TABLE} WHERE {condition_sql}", list(params)
+        ).fetchone()
+        if row and row[1]:
+            more = f" ({row[1]} rows in all)" if row[1] > 1 else ""
+            raise ImportFileError(
+                message + more, file_name=self.file_name, line=int(row[0]), column=column
+            )
+
+    def warn(self, message: str) -> None:
+        """Add a warning to the import report."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """One export format: how to recognise it and how to stage it."""
+
+    name: str  # machine name, e.g. "shopify_orders"
+    label: str  # what a store owner calls it, e.g. "Shopify orders export"
+    kinds: tuple[str, ...]  # canonical kinds it writes
+    detect: Callable[[list[str]], bool]
+    stage: Callable[[StageContext], None]
+    priority: int = 0  # higher is tried first
+
+
+_REGISTRY: dict[str, FormatSpec] = {}
+
+
+def register(spec: FormatSpec) -> FormatSpec:
+    """Add a format to the registry (called at import time by each format module)."""
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def registered_formats() -> list[FormatSpec]:
+    """Every known format, highest priority first."""
+    from ro_core.ingest import formats  # noqa: F401  (registers the built-in formats)
+
+    return sorted(_REGISTRY.values(), key=lambda s: -s.priority)
+
+
+def get_format(name: str) -> FormatSpec:
+    """A format by machine name; ImportFileError-free ValueError for unknown names."""
+    for spec in registered_formats():
+        if spec.name == name:
+            return spec
+    known = ", ".join(s.name for s in registered_formats())
+    raise KeyError(f"Unknown format '{name}'. Known formats: {known}.")
+
+
+def detect_format(header: list[str]) -> FormatSpec | None:
+    """The first registered format whose detector accepts the header."""
+    cleaned = [normalise_header_name(h) for h in header]
+    for spec in registered_formats():
+        if spec.detect(cleaned):
+            return spec
+    return None
+
+
+# --- helpers format modules share --------------------------------------------------------------
+def header_has_all(header: Sequence[str], names: Sequence[str]) -> bool:
+    """Case-insensitive: every name is a header column."""
+    present = {normalise_header_name(h).lower() for h in header}
+    return all(n.lower() in present for n in names)
+
+
+def insert_stage(ctx: StageContext, kind: str, select_sql: str, params: Sequence[Any] = ()) -> int:
+    """INSERT a SELECT (columns named like the canonical ones) into a kind's staging table.
+
+    Columns the SELECT does not produce stay NULL. Returns the number of rows inserted.
+    """
+    before = ctx.cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
+    ctx.cur.execute(f"INSERT INTO {stage_table(kind)} BY NAME ({select_sql})", list(params))
+    after = ctx.cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
+    return int(after - before)
+
+
+def date_range(cur: duckdb.DuckDBPyConnection, kind: str) -> tuple[date | None, date | None]:
+    """First and last store-local date staged for a kind."""
+    column = {
+        schema.KIND_ORDERS: "local_date",
+        schema.KIND_EVENTS: "local_date",
+        schema.KIND_ABANDONED_CHECKOUTS: "local_date",
+        schema.KIND_TRAFFIC: "period_start",
+    }.get(kind)
+    if column is None:
+        return None, None
+    end_column = "period_end" if kind == schema.KIND_TRAFFIC else column
+    return cur.execute(
+        f"SELECT min({column}), max({end_column}) FROM {stage_table(kind)}"
+    ).fetchone()

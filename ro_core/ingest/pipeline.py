@@ -1,0 +1,543 @@
+"""Import a file safely: sniff, detect, stage, validate, then write in one transaction.
+
+Staging happens in temporary tables of the import's own cursor; the database is only touched
+by the final transaction, which is rolled back on any exception (Streamlit's stop/rerun
+included). Re-importing the same bytes is a no-op; overlapping exports are resolved per key
+(see ``ro_core.resolve``) so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ro_core import resolve, schema
+from ro_core.db import Database
+from ro_core.errors import ImportFileError, UnknownFormatError
+from ro_core.ingest import layout as layout_mod
+from ro_core.ingest.base import (
+    RAW_TABLE,
+    FormatSpec,
+    SkippedRows,
+    StageContext,
+    TablePart,
+    date_range,
+    detect_format,
+    get_format,
+    header_signature,
+    stage_table,
+)
+
+MAX_REJECT_SHARE = 0.10  # more broken rows than this and the file is refused, not trimmed
+MAX_LINE_BYTES = 8 << 20
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did. `already_imported` means the same bytes were loaded before."""
+
+    import_id: int
+    file_name: str
+    format: str
+    format_label: str
+    kinds: tuple[str, ...]
+    rows_read: int
+    rows_loaded: int
+    rows_skipped: int
+    skipped: tuple[SkippedRows, ...]
+    counts: dict[str, int]  # rows staged per kind, e.g. {"orders": 19, "order_lines": 40}
+    first_date: date | None
+    last_date: date | None
+    currencies: tuple[str, ...]
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+    already_imported: bool = False
+    is_demo: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO strings)."""
+        data = asdict(self)
+        data["first_date"] = self.first_date.isoformat() if self.first_date else None
+        data["last_date"] = self.last_date.isoformat() if self.last_date else None
+        return data
+
+    def summary(self) -> str:
+        """One line for people."""
+        if self.already_imported:
+            return f"{self.file_name}: already imported (import #{self.import_id}); nothing changed."
+        counts = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in self.counts.items())
+        span = f" from {self.first_date} to {self.last_date}" if self.first_date else ""
+        skipped = f", {self.rows_skipped:,} rows skipped" if self.rows_skipped else ""
+        return (
+            f"{self.file_name}: {self.format_label}, {self.rows_read:,} rows read -> {counts}"
+            f"{span}{skipped}."
+        )
+
+
+@dataclass
+class _Staged:
+    spec: FormatSpec
+    contexts: list[StageContext] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (re-import detection)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_raw(cur: duckdb.DuckDBPyConnection, ctx_part: TablePart, encoding: str) -> None:
+    """Load one table of the file as text into temp.raw (c0.., line_no) and temp.raw_rejects."""
+    n = len(ctx_part.header)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+    cur.execute("DROP TABLE IF EXISTS temp.raw_rejects")
+    cur.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
+    cur.execute(
+        f"""CREATE TEMP TABLE raw AS
+        SELECT CAST(row_number() OVER () AS BIGINT) + ? AS line_no, *
+        FROM read_csv(?, header = true, skip = ?, delim = ?, quote = '"', escape = '"',
+                      auto_detect = false, columns = {columns}, strict_mode = true,
+                      null_padding = false, encoding = ?, max_line_size = ?,
+                      store_rejects = true, rejects_table = 'raw_rejects',
+                      rejects_scan = 'raw_rejects_scan')""",
+        [
+            ctx_part.header_line,
+            str(ctx_part.data_path),
+            ctx_part.skip_lines,
+            ctx_part.delimiter,
+            encoding,
+            MAX_LINE_BYTES,
+        ],
+    )
+
+
+_REJECT_REASONS = {
+    "MISSING COLUMNS": "too few columns (a ragged row)",
+    "TOO MANY COLUMNS": "too many columns (a ragged row or an unquoted delimiter)",
+    "UNQUOTED VALUE": "a quote in the wrong place",
+    "LINE SIZE OVER MAXIMUM": "a line longer than 8 MB",
+    "INVALID UNICODE": "bytes that are not valid text",
+    "INVALID ENCODING": "bytes that are not valid text",
+}
+
+
+def _collect_rejects(ctx: StageContext) -> int:
+    rows = ctx.cur.execute(
+        """SELECT error_type, count(DISTINCT line), list(DISTINCT line ORDER BY line)[1:10]
+        FROM temp.raw_rejects GROUP BY error_type ORDER BY 2 DESC"""
+    ).fetchall()
+    total = 0
+    for error_type, count, lines in rows:
+        reason = _REJECT_REASONS.get(str(error_type), str(error_type).lower())
+        ctx.skipped.append(SkippedRows(f"unreadable row: {reason}", int(count), list(lines)))
+        total += int(count)
+    return total
+
+
+def _drop_blank_rows(ctx: StageContext) -> None:
+    n = len(ctx.part.header)
+    if n == 0:
+        return
+    condition = " AND ".join(f"ro_blank(c{i})" for i in range(n))
+    count = ctx.cur.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {condition}").fetchone()[0]
+    if count:
+        ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
+        ctx.notes.append(f"{count:,} empty rows (padding from a spreadsheet) ignored.")
+
+
+def _create_stage_tables(cur: duckdb.DuckDBPyConnection) -> None:
+    for kind, columns in schema.COLUMNS.items():
+        ddl = ", ".join(f"{name} {sql_type.replace(' NOT NULL', '')}" for name, sql_type in columns)
+        cur.execute(f"DROP TABLE IF EXISTS {stage_table(kind)}")
+        cur.execute(f"CREATE TEMP TABLE stage_{kind} ({ddl})")
+
+
+def _choose_format(
+    db_cur: duckdb.DuckDBPyConnection,
+    part: TablePart,
+    file_name: str,
+    format_name: str | None,
+    mapping: dict[str, str] | None,
+) -> tuple[FormatSpec, dict[str, str] | None]:
+    if mapping:
+        from ro_core.ingest.formats.mapped import spec_for_mapping
+
+        return spec_for_mapping(mapping, file_name), mapping
+    if format_name:
+        try:
+            return get_format(format_name), None
+        except KeyError as e:
+            raise ImportFileError(str(e.args[0]), file_name=file_name) from e
+    spec = detect_format(part.header)
+    if spec is not None:
+        return spec, None
+    saved = db_cur.execute(
+        f"SELECT mapping_json FROM {schema.COLUMN_MAPPINGS} WHERE header_signature = ?",
+        [header_signature(part.header)],
+    ).fetchone()
+    if saved:
+        from ro_core.ingest.formats.mapped import spec_for_mapping
+
+        remembered = json.loads(saved[0])
+        return spec_for_mapping(remembered, file_name), remembered
+    raise UnknownFormatError(file_name=file_name, header=part.header)
+
+
+def _stage_part(
+    cur: duckdb.DuckDBPyConnection,
+    spec: FormatSpec,
+    part: TablePart,
+    encoding: str,
+    file_name: str,
+    mapping: dict[str, str] | None,
+    options: dict[str, Any],
+) -> StageContext:
+    ctx = StageContext(
+        cur=cur, file_name=file_name, part=part, import_id=0, mapping=mapping, options=options
+    )
+    try:
+        _read_raw(cur, part, encoding)
+    except duckdb.Error as e:
+        raise ImportFileError(
+            f"the file could not be read as CSV ({str(e).splitlines()[0][:200]}).",
+            file_name=file_name,
+            hint="Check that it is the CSV export itself, not a spreadsheet or a web page.",
+        ) from e
+    rejected = _collect_rejects(ctx)
+    read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
+    ctx.rows_read = int(read) + rejected
+    if ctx.rows_read and rejected > MAX_REJECT_SHARE * ctx.rows_read:
+        first = min(line for s in ctx.skipped for line in s.lines) if ctx.skipped else None
+        raise ImportFileError(
+            f"{rejected:,} of {ctx.rows_read:,} rows could not be read "
+            f"({ctx.skipped[0].reason if ctx.skipped else 'broken rows'}).",
+            file_name=file_name,
+            line=first,
+            hint="Check the delimiter and quoting, or export the file again.",
+        )
+    _drop_blank_rows(ctx)
+    spec.stage(ctx)
+    return ctx
+
+
+def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds: set[str]) -> None:
+    """Checks every format gets: duplicates, mixed currencies, future dates."""
+    if schema.KIND_ORDERS in kinds:
+        dupes = cur.execute(
+            f"SELECT count(*) - count(DISTINCT order_id) FROM {stage_table(schema.KIND_ORDERS)}"
+        ).fetchone()[0]
+        if dupes:
+            ctx.warn(f"{dupes:,} duplicated order rows (same order id) in this file were counted once.")
+            cur.execute(
+                f"""CREATE OR REPLACE TEMP TABLE stage_orders AS
+                SELECT * FROM {stage_table(schema.KIND_ORDERS)}
+                QUALIFY row_number() OVER (PARTITION BY order_id) = 1"""
+            )
+        currencies = [
+            r[0]
+            for r in cur.execute(
+                f"SELECT DISTINCT currency FROM {stage_table(schema.KIND_ORDERS)} "
+                "WHERE currency IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
+        if len(currencies) > 1:
+            ctx.warn(
+                f"orders in several currencies ({', '.join(currencies)}): totals add them as if "
+                "they were one currency; filter by currency or convert before comparing."
+            )
+        future = cur.execute(
+            f"SELECT count(*) FROM {stage_table(schema.KIND_ORDERS)} "
+            "WHERE local_date > current_date + INTERVAL 1 DAY"
+        ).fetchone()[0]
+        if future:
+            ctx.warn(f"{future:,} orders are dated in the future; check the export's dates.")
+    if schema.KIND_TRAFFIC in kinds:
+        keys = ", ".join(schema.RESOLUTION_KEY[schema.KIND_TRAFFIC])
+        dupes = cur.execute(
+            f"SELECT count(*) FROM (SELECT {keys} FROM {stage_table(schema.KIND_TRAFFIC)} "
+            f"GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+        if dupes:
+            raise ImportFileError(
+                f"{dupes} periods appear more than once for the same segment.",
+                file_name=ctx.file_name,
+                hint="Export the report again without extra breakdown columns.",
+            )
+
+
+def ingest_file(
+    db: Database,
+    path: Path | str,
+    *,
+    file_name: str | None = None,
+    format_name: str | None = None,
+    mapping: dict[str, str] | None = None,
+    options: dict[str, Any] | None = None,
+    is_demo: bool = False,
+    remember_mapping: bool = True,
+) -> ImportReport:
+    """Import one file; returns its report. Raises ImportFileError (nothing written) on bad input.
+
+    Args:
+        db: the database.
+        path: the file to read (for uploads: our own temporary copy).
+        file_name: the name shown to the user (defaults to the path's name).
+        format_name: force a format instead of detecting it from the header.
+        mapping: header column -> canonical field, for layouts we do not know.
+        options: format options, e.g. {"date_order": "mdy"}.
+        is_demo: mark the import as demo data.
+    """
+    started = time.monotonic()
+    path = Path(path)
+    shown = file_name or path.name
+    options = dict(options or {})
+    if not path.is_file():
+        raise ImportFileError("no such file.", file_name=shown, hint="Check the path.")
+    digest = file_sha256(path)
+    size = path.stat().st_size
+    existing = db.fetch_one(
+        f"SELECT import_id, format, kinds, is_demo FROM {schema.IMPORTS} WHERE file_sha256 = ?",
+        [digest],
+    )
+    if existing:
+        return ImportReport(
+            import_id=int(existing[0]),
+            file_name=shown,
+            format=existing[1],
+            format_label=existing[1],
+            kinds=tuple(existing[2].split(",")),
+            rows_read=0,
+            rows_loaded=0,
+            rows_skipped=0,
+            skipped=(),
+            counts={},
+            first_date=None,
+            last_date=None,
+            currencies=(),
+            warnings=(),
+            notes=(f"The same file was imported before as import #{existing[0]}.",),
+            already_imported=True,
+            is_demo=bool(existing[3]),
+            seconds=time.monotonic() - started,
+        )
+
+    work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
+    layout = layout_mod.sniff(path, shown, work_dir)
+    try:
+        with db.cursor() as cur:
+            _create_stage_tables(cur)
+            contexts: list[StageContext] = []
+            spec: FormatSpec | None = None
+            for part in layout.parts:
+                part_spec, part_mapping = _choose_format(cur, part, shown, format_name, mapping)
+                if spec is None:
+                    spec = part_spec
+                ctx = _stage_part(cur, part_spec, part, layout.encoding, shown, part_mapping, options)
+                contexts.append(ctx)
+            assert spec is not None
+            kinds = {
+                kind
+                for kind in schema.COLUMNS
+                if cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
+            }
+            main_ctx = contexts[0]
+            for extra in contexts[1:]:
+                main_ctx.rows_read += extra.rows_read
+                main_ctx.skipped.extend(extra.skipped)
+                main_ctx.warnings.extend(w for w in extra.warnings if w not in main_ctx.warnings)
+                main_ctx.notes.extend(extra.notes)
+            if not kinds:
+                raise ImportFileError(
+                    "no rows could be loaded from this file"
+                    + (f" ({main_ctx.skipped[0].reason})" if main_ctx.skipped else "")
+                    + ".",
+                    file_name=shown,
+                    line=(main_ctx.skipped[0].lines or [None])[0] if main_ctx.skipped else None,
+                    hint="Check that it is a complete export with data rows.",
+                )
+            _validate_and_warn(cur, main_ctx, kinds)
+            counts = {
+                kind: int(cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0])
+                for kind in schema.COLUMNS
+                if kind in kinds
+            }
+            starts, ends = [], []
+            for kind in kinds:
+                first, last = date_range(cur, kind)
+                if first:
+                    starts.append(first)
+                if last:
+                    ends.append(last)
+            currencies: tuple[str, ...] = ()
+            if schema.KIND_ORDERS in kinds:
+                currencies = tuple(
+                    r[0]
+                    for r in cur.execute(
+                        f"SELECT DISTINCT currency FROM {stage_table(schema.KIND_ORDERS)} "
+                        "WHERE currency IS NOT NULL ORDER BY 1"
+                    ).fetchall()
+                )
+            skipped_total = sum(s.count for s in main_ctx.skipped)
+            report = ImportReport(
+                import_id=0,
+                file_name=shown,
+                format=spec.name,
+                format_label=spec.label,
+                kinds=tuple(k for k in schema.COLUMNS if k in kinds),
+                rows_read=main_ctx.rows_read,
+                rows_loaded=max(main_ctx.rows_read - skipped_total, 0),
+                rows_skipped=skipped_total,
+                skipped=tuple(main_ctx.skipped),
+                counts=counts,
+                first_date=min(starts) if starts else None,
+                last_date=max(ends) if ends else None,
+                currencies=currencies,
+                warnings=tuple(main_ctx.warnings),
+                notes=tuple(main_ctx.notes),
+                is_demo=is_demo,
+            )
+            import_id = _commit(db, cur, report, digest, size, is_demo, layout, mapping, kinds)
+    finally:
+        layout_mod.cleanup(layout, path)
+    return _replace(report, import_id=import_id, seconds=time.monotonic() - started)
+
+
+def _replace(report: ImportReport, **changes: Any) -> ImportReport:
+    from dataclasses import replace
+
+    return replace(report, **changes)
+
+
+def _commit(
+    db: Database,
+    cur: duckdb.DuckDBPyConnection,
+    report: ImportReport,
+    digest: str,
+    size: int,
+    is_demo: bool,
+    layout: layout_mod.FileLayout,
+    mapping: dict[str, str] | None,
+    kinds: set[str],
+) -> int:
+    """Write staged rows in one transaction on the staging cursor (temp tables live there)."""
+    with db._write_lock:  # noqa: SLF001 - the one place that writes with its own cursor
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
+            for kind in schema.COLUMNS:
+                if kind not in kinds:
+                    continue
+                columns = ", ".join(schema.column_names(kind))
+                cur.execute(
+                    f"INSERT INTO {schema.ROWS_TABLE[kind]} (import_id, {columns}) "
+                    f"SELECT ?, {columns} FROM {stage_table(kind)}",
+                    [import_id],
+                )
+                resolve.refresh(cur, kind, import_id, removing=False)
+            resolve.run_after_refresh(cur, kinds)
+            stored = _replace(report, import_id=import_id)
+            cur.execute(
+                f"""INSERT INTO {schema.IMPORTS} (import_id, file_name, file_sha256, file_size,
+                    format, kinds, rows_read, rows_loaded, rows_skipped, first_date, last_date,
+                    is_demo, report_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    import_id,
+                    report.file_name,
+                    digest,
+                    size,
+                    report.format,
+                    ",".join(report.kinds),
+                    report.rows_read,
+                    report.rows_loaded,
+                    report.rows_skipped,
+                    report.first_date,
+                    report.last_date,
+                    is_demo,
+                    json.dumps(stored.to_dict(), default=str),
+                ],
+            )
+            if mapping:
+                _remember_mapping(cur, layout, mapping, report.kinds)
+            from ro_core.db import bump_data_version
+
+            bump_data_version(cur)
+            cur.execute("COMMIT")
+        except BaseException:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
+    return import_id
+
+
+def _remember_mapping(
+    cur: duckdb.DuckDBPyConnection,
+    layout: layout_mod.FileLayout,
+    mapping: dict[str, str],
+    kinds: tuple[str, ...],
+) -> None:
+    for part in layout.parts:
+        cur.execute(
+            f"""INSERT INTO {schema.COLUMN_MAPPINGS} (header_signature, kind, mapping_json)
+            VALUES (?, ?, ?) ON CONFLICT (header_signature) DO UPDATE
+            SET mapping_json = excluded.mapping_json, kind = excluded.kind,
+                updated_at = current_timestamp""",
+            [header_signature(part.header), ",".join(kinds), json.dumps(mapping)],
+        )
+
+
+def remove_import(db: Database, import_id: int) -> bool:
+    """Remove exactly the rows one import added (and resolve again). False if there is none."""
+    row = db.fetch_one(f"SELECT kinds FROM {schema.IMPORTS} WHERE import_id = ?", [import_id])
+    if row is None:
+        return False
+    kinds = {k for k in row[0].split(",") if k}
+    with db.transaction() as cur:
+        for kind in schema.COLUMNS:
+            if kind in kinds:
+                resolve.refresh(cur, kind, import_id, removing=True)
+        resolve.run_after_refresh(cur, kinds)
+        cur.execute(f"DELETE FROM {schema.IMPORTS} WHERE import_id = ?", [import_id])
+    return True
+
+
+def remove_demo_data(db: Database) -> int:
+    """Remove every demo import; returns how many were removed."""
+    ids = [r[0] for r in db.fetch_all(f"SELECT import_id FROM {schema.IMPORTS} WHERE is_demo")]
+    for import_id in ids:
+        remove_import(db, int(import_id))
+    return len(ids)
+
+
+def list_imports(db: Database) -> list[dict[str, Any]]:
+    """Every import, newest first, as plain dicts (JSON-ready)."""
+    df = db.fetch_df(
+        f"""SELECT import_id, file_name, format, kinds, imported_at, rows_read, rows_loaded,
+            rows_skipped, first_date, last_date, is_demo
+        FROM {schema.IMPORTS} ORDER BY import_id DESC"""
+    )
+    records = df.to_dict(orient="records")
+    for record in records:
+        for key in ("imported_at", "first_date", "last_date"):
+            value = record.get(key)
+            record[key] = None if value is None or value != value else str(value)[:19]
+    return records
+
+
+def has_demo_data(db: Database) -> bool:
+    """Whether any demo import is loaded."""
+    return bool(db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS} WHERE is_demo"))

@@ -1,0 +1,153 @@
+"""SQL macros for parsing export values in DuckDB, and pinned date-format detection.
+
+Values are parsed in SQL over all rows (never row by row in Python). The macros live in the
+database catalog and are (re)created every time the database is opened.
+
+- ``ro_money(text, decimal_comma)``: ``$1,234.50``, ``1.234,56 €``, ``(12.00)``, ``-5``, ``1'234.50``
+  -> DECIMAL(18,2); NULL for blanks and for text that is not a number. The decimal convention is
+  decided once per column (see :func:`detect_decimal_comma`), never guessed per value.
+- ``ro_number(text)``: counts such as ``1,234`` or ``1234.0`` -> DOUBLE.
+- ``ro_percent(text)``: ``2.4%`` -> 0.024, ``0.024`` -> 0.024 (a bare number is a fraction).
+- ``ro_blank(text)``: true for NULL, empty or whitespace-only cells.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ro_core.errors import ImportFileError
+
+MACROS: list[str] = [
+    "CREATE OR REPLACE MACRO ro_blank(s) AS (s IS NULL OR trim(s) = '')",
+    # Strip everything but digits and separators; remember the sign from '-', '(...)' or 'CR'.
+    """CREATE OR REPLACE MACRO ro_money_negative(s) AS (
+        regexp_matches(trim(s), '^\\s*-|^\\(.*\\)$|-\\s*$|^[^0-9]*-')
+    )""",
+    """CREATE OR REPLACE MACRO ro_money_digits(s, decimal_comma) AS (
+        CASE WHEN decimal_comma
+             THEN replace(regexp_replace(s, '[^0-9,]', '', 'g'), ',', '.')
+             ELSE regexp_replace(s, '[^0-9.]', '', 'g') END
+    )""",
+    """CREATE OR REPLACE MACRO ro_money(s, decimal_comma) AS (
+        CASE WHEN ro_blank(s) THEN NULL
+             WHEN NOT regexp_matches(s, '[0-9]') THEN NULL
+             WHEN NOT regexp_full_match(ro_money_digits(s, decimal_comma), '[0-9]*\\.?[0-9]*') THEN NULL
+             ELSE CAST(
+                 (CASE WHEN ro_money_negative(s) THEN -1 ELSE 1 END)
+                 * TRY_CAST(ro_money_digits(s, decimal_comma) AS DECIMAL(38,6))
+                 AS DECIMAL(18,2))
+        END
+    )""",
+    """CREATE OR REPLACE MACRO ro_number(s) AS (
+        CASE WHEN ro_blank(s) THEN NULL
+             ELSE TRY_CAST(regexp_replace(trim(s), '[,\\s'']', '', 'g') AS DOUBLE) END
+    )""",
+    """CREATE OR REPLACE MACRO ro_percent(s) AS (
+        CASE WHEN ro_blank(s) THEN NULL
+             WHEN contains(s, '%') THEN
+                 TRY_CAST(replace(regexp_replace(trim(s), '[%\\s]', '', 'g'), ',', '.') AS DOUBLE) / 100
+             ELSE TRY_CAST(replace(trim(s), ',', '.') AS DOUBLE) END
+    )""",
+    # Shopify-style '2023-04-09 19:46:45 -0700': the offset in minutes and the local date.
+    """CREATE OR REPLACE MACRO ro_offset_minutes(s) AS (
+        CASE WHEN regexp_matches(trim(s), '[+-][0-9]{2}:?[0-9]{2}$') THEN
+            (CASE WHEN regexp_extract(trim(s), '([+-])[0-9]{2}:?[0-9]{2}$', 1) = '-' THEN -1 ELSE 1 END)
+            * (CAST(regexp_extract(trim(s), '([0-9]{2}):?([0-9]{2})$', 1) AS INTEGER) * 60
+               + CAST(regexp_extract(trim(s), '([0-9]{2}):?([0-9]{2})$', 2) AS INTEGER))
+        END
+    )""",
+]
+
+# Date formats a mapped file may use. Day-first and month-first are both listed: when every
+# value parses both ways the file is ambiguous and the user must say which.
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%B %d, %Y",
+    "%b %d, %Y",
+)
+_MONTH_FIRST = {f for f in DATE_FORMATS if f.startswith("%m/")}
+_DAY_FIRST = {f for f in DATE_FORMATS if f.startswith("%d/")}
+
+
+def install_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create or replace the parsing macros in the database catalog."""
+    for statement in MACROS:
+        conn.execute(statement)
+
+
+def detect_decimal_comma(cur: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    """Decide once per column whether money uses a decimal comma (``1.234,56``).
+
+    `table` and `column` must be identifiers we generated (never file text).
+    """
+    comma, dot = cur.execute(
+        f"""SELECT
+            count(*) FILTER (WHERE regexp_matches({column}, '[0-9],[0-9]{{1,2}}(\\s*[^0-9]*)?$')),
+            count(*) FILTER (WHERE regexp_matches({column}, '[0-9]\\.[0-9]{{1,2}}(\\s*[^0-9]*)?$'))
+        FROM {table}"""
+    ).fetchone()
+    return comma > dot
+
+
+def detect_date_format(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    column: str,
+    *,
+    file_name: str,
+    column_label: str,
+    date_order: str | None = None,
+) -> str:
+    """The one format (from DATE_FORMATS) that parses every non-blank value of a column.
+
+    `date_order` ('mdy' or 'dmy') settles files where every day is 12 or less. Raises
+    ImportFileError naming the column when no format fits or the order is ambiguous.
+    """
+    fitting: list[str] = []
+    for fmt in DATE_FORMATS:
+        bad = cur.execute(
+            f"SELECT count(*) FILTER (WHERE NOT ro_blank({column}) "
+            f"AND try_strptime(trim({column}), ?) IS NULL) FROM {table}",
+            [fmt],
+        ).fetchone()[0]
+        if bad == 0:
+            fitting.append(fmt)
+    if date_order == "mdy":
+        fitting = [f for f in fitting if f not in _DAY_FIRST]
+    elif date_order == "dmy":
+        fitting = [f for f in fitting if f not in _MONTH_FIRST]
+    if not fitting:
+        sample = cur.execute(
+            f"SELECT {column} FROM {table} WHERE NOT ro_blank({column}) LIMIT 1"
+        ).fetchone()
+        example = sample[0] if sample else ""
+        raise ImportFileError(
+            f"the dates (for example '{example[:40]}') are in a format we do not read.",
+            file_name=file_name,
+            column=column_label,
+            hint="Use dates like 2024-03-31 or 2024-03-31 14:05:00.",
+        )
+    if any(f in _MONTH_FIRST for f in fitting) and any(f in _DAY_FIRST for f in fitting):
+        raise ImportFileError(
+            "every day in these dates is 12 or less, so 01/02 could be 1 February or 2 January.",
+            file_name=file_name,
+            column=column_label,
+            hint="Say which with --date-order mdy (US) or --date-order dmy.",
+        )
+    return fitting[0]
