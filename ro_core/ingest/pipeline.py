@@ -35,7 +35,7 @@ from ro_core.ingest.base import (
     stage_table,
 )
 
-MAX_REJECT_SHARE = 0.10  # more broken rows than this and the file is refused, not trimmed
+MAX_REJECT_SHARE = 0.10  # more broken rows than this (and over 5) and the file is refused
 MAX_LINE_BYTES = 8 << 20
 
 
@@ -218,7 +218,7 @@ def _stage_part(
     rejected = _collect_rejects(ctx)
     read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
     ctx.rows_read = int(read) + rejected
-    if ctx.rows_read and rejected > MAX_REJECT_SHARE * ctx.rows_read:
+    if rejected and (rejected == ctx.rows_read or (rejected > 5 and rejected > MAX_REJECT_SHARE * ctx.rows_read)):
         first = min(line for s in ctx.skipped for line in s.lines) if ctx.skipped else None
         raise ImportFileError(
             f"{rejected:,} of {ctx.rows_read:,} rows could not be read "

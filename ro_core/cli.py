@@ -1,0 +1,299 @@
+"""The `ro` command: import exports, list and remove imports, load the demo store, metrics and
+experiment calculations. Every command takes --json; user errors exit 2 with one line, no
+traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ro_core import __version__
+from ro_core.db import Database, default_db_path
+from ro_core.errors import ImportFileError, RoError
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_PARTIAL = 1
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def print_json(data: Any) -> None:
+    """Print data as JSON with non-finite numbers as null."""
+    print(json.dumps(_jsonable(data), indent=2, allow_nan=False))
+
+
+def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, field = pair.rpartition("=")
+        if not sep or not column or not field:
+            raise RoError(
+                f"--map expects COLUMN=FIELD (for example order_purchase_timestamp=created_at), "
+                f"got '{pair}'."
+            )
+        mapping[column] = field.strip()
+    return mapping
+
+
+def cmd_ingest(args: argparse.Namespace, db: Database) -> int:
+    """Import one or more files; one report per file."""
+    from ro_core.ingest.pipeline import ingest_file
+
+    mapping = _parse_mapping(args.map or [])
+    options: dict[str, Any] = {}
+    if args.date_order:
+        options["date_order"] = args.date_order
+    if args.utc_offset is not None:
+        options["utc_offset_minutes"] = args.utc_offset
+    if args.timezone:
+        options["timezone"] = args.timezone
+    if args.period:
+        start, _, end = args.period.partition(":")
+        options["period_start"], options["period_end"] = start, end or start
+    reports, failures = [], []
+    for file in args.files:
+        path = Path(file)
+        try:
+            report = ingest_file(
+                db,
+                path,
+                file_name=path.name,
+                format_name=args.format,
+                mapping=mapping or None,
+                options=options,
+            )
+            reports.append(report)
+            if not args.json:
+                print(report.summary())
+                for skipped in report.skipped:
+                    lines = ", ".join(str(n) for n in skipped.lines)
+                    print(f"  skipped {skipped.count:,} rows: {skipped.reason} (lines {lines})")
+                for warning in report.warnings:
+                    print(f"  warning: {warning}")
+                for note in report.notes:
+                    print(f"  note: {note}")
+        except ImportFileError as e:
+            failures.append({"file_name": path.name, "error": str(e)})
+            if not args.json:
+                print(f"error: {e}", file=sys.stderr)
+                header = getattr(e, "header", None)
+                if header:
+                    shown = ", ".join(header[:30])
+                    print(f"  columns in the file: {shown}", file=sys.stderr)
+    if args.json:
+        print_json({"imports": [r.to_dict() for r in reports], "errors": failures})
+    if failures:
+        return EXIT_USER_ERROR if not reports else EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_datasets(args: argparse.Namespace, db: Database) -> int:
+    """List imports."""
+    from ro_core.ingest.pipeline import list_imports
+
+    imports = list_imports(db)
+    if args.json:
+        print_json({"imports": imports})
+        return EXIT_OK
+    if not imports:
+        print("No data imported yet. Run `ro demo` or `ro ingest FILE...`.")
+        return EXIT_OK
+    print(f"{'id':>4}  {'format':<22} {'rows':>10}  {'from':<10}  {'to':<10}  file")
+    for item in imports:
+        demo = " (demo)" if item["is_demo"] else ""
+        print(
+            f"{item['import_id']:>4}  {item['format']:<22} {item['rows_loaded']:>10,}  "
+            f"{(item['first_date'] or '')[:10]:<10}  {(item['last_date'] or '')[:10]:<10}  "
+            f"{item['file_name']}{demo}"
+        )
+    return EXIT_OK
+
+
+def cmd_datasets_rm(args: argparse.Namespace, db: Database) -> int:
+    """Remove imports by id."""
+    from ro_core.ingest.pipeline import remove_import
+
+    removed, missing = [], []
+    for import_id in args.ids:
+        (removed if remove_import(db, import_id) else missing).append(import_id)
+    if args.json:
+        print_json({"removed": removed, "not_found": missing})
+    else:
+        for import_id in removed:
+            print(f"Removed import #{import_id} and exactly its rows.")
+        for import_id in missing:
+            print(f"error: there is no import #{import_id} (see `ro datasets`).", file=sys.stderr)
+    return EXIT_USER_ERROR if missing else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, db: Database) -> int:
+    """Load (or with --remove, remove) the demo store."""
+    from ro_core import demo
+    from ro_core.ingest.pipeline import remove_demo_data
+
+    if args.remove:
+        count = remove_demo_data(db)
+        if args.json:
+            print_json({"removed_imports": count})
+        else:
+            print(f"Removed {count} demo imports." if count else "No demo data was loaded.")
+        return EXIT_OK
+    reports = demo.load_demo(db)
+    if args.json:
+        print_json({"imports": [r.to_dict() for r in reports]})
+    else:
+        for report in reports:
+            print(report.summary())
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, db: Database) -> int:
+    """Start the dashboard (streamlit run app.py)."""
+    import os
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    env = dict(os.environ, RO_DB=str(db.path))
+    db.close()
+    command = [sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args]
+    return subprocess.call(command, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full `ro` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="ro", description="ro-dashboard: revenue optimization from your store's exports."
+    )
+    parser.add_argument("--db", type=Path, default=None, help=f"database file (default: $RO_DB or {default_db_path()})")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--version", action="version", version=f"ro-dashboard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ingest = sub.add_parser("ingest", help="import CSV exports")
+    ingest.add_argument("files", nargs="+", help="CSV files (Shopify, WooCommerce, GA4, events...)")
+    ingest.add_argument("--format", help="force a format instead of detecting it from the header")
+    ingest.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="map a column of an unknown layout to a field (repeat; see `ro fields`)",
+    )
+    ingest.add_argument("--date-order", choices=["mdy", "dmy"], help="settle 01/02/2024-style dates")
+    ingest.add_argument("--utc-offset", type=int, help="store UTC offset in minutes (event files)")
+    ingest.add_argument("--timezone", help="store time zone, e.g. America/New_York (event files)")
+    ingest.add_argument("--period", help="START:END dates for reports that carry none")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    datasets = sub.add_parser("datasets", help="list imports; `ro datasets rm ID` removes one")
+    datasets_sub = datasets.add_subparsers(dest="datasets_command", metavar="ACTION")
+    rm = datasets_sub.add_parser("rm", help="remove imports and exactly their rows")
+    rm.add_argument("ids", nargs="+", type=int)
+    rm.set_defaults(handler=cmd_datasets_rm)
+    datasets.set_defaults(handler=cmd_datasets)
+
+    demo = sub.add_parser("demo", help="load the demo store (or --remove it)")
+    demo.add_argument("--remove", action="store_true", help="remove the demo data")
+    demo.set_defaults(handler=cmd_demo)
+
+    fields = sub.add_parser("fields", help="fields a column mapping can use")
+    fields.set_defaults(handler=cmd_fields)
+
+    serve = sub.add_parser("serve", help="start the dashboard in the browser")
+    serve.add_argument("streamlit_args", nargs=argparse.REMAINDER)
+    serve.set_defaults(handler=cmd_serve)
+
+    _add_optional_commands(sub)
+    for action in sub.choices.values():
+        _add_json_flag(action)
+    _add_json_flag(rm)
+    return parser
+
+
+def cmd_fields(args: argparse.Namespace, db: Database) -> int:
+    """List the fields available to --map."""
+    from ro_core.ingest.formats import mapped
+
+    if args.json:
+        print_json({kind: list(fields) for kind, fields in mapped.MAPPABLE_FIELDS.items()})
+        return EXIT_OK
+    for kind, names in mapped.MAPPABLE_FIELDS.items():
+        print(f"{kind}:")
+        for name in names:
+            print(f"  {name:<22} {mapped.FIELD_HELP.get(name, '')}")
+    return EXIT_OK
+
+
+def _add_json_flag(subparser: argparse.ArgumentParser) -> None:
+    try:
+        subparser.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    except argparse.ArgumentError:
+        pass  # the subcommand defines it already
+
+
+def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
+    from ro_core import cli_experiment, cli_metrics
+
+    cli_metrics.add_metrics_commands(sub)
+    cli_experiment.add_experiment_commands(sub)
+
+
+def _needs_db(handler: Any) -> bool:
+    import inspect
+
+    return len(inspect.signature(handler).parameters) >= 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ro` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "json"):
+        args.json = False
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_OK
+    db: Database | None = None
+    try:
+        if _needs_db(handler):
+            db = Database(args.db or default_db_path())
+            return int(handler(args, db) or 0)
+        return int(handler(args) or 0)
+    except RoError as e:
+        if args.json:
+            print_json({"error": str(e), "title": e.title})
+        else:
+            print(f"error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written by the unfinished step.", file=sys.stderr)
+        return 130
+    finally:
+        if db is not None:
+            db.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""REES46 event log ("eCommerce behavior data from multi category store", public on Kaggle).
+
+Columns: event_time (``2019-10-01 00:00:00 UTC``), event_type (view / cart / remove_from_cart /
+purchase), product_id, category_id, category_code, brand, price, user_id, user_session.
+
+Profile, pinned: times are read with exactly ``%Y-%m-%d %H:%M:%S UTC`` (a bad one fails the
+import naming its line); prices use a decimal point. Rows without a user_session are skipped
+(they cannot be placed in a funnel). Any other event_type is kept as 'other'.
+
+Orders: REES46 writes one purchase row per product bought, with no order id and no quantity.
+So ``revenue`` is the purchased product's price, ``order_id`` stays NULL, and an order is best
+approximated by a session with a purchase.
+"""
+
+from __future__ import annotations
+
+from ro_core import schema
+from ro_core.ingest.base import RAW_TABLE, FormatSpec, StageContext, register
+from ro_core.ingest.formats.events import (
+    OTHER,
+    PARSED_TABLE,
+    create_parsed_table,
+    fail_on_bad_values,
+    header_names,
+    local_date_rule,
+    other_event_names,
+    stage_parsed_events,
+)
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+REQUIRED = ("event_time", "event_type", "product_id", "price", "user_id", "user_session")
+EVENT_TYPE_MAP = {
+    "view": "view",
+    "cart": "cart",
+    "remove_from_cart": "remove_from_cart",
+    "purchase": "purchase",
+}
+
+
+def detect(header: list[str]) -> bool:
+    """The REES46 columns, with the session column named user_session."""
+    return set(REQUIRED) <= header_names(header)
+
+
+def stage(ctx: StageContext) -> None:
+    """Stage events from a REES46 file."""
+    rule = local_date_rule(ctx.cur, ctx.options)
+    time_col = ctx.col("event_time")
+    type_col = ctx.col("event_type")
+    price_col = ctx.col("price")
+    session_col = ctx.col("user_session")
+    ctx.skip_where(
+        f"ro_blank({session_col})",
+        "no user_session (an event outside any session cannot be placed in a funnel)",
+    )
+    ctx.skip_where(f"ro_blank({type_col})", "no event_type")
+    fail_on_bad_values(
+        ctx,
+        time_col,
+        f"ro_blank({time_col}) OR try_strptime(trim({time_col}), ?) IS NULL",
+        column_label="event_time",
+        expected="a time like 2019-10-01 00:00:00 UTC",
+        hint="REES46 files write every time in UTC as 'YYYY-MM-DD HH:MM:SS UTC'.",
+        params=[TIME_FORMAT],
+    )
+    fail_on_bad_values(
+        ctx,
+        price_col,
+        f"NOT ro_blank({price_col}) AND TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) IS NULL",
+        column_label="price",
+        expected="a price like 35.79",
+        hint="Prices must be plain numbers with a decimal point.",
+    )
+    mapping_sql = " ".join(f"WHEN '{raw}' THEN '{canonical}'" for raw, canonical in EVENT_TYPE_MAP.items())
+    create_parsed_table(ctx.cur)
+    ctx.cur.execute(
+        f"""INSERT INTO {PARSED_TABLE} BY NAME
+        SELECT
+            line_no,
+            timezone('UTC', strptime(trim({time_col}), ?)) AS event_time,
+            trim({session_col}) AS session_id,
+            nullif(trim({ctx.col("user_id")}), '') AS user_id,
+            CASE lower(trim({type_col})) {mapping_sql} ELSE '{OTHER}' END AS event_type,
+            trim({type_col}) AS event_name,
+            nullif(trim({ctx.col("product_id")}), '') AS product_id,
+            TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) AS price,
+            CASE WHEN lower(trim({type_col})) = 'purchase'
+                 THEN TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) END AS revenue
+        FROM {RAW_TABLE}""",
+        [TIME_FORMAT],
+    )
+    others, names = other_event_names(ctx)
+    if others:
+        ctx.notes.append(
+            f"{others:,} events of a type REES46 does not define ({names}) were kept as 'other'."
+        )
+    purchases = ctx.cur.execute(
+        f"SELECT count(*) FROM {PARSED_TABLE} WHERE event_type = 'purchase'"
+    ).fetchone()[0]
+    if purchases:
+        ctx.notes.append(
+            f"REES46 writes one purchase row per product bought, with no order id or quantity: "
+            f"the {purchases:,} purchase rows each count their product's price as revenue, and an "
+            "order is best counted as a session with a purchase."
+        )
+    if rule.is_default:
+        ctx.notes.append(
+            "Event times are UTC and the file does not say the store's time zone: days are UTC "
+            "days. Set the store's time zone to count days in local time."
+        )
+    else:
+        ctx.notes.append(f"Days are counted in {rule.describe()}.")
+    stage_parsed_events(ctx, rule, use_fixed_date=False)
+
+
+SPEC = register(
+    FormatSpec(
+        name="rees46_events",
+        label="REES46 event log",
+        kinds=(schema.KIND_EVENTS,),
+        detect=detect,
+        stage=stage,
+        priority=40,
+    )
+)
