@@ -194,13 +194,13 @@ def create_parsed_table(cur: duckdb.DuckDBPyConnection) -> None:
 def stage_parsed_events(ctx: StageContext, rule: LocalDateRule, *, use_fixed_date: bool) -> int:
     """Move the parsed events into ``stage_events`` with their store-local date.
 
-    With `use_fixed_date` the date the export gives (``fixed_local_date``) is the local date;
-    otherwise it is computed from ``event_time`` with `rule`. Returns the events staged.
+    With `use_fixed_date` the date the export gives (``fixed_local_date``) is the local date
+    where present; otherwise (and where it is blank) it is computed from ``event_time`` with
+    `rule`. Returns the events staged.
     """
+    date_sql, params = local_date_sql(rule, "event_time")
     if use_fixed_date:
-        date_sql, params = "fixed_local_date", []
-    else:
-        date_sql, params = local_date_sql(rule, "event_time")
+        date_sql = f"coalesce(fixed_local_date, {date_sql})"
     columns = [name for name in schema.column_names(schema.KIND_EVENTS) if name != "local_date"]
     staged = insert_stage(
         ctx,

@@ -71,7 +71,9 @@ def stage(ctx: StageContext) -> None:
         expected="a price like 35.79",
         hint="Prices must be plain numbers with a decimal point.",
     )
-    mapping_sql = " ".join(f"WHEN '{raw}' THEN '{canonical}'" for raw, canonical in EVENT_TYPE_MAP.items())
+    mapping_sql = " ".join(
+        f"WHEN '{raw}' THEN '{canonical}'" for raw, canonical in EVENT_TYPE_MAP.items()
+    )
     create_parsed_table(ctx.cur)
     ctx.cur.execute(
         f"""INSERT INTO {PARSED_TABLE} BY NAME
