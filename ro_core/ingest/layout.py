@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import shutil
 import uuid
 import zipfile
@@ -172,6 +173,9 @@ def _single_table(text: str, source: Path, file_name: str) -> TablePart:
     )
 
 
+_PREAMBLE_FIELD = re.compile(r"^(account|property|start date|end date)\s*:", re.IGNORECASE)
+
+
 def _split_commented_tables(
     source: Path, encoding: str, file_name: str, work_dir: Path
 ) -> tuple[TablePart, ...]:
@@ -212,7 +216,12 @@ def _split_commented_tables(
             data_path, skip = _new_temp(work_dir, ".csv"), 0
             data_path.write_text("\n".join(lines) + "\n", encoding=encoding)
         merged = [*shared_preamble, *[p for p in block_preamble if p not in shared_preamble]]
-        title = next((p for p in merged if p and not p.startswith("-") and ":" not in p), "")
+        # The report's name ("Traffic acquisition: Session ...") is the first line that is not a
+        # rule or an "Account:", "Property:", "Start date:", "End date:" line.
+        title = next(
+            (p for p in merged if p and not p.startswith("-") and not _PREAMBLE_FIELD.match(p)),
+            "",
+        )
         parts.append(
             TablePart(
                 header=header,

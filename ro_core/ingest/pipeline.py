@@ -154,6 +154,7 @@ def _drop_blank_rows(ctx: StageContext) -> None:
     count = ctx.cur.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {condition}").fetchone()[0]
     if count:
         ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
+        ctx.rows_read -= int(count)  # padding is neither read data nor skipped rows
         ctx.notes.append(f"{count:,} empty rows (padding from a spreadsheet) ignored.")
 
 
@@ -340,8 +341,21 @@ def ingest_file(
             _create_stage_tables(cur)
             contexts: list[StageContext] = []
             spec: FormatSpec | None = None
+            # A multi-table download (GA4) is one report: a table whose own header is not
+            # recognised (cohorts, campaigns) goes to the format that recognised another table,
+            # which skips it with a note instead of failing the whole file.
+            file_spec = None
+            if len(layout.parts) > 1 and not format_name and not mapping:
+                file_spec = next(
+                    (s for s in (detect_format(p.header) for p in layout.parts) if s), None
+                )
             for part in layout.parts:
-                part_spec, part_mapping = _choose_format(cur, part, shown, format_name, mapping)
+                if file_spec is not None and detect_format(part.header) is None:
+                    part_spec, part_mapping = file_spec, None
+                else:
+                    part_spec, part_mapping = _choose_format(
+                        cur, part, shown, format_name, mapping
+                    )
                 if spec is None:
                     spec = part_spec
                 ctx = _stage_part(cur, part_spec, part, layout.encoding, shown, part_mapping, options)
@@ -495,7 +509,7 @@ def _remember_mapping(
             f"""INSERT INTO {schema.COLUMN_MAPPINGS} (header_signature, kind, mapping_json)
             VALUES (?, ?, ?) ON CONFLICT (header_signature) DO UPDATE
             SET mapping_json = excluded.mapping_json, kind = excluded.kind,
-                updated_at = current_timestamp""",
+                updated_at = now()""",
             [header_signature(part.header), ",".join(kinds), json.dumps(mapping)],
         )
 

@@ -1,0 +1,639 @@
+"""Shopify Analytics report exports (Analytics > Reports > Export as CSV): traffic aggregates.
+
+One module reads every sessions report Shopify exports, because they share one shape: an
+optional time column (``Hour``, ``Day``, ``Week`` or ``Month``, dates like ``2024-01-01``, weeks
+labelled by their Monday), optional dimension columns, and measure columns:
+
+- sessions and visitors over time (``Sessions``, ``Online store visitors``);
+- customer behaviour and checkout conversion (``Sessions with cart additions``, ``Sessions that
+  reached checkout``, ``Sessions that completed checkout``); rate columns are derived and not
+  stored, only checked against their parts (fractions or ``2.4%``);
+- sessions by referrer (``Referrer source`` -> channel, ``Referrer name`` -> referrer), by
+  location (``Session region`` -> region, ``Session country`` -> country), by device
+  (``Session device type`` / ``Device type``) and by landing page (``Landing page path`` /
+  ``Landing page URL``): ``Session city`` is finer than our dimensions and is summed away;
+- sessions by social referrer (``Week``, ``Sessions`` only, rows ordered by sessions): stored
+  with channel 'social' when the file name says "social" or ``options["channel"]`` names it;
+- new vs returning customers (``New or returning customer``, ``Customers``: no dates).
+
+Comparison layouts (``Month (previous_year)``, ``Sessions (previous_year)``...) also hold the
+comparison period's values: they become rows for their own periods. Columns whose name repeats
+another's with a trailing space are Shopify's % changes and are ignored.
+
+Report range. Shopify labels a week or month by its first day even when the report's range cuts
+it. The range is taken, in order, from ``options["period_start"]``/``options["period_end"]``,
+from two dates in the file name (Shopify names exports ``Report - 2025-11-29 - 2025-12-06.csv``)
+or from a single year in the file name (``Shopify 2024 - Customer behavior.csv``) when every row
+lies in that year; periods are then clipped to it. Reports without dates (new vs returning) are
+stored for that range with grain 'total', else for the range of the Shopify traffic already
+loaded, else refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ro_core import schema
+from ro_core.errors import ImportFileError
+from ro_core.ingest.base import (
+    RAW_TABLE,
+    FormatSpec,
+    StageContext,
+    insert_stage,
+    normalise_header_name,
+    register,
+)
+from ro_core.ingest.sqlfuncs import detect_date_format
+
+SOURCE = "shopify"
+NOT_SET = "(not set)"
+
+# First-column names of time-series reports -> our grain (hours are added up into days).
+TIME_COLUMNS: dict[str, str] = {"hour": "day", "day": "day", "week": "week", "month": "month"}
+
+DIMENSION_COLUMNS: dict[str, str] = {
+    "referrer source": "channel",
+    "referrer name": "referrer",
+    "session region": "region",
+    "session country": "country",
+    "session device type": "device",
+    "device type": "device",
+    "landing page path": "landing_page",
+    "landing page url": "landing_page",
+    "new or returning customer": "customer_type",
+    "customer type": "customer_type",
+}
+# Dimensions finer than ours: their rows are added up.
+SUMMED_AWAY_COLUMNS: tuple[str, ...] = ("session city",)
+
+MEASURE_COLUMNS: dict[str, str] = {
+    "sessions": "sessions",
+    "total sessions": "sessions",
+    "online store visitors": "visitors",
+    "visitors": "visitors",
+    "sessions that viewed products": "product_view_sessions",
+    "sessions with product views": "product_view_sessions",
+    "sessions with cart additions": "cart_sessions",
+    "added to cart": "cart_sessions",
+    "sessions that reached checkout": "checkout_sessions",
+    "reached checkout": "checkout_sessions",
+    "sessions that completed checkout": "converted_sessions",
+    "sessions converted": "converted_sessions",
+    "customers": "customers",
+}
+# Measures that cannot be added across hours (a visitor seen in two hours is one visitor).
+NOT_ADDITIVE_OVER_TIME: tuple[str, ...] = ("visitors", "customers")
+
+# Derived rate columns: (numerator, denominator). Checked, never stored.
+RATE_COLUMNS: dict[str, tuple[str, str]] = {
+    "checkout conversion rate": ("converted_sessions", "checkout_sessions"),
+    "conversion rate": ("converted_sessions", "sessions"),
+    "added to cart rate": ("cart_sessions", "sessions"),
+    "reached checkout rate": ("checkout_sessions", "sessions"),
+}
+RATE_TOLERANCE = 0.006  # a rate shown as a whole percent is off by up to 0.005
+
+COMPARISON_SUFFIX = re.compile(r"^(.*) \((previous_year|previous_period)\)$")
+TOTAL_LABELS: tuple[str, ...] = ("total", "totals", "summary", "grand total")
+FILE_NAME_RANGE = re.compile(
+    r"(?<!\d)(\d{4}-\d{2}-\d{2})\s*(?:-|–|to|_)\s*(\d{4}-\d{2}-\d{2})(?!\d)"
+)
+FILE_NAME_YEAR = re.compile(r"(?<![\d-])(20\d{2})(?![\d-])")
+
+
+@dataclass
+class ReportColumns:
+    """What each header column of a Shopify report is (indexes into the header)."""
+
+    time: int | None = None
+    time_name: str = ""  # hour / day / week / month
+    comparison_time: int | None = None
+    comparison_kind: str = ""  # previous_year / previous_period
+    dimensions: list[tuple[int, str]] = field(default_factory=list)  # (index, canonical)
+    summed_away: list[int] = field(default_factory=list)
+    measures: dict[str, int] = field(default_factory=dict)
+    comparison_measures: dict[str, int] = field(default_factory=dict)
+    rates: list[tuple[int, str]] = field(default_factory=list)  # (index, rate name)
+    ignored: list[int] = field(default_factory=list)  # % changes
+    unknown: list[int] = field(default_factory=list)
+
+    @property
+    def grain(self) -> str:
+        """Our grain: day / week / month, or 'total' for reports without a time column."""
+        return TIME_COLUMNS[self.time_name] if self.time is not None else "total"
+
+
+def classify(header: list[str]) -> ReportColumns:
+    """Sort a header's columns into time, dimensions, measures and columns to ignore."""
+    report = ReportColumns()
+    seen: set[str] = set()
+    for index, raw in enumerate(header):
+        name = normalise_header_name(raw).lower()
+        bare = raw.replace("\ufeff", "").strip('"')
+        if name in seen and bare != bare.rstrip():
+            report.ignored.append(index)  # "Sessions (previous_year) ": a % change
+            continue
+        seen.add(name)
+        comparison = COMPARISON_SUFFIX.match(name)
+        if comparison:
+            base, kind = comparison.group(1), comparison.group(2)
+            if base in TIME_COLUMNS and report.comparison_time is None:
+                report.comparison_time, report.comparison_kind = index, kind
+            elif base in MEASURE_COLUMNS and MEASURE_COLUMNS[base] not in (
+                report.comparison_measures
+            ):
+                report.comparison_measures[MEASURE_COLUMNS[base]] = index
+            else:
+                report.ignored.append(index)
+        elif name in TIME_COLUMNS and report.time is None:
+            report.time, report.time_name = index, name
+        elif name in DIMENSION_COLUMNS and DIMENSION_COLUMNS[name] not in dict(
+            (c, i) for i, c in report.dimensions
+        ):
+            report.dimensions.append((index, DIMENSION_COLUMNS[name]))
+        elif name in SUMMED_AWAY_COLUMNS:
+            report.summed_away.append(index)
+        elif name in MEASURE_COLUMNS and MEASURE_COLUMNS[name] not in report.measures:
+            report.measures[MEASURE_COLUMNS[name]] = index
+        elif name in RATE_COLUMNS:
+            report.rates.append((index, name))
+        else:
+            report.unknown.append(index)
+    return report
+
+
+def detect(header: list[str]) -> bool:
+    """A Shopify sessions report: first column a time unit or a known dimension, and a measure."""
+    if not header:
+        return False
+    first = normalise_header_name(header[0]).lower()
+    if first not in TIME_COLUMNS and first not in DIMENSION_COLUMNS:
+        return False
+    return bool(classify(header).measures)
+
+
+# --- report range ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportRange:
+    """The dates a report covers, and where we learned them."""
+
+    start: date | None
+    end: date | None
+    origin: str  # "options" | "file name" | "file name year" | ""
+
+
+def _as_date(value: Any, file_name: str, option: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as e:
+        raise ImportFileError(
+            f"the {option} '{value}' is not a date like 2024-01-31.",
+            file_name=file_name,
+            hint="Give the report's first and last day as YYYY-MM-DD.",
+        ) from e
+
+
+def report_range(file_name: str, options: dict[str, Any]) -> ReportRange:
+    """The report's range from the options, else from the file name (two dates, or one year)."""
+    start = _as_date(options.get("period_start"), file_name, "period start")
+    end = _as_date(options.get("period_end"), file_name, "period end")
+    if start or end:
+        if start and end and end < start:
+            raise ImportFileError(
+                f"the period ends ({end}) before it starts ({start}).",
+                file_name=file_name,
+                hint="Give the report's first day, then its last day.",
+            )
+        return ReportRange(start, end, "options")
+    found = FILE_NAME_RANGE.search(file_name)
+    if found:
+        try:
+            first, last = date.fromisoformat(found.group(1)), date.fromisoformat(found.group(2))
+        except ValueError:
+            first = last = None  # type: ignore[assignment]
+        if first and last and first <= last:
+            return ReportRange(first, last, "file name")
+    years = set(FILE_NAME_YEAR.findall(file_name))
+    if len(years) == 1:
+        year = int(years.pop())
+        return ReportRange(date(year, 1, 1), date(year, 12, 31), "file name year")
+    return ReportRange(None, None, "")
+
+
+# --- SQL helpers ----------------------------------------------------------------------------
+def _dimension_sql(column: str, canonical: str) -> str:
+    value = f"coalesce(nullif(trim({column}), ''), '{NOT_SET}')"
+    return f"lower({value})" if canonical == "customer_type" else value
+
+
+def _period_sql(grain: str, day: str) -> tuple[str, str]:
+    """SQL for (period_start, period_end) of the period labelled by the date `day`."""
+    if grain == "week":
+        return day, f"({day} + 6)"
+    if grain == "month":
+        return f"CAST(date_trunc('month', {day}) AS DATE)", f"last_day({day})"
+    return day, day
+
+
+def _date_sql(ctx: StageContext, index: int) -> str:
+    """SQL parsing the date column at `index` (format detected once for the whole column)."""
+    column = f"c{index}"
+    text = (
+        f"(CASE WHEN regexp_full_match(trim({column}), '[0-9]{{4}}-[0-9]{{2}}') "
+        f"THEN trim({column}) || '-01' ELSE trim({column}) END)"
+    )
+    fmt = detect_date_format(
+        ctx.cur,
+        RAW_TABLE,
+        text,
+        file_name=ctx.file_name,
+        column_label=normalise_header_name(ctx.part.header[index]),
+        date_order=ctx.options.get("date_order"),
+    )
+    return f"CAST(strptime(trim({text}), '{fmt}') AS DATE)"
+
+
+def _header_name(ctx: StageContext, index: int) -> str:
+    return normalise_header_name(ctx.part.header[index])
+
+
+# --- staging --------------------------------------------------------------------------------
+def _drop_totals_rows(ctx: StageContext, report: ReportColumns) -> None:
+    labels = ", ".join(f"'{label}'" for label in TOTAL_LABELS)
+    first_label = f"lower(trim(coalesce(c0, ''))) IN ({labels})"
+    if report.time is not None:
+        condition = f"({first_label} OR ro_blank(c{report.time}))"
+        if report.comparison_time is not None:
+            # A comparison row may extend past the current rows: keep it if it has a date.
+            both_blank = f"ro_blank(c{report.time}) AND ro_blank(c{report.comparison_time})"
+            condition = f"({first_label} OR ({both_blank}))"
+    else:
+        dims = [i for i, _ in report.dimensions] + report.summed_away
+        all_blank = " AND ".join(f"ro_blank(c{i})" for i in dims) or "false"
+        edge = (
+            f"line_no IN ((SELECT min(line_no) FROM {RAW_TABLE}), "
+            f"(SELECT max(line_no) FROM {RAW_TABLE}))"
+        )
+        condition = f"({first_label} OR (({all_blank}) AND {edge}))"
+    count, lines = ctx.cur.execute(
+        f"SELECT count(*), list(line_no ORDER BY line_no) FROM {RAW_TABLE} WHERE {condition}"
+    ).fetchone()
+    if count:
+        ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
+        where = ", ".join(str(n) for n in (lines or [])[:5])
+        ctx.notes.append(
+            f"Left out {count} totals row{'s' if count > 1 else ''} (line {where}): "
+            "Shopify's sum of the other rows, not a period of its own."
+        )
+
+
+def _check_numbers(ctx: StageContext, indexes: list[int]) -> None:
+    for index in indexes:
+        column = f"c{index}"
+        ctx.fail_where(
+            f"NOT ro_blank({column}) AND ro_number({column}) IS NULL",
+            f"'{_header_name(ctx, index)}' is not a number.",
+            _header_name(ctx, index),
+        )
+
+
+def _sort_unknown_columns(ctx: StageContext, report: ReportColumns) -> None:
+    """Unknown number columns are measures we do not store; unknown text columns are summed away."""
+    for index in report.unknown:
+        column = f"c{index}"
+        text_values = ctx.cur.execute(
+            f"SELECT count(*) FROM {RAW_TABLE} WHERE NOT ro_blank({column}) "
+            f"AND ro_number({column}) IS NULL"
+        ).fetchone()[0]
+        if text_values:
+            report.summed_away.append(index)
+            ctx.warn(
+                f"the column '{_header_name(ctx, index)}' is a breakdown we do not store: "
+                "its rows were added up (a visitor seen in several of its rows counts more "
+                "than once)."
+            )
+        else:
+            report.ignored.append(index)
+            ctx.notes.append(f"Column '{_header_name(ctx, index)}' is not stored.")
+
+
+def _check_rates(ctx: StageContext, report: ReportColumns) -> None:
+    """Warn when a rate column disagrees with its parts (a sign of swapped or shifted columns)."""
+    for index, name in report.rates:
+        numerator, denominator = RATE_COLUMNS[name]
+        if numerator not in report.measures or denominator not in report.measures:
+            ctx.notes.append(f"Column '{_header_name(ctx, index)}' is a rate: not stored.")
+            continue
+        num = f"ro_number(c{report.measures[numerator]})"
+        den = f"ro_number(c{report.measures[denominator]})"
+        rate = f"ro_percent(c{index})"
+        bad, first = ctx.cur.execute(
+            f"""SELECT count(*), min(line_no) FROM {RAW_TABLE}
+            WHERE {den} > 0 AND {rate} IS NOT NULL
+              AND abs({rate} - {num} / {den}) > ?
+              AND abs({rate} / 100 - {num} / {den}) > ?""",
+            [RATE_TOLERANCE, RATE_TOLERANCE],
+        ).fetchone()
+        if bad:
+            ctx.warn(
+                f"'{_header_name(ctx, index)}' does not match the counts beside it on {bad} rows "
+                f"(first on line {first}); check that the columns are the report's own."
+            )
+        else:
+            ctx.notes.append(
+                f"Column '{_header_name(ctx, index)}' is derived from the counts: "
+                "checked, not stored."
+            )
+
+
+def _existing_shopify_range(ctx: StageContext) -> tuple[date | None, date | None]:
+    row = ctx.cur.execute(
+        f"SELECT min(period_start), max(period_end) FROM {schema.TRAFFIC} "
+        "WHERE traffic_source = ? AND grain <> 'total'",
+        [SOURCE],
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _total_period(ctx: StageContext, rng: ReportRange) -> tuple[date, date, str]:
+    """The period of a report without dates: given, from the file name, or from loaded traffic.
+
+    A year in the file name narrows the loaded traffic's range to that year.
+    """
+    if rng.start and rng.end and rng.origin in ("options", "file name"):
+        return rng.start, rng.end, rng.origin
+    first, last = _existing_shopify_range(ctx)
+    if first and last:
+        if rng.origin == "file name year" and rng.start and rng.end:
+            start, end = max(first, rng.start), min(last, rng.end)
+            if start <= end:
+                return start, end, "the file name's year within the Shopify traffic loaded"
+        return first, last, "the range of the Shopify traffic loaded"
+    raise ImportFileError(
+        "this report has no dates, so we cannot tell which period its numbers belong to.",
+        file_name=ctx.file_name,
+        line=ctx.part.header_line,
+        hint=(
+            "Import a Shopify sessions report for the same dates first, or give the report's "
+            "first and last day (import options period_start and period_end)."
+        ),
+    )
+
+
+def _fixed_channel(ctx: StageContext, report: ReportColumns) -> tuple[str, str] | None:
+    """(channel, where it came from) for a breakdown whose dimension column Shopify leaves out
+    (the social referrer report), or None."""
+    if any(canonical == "channel" for _, canonical in report.dimensions):
+        return None
+    given = str(ctx.options.get("channel") or "").strip()
+    if given:
+        return given, "the import options"
+    if "social" in ctx.file_name.lower():
+        return "social", "the file name"
+    return None
+
+
+def _check_date_order(ctx: StageContext, day_sql: str) -> None:
+    """A dimension-less report out of date order is a breakdown report (sorted by sessions)."""
+    back, first = ctx.cur.execute(
+        f"""SELECT count(*), min(line_no) FROM (
+            SELECT line_no, {day_sql} < lag({day_sql}) OVER (ORDER BY line_no) AS went_back
+            FROM {RAW_TABLE}) WHERE went_back"""
+    ).fetchone()
+    if back:
+        raise ImportFileError(
+            "the rows are not in date order, which is how Shopify lists a breakdown report "
+            "(such as 'Sessions by social referrer') rather than the store's own totals, and the "
+            "file does not say which segment the sessions belong to.",
+            file_name=ctx.file_name,
+            line=int(first),
+            hint=(
+                "Keep 'social' in the file name for the social referrer report, or name the "
+                "channel with the import option channel=..."
+            ),
+        )
+
+
+def stage(ctx: StageContext) -> None:
+    """Stage traffic rows (one per period and segment) from a Shopify Analytics report."""
+    if ctx.part.preamble:
+        # GA4 downloads start with '#' lines; Shopify exports never do. Same header words.
+        from ro_core.ingest.formats import ga4_reports
+
+        ctx.notes.append("Read as a Google Analytics 4 report (it starts with GA4's '#' lines).")
+        ga4_reports.stage(ctx)
+        return
+    report = classify(ctx.part.header)
+    if not report.measures and not report.comparison_measures:
+        raise ImportFileError(
+            "this report has no column we store (sessions, visitors, checkout steps, customers).",
+            file_name=ctx.file_name,
+            line=ctx.part.header_line,
+            hint="Export a sessions, customer behaviour or conversion report.",
+        )
+    if not ctx.cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]:
+        return
+    _drop_totals_rows(ctx, report)
+    _sort_unknown_columns(ctx, report)
+    _check_numbers(ctx, [*report.measures.values(), *report.comparison_measures.values()])
+    _check_rates(ctx, report)
+
+    measures = dict(report.measures)
+    comparison_measures = dict(report.comparison_measures)
+    if report.time_name == "hour":
+        dropped = [m for m in NOT_ADDITIVE_OVER_TIME if m in measures]
+        for name in dropped:
+            measures.pop(name)
+            comparison_measures.pop(name, None)
+        if dropped:
+            ctx.notes.append(
+                f"Hourly rows were added up into days; {', '.join(dropped)} cannot be added "
+                "across hours and were left out (export the report by day to keep them)."
+            )
+    if report.summed_away:
+        names = ", ".join(f"'{_header_name(ctx, i)}'" for i in report.summed_away)
+        ctx.notes.append(
+            f"Rows were added up over {names}"
+            + (
+                "; a visitor seen in two of those rows counts twice in visitors."
+                if "visitors" in measures
+                else "."
+            )
+        )
+
+    fixed_channel = _fixed_channel(ctx, report)
+    dimension_sql = [_dimension_sql(f"c{i}", canonical) for i, canonical in report.dimensions]
+    dimension_names = [canonical for _, canonical in report.dimensions]
+    params_dims: list[Any] = []
+    if fixed_channel is not None:
+        channel, origin = fixed_channel
+        dimension_sql.append("CAST(? AS VARCHAR)")
+        dimension_names.append("channel")
+        params_dims.append(channel)
+        ctx.notes.append(f"Sessions stored for the channel '{channel}' (from {origin}).")
+    dimensions_label = ",".join(sorted(dimension_names))
+    select_dims = "".join(
+        f", {sql} AS {name}" for sql, name in zip(dimension_sql, dimension_names, strict=True)
+    )
+    group_dims = "".join(f", {name}" for name in dimension_names)
+
+    rng = report_range(ctx.file_name, ctx.options)
+    grain = report.grain
+    staged_sql: list[str] = []
+    staged_params: list[Any] = []
+
+    if report.time is None:
+        start, end, origin = _total_period(ctx, rng)
+        ctx.notes.append(
+            f"The report has no dates: its numbers are stored for {start} to {end} ({origin})."
+        )
+        measure_sql = "".join(f", sum(ro_number(c{i})) AS {m}" for m, i in measures.items())
+        staged_sql.append(
+            f"""SELECT CAST(? AS DATE) AS period_start, CAST(? AS DATE) AS period_end, 0 AS rank,
+                count(*) AS row_count, min(line_no) AS first_line{select_dims}{measure_sql}
+            FROM {RAW_TABLE} GROUP BY ALL"""
+        )
+        staged_params += [start, end, *params_dims]
+    else:
+        day_sql = _date_sql(ctx, report.time)
+        if not dimension_names:
+            _check_date_order(ctx, day_sql)
+        start_sql, end_sql = _period_sql(grain, day_sql)
+        clip_start, clip_end = _clip_range(ctx, rng, report.time, start_sql, end_sql)
+        measure_sql = "".join(f", sum(ro_number(c{i})) AS {m}" for m, i in measures.items())
+        staged_sql.append(
+            f"""SELECT greatest({start_sql}, CAST(? AS DATE)) AS period_start,
+                least({end_sql}, CAST(? AS DATE)) AS period_end, 0 AS rank,
+                count(*) AS row_count, min(line_no) AS first_line{select_dims}{measure_sql}
+            FROM {RAW_TABLE} WHERE NOT ro_blank(c{report.time}) GROUP BY ALL"""
+        )
+        staged_params += [clip_start, clip_end, *params_dims]
+        if report.comparison_time is not None and comparison_measures:
+            previous_day = _date_sql(ctx, report.comparison_time)
+            p_start, p_end = _period_sql(grain, previous_day)
+            # The previous year's range is the report's range a year earlier.
+            prev_clip: tuple[date | None, date | None] = (None, None)
+            if report.comparison_kind == "previous_year":
+                prev_clip = (_minus_year(clip_start), _minus_year(clip_end))
+            comparison_sql = "".join(
+                f", sum(ro_number(c{i})) AS {m}" for m, i in comparison_measures.items()
+            )
+            staged_sql.append(
+                f"""SELECT greatest({p_start}, CAST(? AS DATE)) AS period_start,
+                    least({p_end}, CAST(? AS DATE)) AS period_end, 1 AS rank,
+                    count(*) AS row_count, min(line_no) AS first_line{select_dims}{comparison_sql}
+                FROM {RAW_TABLE} WHERE NOT ro_blank(c{report.comparison_time}) GROUP BY ALL"""
+            )
+            staged_params += [*prev_clip, *params_dims]
+            ctx.notes.append(
+                f"The {report.comparison_kind.replace('_', ' ')} columns were loaded as rows for "
+                "their own periods; the % change columns were ignored."
+            )
+
+    ctx.cur.execute(
+        "CREATE OR REPLACE TEMP TABLE shopify_traffic AS "
+        + " UNION ALL BY NAME ".join(f"({sql})" for sql in staged_sql),
+        staged_params,
+    )
+    aggregated = report.summed_away or report.time_name == "hour"
+    if not aggregated:
+        dupes, line = ctx.cur.execute(
+            "SELECT count(*), min(first_line) FROM temp.shopify_traffic WHERE row_count > 1"
+        ).fetchone()
+        if dupes:
+            raise ImportFileError(
+                f"{dupes} periods appear on more than one row for the same segment.",
+                file_name=ctx.file_name,
+                line=int(line),
+                hint="Export the report again; each period should appear once.",
+            )
+    measure_list = "".join(
+        f", {m}" for m in schema.TRAFFIC_MEASURES if m in measures or m in comparison_measures
+    )
+    insert_stage(
+        ctx,
+        schema.KIND_TRAFFIC,
+        f"""SELECT CAST(? AS VARCHAR) AS traffic_source, CAST(? AS VARCHAR) AS grain,
+            period_start, period_end, CAST(? AS VARCHAR) AS dimensions{group_dims}{measure_list}
+        FROM temp.shopify_traffic
+        QUALIFY row_number() OVER (
+            PARTITION BY period_start, period_end{group_dims} ORDER BY rank) = 1""",
+        [SOURCE, grain, dimensions_label],
+    )
+    overlap = ctx.cur.execute(
+        "SELECT count(*) FROM temp.shopify_traffic p WHERE p.rank = 1 AND EXISTS (SELECT 1 FROM "
+        "temp.shopify_traffic c WHERE c.rank = 0 AND c.period_start = p.period_start "
+        "AND c.period_end = p.period_end)"
+    ).fetchone()[0]
+    if overlap:
+        ctx.notes.append(
+            f"{overlap} comparison periods are also current periods: the current values were kept."
+        )
+    ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_traffic")
+
+
+def _minus_year(day: date | None) -> date | None:
+    if day is None:
+        return None
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _clip_range(
+    ctx: StageContext, rng: ReportRange, time_index: int, start_sql: str, end_sql: str
+) -> tuple[date | None, date | None]:
+    """The range periods are clipped to, after checking that every period overlaps it."""
+    if rng.start is None and rng.end is None:
+        return None, None
+    outside, first, first_day, last_day = ctx.cur.execute(
+        f"""SELECT count(*) FILTER (WHERE ({end_sql}) < coalesce(CAST(? AS DATE), ({end_sql}))
+                                   OR ({start_sql}) > coalesce(CAST(? AS DATE), ({start_sql}))),
+                   min(line_no) FILTER (WHERE ({end_sql}) < coalesce(CAST(? AS DATE), ({end_sql}))
+                                   OR ({start_sql}) > coalesce(CAST(? AS DATE), ({start_sql}))),
+                   min({start_sql}), max({end_sql})
+        FROM {RAW_TABLE} WHERE NOT ro_blank(c{time_index})""",
+        [rng.start, rng.end, rng.start, rng.end],
+    ).fetchone()
+    if outside:
+        if rng.origin == "options":
+            raise ImportFileError(
+                f"{outside} rows lie outside the period {rng.start} to {rng.end} you gave.",
+                file_name=ctx.file_name,
+                line=int(first),
+                hint="Check the period, or import without one.",
+            )
+        ctx.notes.append(
+            f"The dates in the file name ({rng.start} to {rng.end}) do not match the rows, "
+            "so they were not used; the first and last periods may be partial."
+        )
+        return None, None
+    cut = (rng.start is not None and first_day is not None and first_day < rng.start) or (
+        rng.end is not None and last_day is not None and last_day > rng.end
+    )
+    if cut:
+        ctx.notes.append(
+            f"The report covers {rng.start} to {rng.end} ({rng.origin}): periods cut by it "
+            "were stored for the days inside it."
+        )
+    return rng.start, rng.end
+
+
+SPEC = register(
+    FormatSpec(
+        name="shopify_analytics",
+        label="Shopify Analytics report",
+        kinds=(schema.KIND_TRAFFIC,),
+        detect=detect,
+        stage=stage,
+        priority=30,
+    )
+)
