@@ -69,9 +69,7 @@ def _column_expr(name: str) -> str:
 def write_shopify_orders(con: duckdb.DuckDBPyConnection, path: Path, rows: int, days: int) -> None:
     """A Shopify orders export with `rows` line-item rows over `days` days."""
     orders = max(rows // LINES_PER_ORDER, 1)
-    select_list = ",\n".join(
-        f'{_column_expr(name)} AS "{name}"' for name in SHOPIFY_HEADER
-    )
+    select_list = ",\n".join(f'{_column_expr(name)} AS "{name}"' for name in SHOPIFY_HEADER)
     con.execute(
         f"""COPY (
             WITH base AS (
@@ -88,7 +86,9 @@ def write_shopify_orders(con: duckdb.DuckDBPyConnection, path: Path, rows: int, 
     )
 
 
-def write_shopify_traffic(con: duckdb.DuckDBPyConnection, folder: Path, rows: int, days: int) -> None:
+def write_shopify_traffic(
+    con: duckdb.DuckDBPyConnection, folder: Path, rows: int, days: int
+) -> None:
     """Daily sessions and customer-behaviour reports agreeing in scale with the orders."""
     orders_per_day = max(rows // LINES_PER_ORDER // days, 1)
     con.execute(

@@ -115,10 +115,16 @@ def bench_queries(files: dict[str, Path]) -> list[dict]:
             db.close()
             warm = statistics.median(warm_runs)
             results.append(
-                {"page": page, "query": name, "cold_ms": round(cold * 1000, 1),
-                 "warm_ms": round(warm * 1000, 1)}
+                {
+                    "page": page,
+                    "query": name,
+                    "cold_ms": round(cold * 1000, 1),
+                    "warm_ms": round(warm * 1000, 1),
+                }
             )
-            print(f"  query {page:<10} {name:<28} cold {cold * 1000:7.1f} ms  warm {warm * 1000:7.1f} ms")
+            print(
+                f"  query {page:<10} {name:<28} cold {cold * 1000:7.1f} ms  warm {warm * 1000:7.1f} ms"
+            )
     return results
 
 

@@ -186,7 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ro", description="ro-dashboard: revenue optimization from your store's exports."
     )
-    parser.add_argument("--db", type=Path, default=None, help=f"database file (default: $RO_DB or {default_db_path()})")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help=f"database file (default: $RO_DB or {default_db_path()})",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--version", action="version", version=f"ro-dashboard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -200,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COLUMN=FIELD",
         help="map a column of an unknown layout to a field (repeat; see `ro fields`)",
     )
-    ingest.add_argument("--date-order", choices=["mdy", "dmy"], help="settle 01/02/2024-style dates")
+    ingest.add_argument(
+        "--date-order", choices=["mdy", "dmy"], help="settle 01/02/2024-style dates"
+    )
     ingest.add_argument("--utc-offset", type=int, help="store UTC offset in minutes (event files)")
     ingest.add_argument("--timezone", help="store time zone, e.g. America/New_York (event files)")
     ingest.add_argument("--period", help="START:END dates for reports that carry none")

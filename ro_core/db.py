@@ -130,17 +130,23 @@ class Database:
         finally:
             cur.close()
 
-    def fetch_df(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+    def fetch_df(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Run a query with bound parameters and return a (small) DataFrame."""
         with self.cursor() as cur:
             return cur.execute(sql, params or []).df()
 
-    def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+    def fetch_all(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> list[tuple]:
         """Run a query with bound parameters and return all rows as tuples."""
         with self.cursor() as cur:
             return cur.execute(sql, params or []).fetchall()
 
-    def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple | None:
+    def fetch_one(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+    ) -> tuple | None:
         """Run a query with bound parameters and return the first row (or None)."""
         with self.cursor() as cur:
             return cur.execute(sql, params or []).fetchone()

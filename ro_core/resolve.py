@@ -81,7 +81,9 @@ def refresh(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, *, removi
         else:
             cur.execute(
                 f"INSERT INTO {resolved} ({column_list}) "
-                + _resolved_select(kind, f"(SELECT * FROM {rows_table} WHERE import_id = {int(import_id)})")
+                + _resolved_select(
+                    kind, f"(SELECT * FROM {rows_table} WHERE import_id = {int(import_id)})"
+                )
             )
         return
 

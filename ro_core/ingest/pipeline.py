@@ -72,7 +72,9 @@ class ImportReport:
     def summary(self) -> str:
         """One line for people."""
         if self.already_imported:
-            return f"{self.file_name}: already imported (import #{self.import_id}); nothing changed."
+            return (
+                f"{self.file_name}: already imported (import #{self.import_id}); nothing changed."
+            )
         counts = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in self.counts.items())
         span = f" from {self.first_date} to {self.last_date}" if self.first_date else ""
         skipped = f", {self.rows_skipped:,} rows skipped" if self.rows_skipped else ""
@@ -219,7 +221,9 @@ def _stage_part(
     rejected = _collect_rejects(ctx)
     read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
     ctx.rows_read = int(read) + rejected
-    if rejected and (rejected == ctx.rows_read or (rejected > 5 and rejected > MAX_REJECT_SHARE * ctx.rows_read)):
+    if rejected and (
+        rejected == ctx.rows_read or (rejected > 5 and rejected > MAX_REJECT_SHARE * ctx.rows_read)
+    ):
         first = min(line for s in ctx.skipped for line in s.lines) if ctx.skipped else None
         raise ImportFileError(
             f"{rejected:,} of {ctx.rows_read:,} rows could not be read "
@@ -240,7 +244,9 @@ def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds:
             f"SELECT count(*) - count(DISTINCT order_id) FROM {stage_table(schema.KIND_ORDERS)}"
         ).fetchone()[0]
         if dupes:
-            ctx.warn(f"{dupes:,} duplicated order rows (same order id) in this file were counted once.")
+            ctx.warn(
+                f"{dupes:,} duplicated order rows (same order id) in this file were counted once."
+            )
             cur.execute(
                 f"""CREATE OR REPLACE TEMP TABLE stage_orders AS
                 SELECT * FROM {stage_table(schema.KIND_ORDERS)}
@@ -353,12 +359,12 @@ def ingest_file(
                 if file_spec is not None and detect_format(part.header) is None:
                     part_spec, part_mapping = file_spec, None
                 else:
-                    part_spec, part_mapping = _choose_format(
-                        cur, part, shown, format_name, mapping
-                    )
+                    part_spec, part_mapping = _choose_format(cur, part, shown, format_name, mapping)
                 if spec is None:
                     spec = part_spec
-                ctx = _stage_part(cur, part_spec, part, layout.encoding, shown, part_mapping, options)
+                ctx = _stage_part(
+                    cur, part_spec, part, layout.encoding, shown, part_mapping, options
+                )
                 contexts.append(ctx)
             assert spec is not None
             kinds = {

@@ -78,8 +78,12 @@ def test_overlapping_export_updates_and_never_double_counts(
         [
             # 1002 now refunded in part; 1003 unchanged; 1004 new.
             shopify_order_rows(
-                1002, "2024-03-10 23:30:00 -0400", "50.50", lines=3,
-                status="partially_refunded", refunded="10.00",
+                1002,
+                "2024-03-10 23:30:00 -0400",
+                "50.50",
+                lines=3,
+                status="partially_refunded",
+                refunded="10.00",
             ),
             shopify_order_rows(1003, "2024-03-11 09:15:00 -0400", "20.00", lines=1),
             shopify_order_rows(1004, "2024-03-12 12:00:00 -0400", "30.00", lines=1),
@@ -190,7 +194,9 @@ def test_header_only_file_loads_nothing(db: Database, tmp_path: Path):
     assert list_imports(db) == []
 
 
-def test_ragged_rows_are_skipped_with_line_numbers(db: Database, first_export: Path, tmp_path: Path):
+def test_ragged_rows_are_skipped_with_line_numbers(
+    db: Database, first_export: Path, tmp_path: Path
+):
     text = first_export.read_text().splitlines()
     rows = [*text[:3], "#1009,broken,row", *text[3:]]
     path = tmp_path / "ragged.csv"
@@ -243,7 +249,7 @@ def test_encodings(db: Database, tmp_path: Path, encoding: str):
 
 def test_second_process_gets_a_one_line_busy_message(tmp_path: Path):
     holder = Database(tmp_path / "ro.duckdb")
-    holder.connection  # open and hold the file lock
+    _ = holder.connection  # open and hold the file lock
     try:
         script = (
             "import sys; from ro_core.db import Database\n"
