@@ -70,7 +70,7 @@ class StageContext:
     file_name: str  # the name the user knows the file by (never used as a path)
     part: TablePart
     import_id: int
-    mapping: dict[str, str] | None = None  # canonical field -> header name
+    mapping: dict[str, str] | None = None  # header column -> canonical field
     options: dict[str, Any] = field(default_factory=dict)  # e.g. date_order
     rows_read: int = 0
     skipped: list[SkippedRows] = field(default_factory=list)

@@ -1,9 +1,13 @@
 """Shopify admin orders export (Orders > Export): one row per line item.
 
 Order-level fields (money, statuses, Id, Source) are filled only on an order's first row, so
-orders are built from the first row of each `Name` and money is never counted twice; lines come
-from every row. `Created at` is pinned to '%Y-%m-%d %H:%M:%S %z' and the store-local date is the
-date as written (the export is in the store's time zone, offsets change across daylight saving).
+orders are built from one row per `Name` (the first row that carries the order's money or
+status) and money is never counted twice; lines come from every row. `Created at` is pinned to
+'%Y-%m-%d %H:%M:%S %z' and the store-local date is the date as written (the export is in the
+store's time zone, offsets change across daylight saving). Money columns must be plain numbers
+as Shopify writes them (``1659.95``, ``-5.00``): anything else fails with the line number,
+because a spreadsheet re-save that turned ``1659.95`` into ``1659,95`` would otherwise be read
+a hundred times too large.
 """
 
 from __future__ import annotations
@@ -15,16 +19,43 @@ from ro_core.ingest.base import (
     StageContext,
     header_has_all,
     insert_stage,
+    normalise_header_name,
     register,
 )
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 REQUIRED = ("Name", "Financial Status", "Created at", "Lineitem name", "Lineitem quantity", "Total")
+# Canonical order field -> Shopify column.
+MONEY_COLUMNS = {
+    "subtotal": "Subtotal",
+    "discounts": "Discount Amount",
+    "shipping": "Shipping",
+    "tax": "Taxes",
+    "total": "Total",
+    "refunded": "Refunded Amount",
+}
+# Shopify writes money as a plain number with a dot: 1659.95, 0.00, -5.00, 163056.
+PLAIN_AMOUNT = r"-?[0-9]+(\.[0-9]+)?"
+
+
+def customer_key_sql(expr: str) -> str:
+    """SQL for the customer key: a hash of the trimmed, lower-cased email or id (never the email).
+
+    Every importer uses this one expression, so the same email gets the same key everywhere.
+    """
+    return (
+        f"CASE WHEN ro_blank({expr}) THEN NULL ELSE substr(sha256(lower(trim({expr}))), 1, 20) END"
+    )
+
+
+def is_abandoned_checkout_header(header: list[str]) -> bool:
+    """True when a header has a column about abandoned checkouts (that export, not orders)."""
+    return any("abandoned" in normalise_header_name(h).lower() for h in header)
 
 
 def detect(header: list[str]) -> bool:
-    """Orders export: the line-item and order columns together."""
-    return header_has_all(header, REQUIRED)
+    """Orders export: the line-item and order columns together (and no abandoned-checkout URL)."""
+    return header_has_all(header, REQUIRED) and not is_abandoned_checkout_header(header)
 
 
 def channel_sql(source: str) -> str:
@@ -39,43 +70,55 @@ def channel_sql(source: str) -> str:
         ELSE 'other' END"""
 
 
+def check_plain_amounts(ctx: StageContext, labels: list[str] | tuple[str, ...]) -> None:
+    """Fail on the first cell of these columns that is not a plain Shopify amount."""
+    for label in labels:
+        if not ctx.has(label):
+            continue
+        c = ctx.col(label)
+        ctx.fail_where(
+            f"NOT ro_blank({c}) AND NOT regexp_full_match(trim({c}), '{PLAIN_AMOUNT}')",
+            f"'{label}' is not an amount like 1234.50.",
+            label,
+        )
+
+
+def check_timestamps(ctx: StageContext, label: str) -> None:
+    """Fail on the first non-blank cell that is not a Shopify time with its UTC offset."""
+    c = ctx.col(label)
+    ctx.fail_where(
+        f"NOT ro_blank({c}) AND try_strptime(trim({c}), ?) IS NULL",
+        f"'{label}' is not a time like 2024-03-31 14:05:00 -0400.",
+        label,
+        [TIMESTAMP_FORMAT],
+    )
+
+
 def stage(ctx: StageContext) -> None:
     """Stage orders and order lines from the raw rows."""
     name = ctx.col("Name")
     created = ctx.col("Created at")
+    total = ctx.col("Total")
+    financial = ctx.col("Financial Status")
     ctx.skip_where(f"ro_blank({name})", "no order Name")
-    ctx.fail_where(
-        f"NOT ro_blank({created}) AND try_strptime(trim({created}), ?) IS NULL",
-        f"'Created at' is not a time like 2024-03-31 14:05:00 -0400.",
-        "Created at",
-        [TIMESTAMP_FORMAT],
-    )
-    money = {
-        "subtotal": "Subtotal",
-        "discounts": "Discount Amount",
-        "shipping": "Shipping",
-        "tax": "Taxes",
-        "total": "Total",
-        "refunded": "Refunded Amount",
-    }
-    for label in money.values():
-        if ctx.has(label):
-            c = ctx.col(label)
-            ctx.fail_where(
-                f"NOT ro_blank({c}) AND ro_money({c}, false) IS NULL",
-                f"'{label}' is not an amount.",
-                label,
-            )
+    check_timestamps(ctx, "Created at")
+    check_plain_amounts(ctx, tuple(MONEY_COLUMNS.values()))
+    if ctx.has("Lineitem price") or ctx.has("Lineitem discount"):
+        check_plain_amounts(ctx, ("Lineitem price", "Lineitem discount"))
     quantity = ctx.col("Lineitem quantity")
     ctx.fail_where(
         f"NOT ro_blank({quantity}) AND TRY_CAST(trim({quantity}) AS INTEGER) IS NULL",
         "'Lineitem quantity' is not a whole number.",
         "Lineitem quantity",
     )
+    # One row per order carries the order-level fields: the first row that has the order's
+    # status or total (Shopify puts them on the first row; this also survives a re-sorted file).
     ctx.cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE shopify_first AS
         SELECT * FROM {RAW_TABLE}
-        QUALIFY row_number() OVER (PARTITION BY trim({name}) ORDER BY line_no) = 1"""
+        QUALIFY row_number() OVER (
+            PARTITION BY trim({name})
+            ORDER BY (ro_blank({financial}) AND ro_blank({total})), line_no) = 1"""
     )
     ctx.fail_where(
         f"line_no IN (SELECT line_no FROM temp.shopify_first) AND ro_blank({created})",
@@ -90,16 +133,19 @@ def stage(ctx: StageContext) -> None:
     ship_country = ctx.col_or_null("Shipping Country")
     bill_country = ctx.col_or_null("Billing Country")
     money_sql = ", ".join(
-        f"ro_money({ctx.col(label)}, false) AS {field}" if ctx.has(label) else f"NULL AS {field}"
-        for field, label in money.items()
+        f"CAST(trim({ctx.col(label)}) AS DECIMAL(18,2)) AS {field}"
+        if ctx.has(label)
+        else f"NULL AS {field}"
+        for field, label in MONEY_COLUMNS.items()
     )
+    item_name = ctx.col("Lineitem name")
     insert_stage(
         ctx,
         schema.KIND_ORDERS,
         f"""WITH totals AS (
             SELECT trim({name}) AS order_name,
                    sum(TRY_CAST(trim({quantity}) AS INTEGER)) AS item_quantity,
-                   count(*) FILTER (WHERE NOT ro_blank({ctx.col("Lineitem name")})) AS line_count
+                   count(*) FILTER (WHERE NOT ro_blank({item_name})) AS line_count
             FROM {RAW_TABLE} GROUP BY 1
         )
         SELECT
@@ -110,13 +156,13 @@ def stage(ctx: StageContext) -> None:
             CAST(substr(trim({created}), 1, 10) AS DATE) AS local_date,
             nullif(upper(trim({ctx.col_or_null("Currency")})), '') AS currency,
             {money_sql},
-            nullif(lower(trim({ctx.col("Financial Status")})), '') AS financial_status,
+            nullif(lower(trim({financial})), '') AS financial_status,
             nullif(lower(trim({ctx.col_or_null("Fulfillment Status")})), '') AS fulfillment_status,
-            NOT ro_blank({ctx.col_or_null("Cancelled at")}) AS cancelled,
+            (NOT ro_blank({ctx.col_or_null("Cancelled at")})
+             OR lower(trim(coalesce({financial}, ''))) = 'voided') AS cancelled,
             nullif(trim({source}), '') AS source,
             {channel_sql(source)} AS channel,
-            CASE WHEN ro_blank({email}) THEN NULL
-                 ELSE substr(sha256(lower(trim({email}))), 1, 20) END AS customer_key,
+            {customer_key_sql(email)} AS customer_key,
             nullif(upper(trim(coalesce(nullif(trim({ship_country}), ''), {bill_country}))), '')
                 AS country,
             (lower(coalesce(trim({source}), '')) = 'shopify_draft_order'
@@ -127,6 +173,10 @@ def stage(ctx: StageContext) -> None:
             CAST(t.line_count AS INTEGER) AS line_count
         FROM temp.shopify_first f JOIN totals t ON t.order_name = trim(f.{name})""",
     )
+
+    def raw_col(label: str) -> str:
+        return f"r.{ctx.col(label)}" if ctx.has(label) else "CAST(NULL AS VARCHAR)"
+
     insert_stage(
         ctx,
         schema.KIND_ORDER_LINES,
@@ -134,15 +184,16 @@ def stage(ctx: StageContext) -> None:
             o.order_id AS order_id,
             CAST(row_number() OVER (PARTITION BY trim(r.{name}) ORDER BY r.line_no) AS INTEGER)
                 AS line_number,
-            nullif(trim(r.{ctx.col("Lineitem name")}), '') AS product,
-            nullif(trim(r.{ctx.col_or_null("Lineitem sku")}), '') AS sku,
-            nullif(trim(r.{ctx.col_or_null("Vendor")}), '') AS vendor,
+            nullif(trim(r.{item_name}), '') AS product,
+            nullif(trim({raw_col("Lineitem sku")}), '') AS sku,
+            nullif(trim({raw_col("Vendor")}), '') AS vendor,
             TRY_CAST(trim(r.{quantity}) AS INTEGER) AS quantity,
-            ro_money(r.{ctx.col_or_null("Lineitem price")}, false) AS price,
-            ro_money(r.{ctx.col_or_null("Lineitem discount")}, false) AS discount
+            TRY_CAST(nullif(trim({raw_col("Lineitem price")}), '') AS DECIMAL(18,2)) AS price,
+            TRY_CAST(nullif(trim({raw_col("Lineitem discount")}), '') AS DECIMAL(18,2))
+                AS discount
         FROM {RAW_TABLE} r
         JOIN temp.stage_orders o ON o.order_name = trim(r.{name})
-        WHERE NOT ro_blank(r.{ctx.col("Lineitem name")})""",
+        WHERE NOT ro_blank(r.{item_name})""",
     )
     ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_first")
 

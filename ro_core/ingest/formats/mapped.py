@@ -1,0 +1,872 @@
+"""Any orders, order-lines or traffic CSV, read through a column mapping.
+
+A mapping says which header column holds which canonical field, e.g.
+``{"order_id": "order_id", "order_purchase_timestamp": "created_at", "payment_value": "total"}``
+(HEADER COLUMN -> FIELD). The fields decide what the file becomes:
+
+- traffic fields (``period_start``, ``sessions``...) make a ``traffic`` import (source 'mapped');
+- order-line fields (``product``, ``quantity``, ``price``...) make ``order_lines`` (with
+  ``order_id``), plus ``orders`` when order-level fields such as ``created_at`` or ``total`` are
+  mapped too;
+- anything else makes ``orders``.
+
+How values are read:
+
+- dates: one format per column from :data:`ro_core.ingest.sqlfuncs.DATE_FORMATS`; a file whose
+  days are all 12 or less is refused until ``options["date_order"]`` ('mdy' or 'dmy') says which
+  comes first. Times without a UTC offset are store-local times: the local date is the date as
+  written, ``created_at`` stores the wall-clock time as if it were UTC, ``utc_offset_minutes``
+  stays NULL.
+- money: ``ro_money`` with the decimal convention decided once per column.
+- several rows for one order in an orders file: non-money fields take the first non-blank value;
+  each money column is classified once for the whole file. If an order's rows usually *differ*
+  (several payments per order, as in Olist's payments file) the rows are parts and are added up;
+  if they usually *repeat* one value (an order total copied onto every product row) it is taken
+  once. The report says which rule each column got.
+- status words canceled/cancelled/unavailable/failed/voided mark an order cancelled; an order
+  whose status is 'refunded' without a refunded amount counts its total as refunded.
+
+Fields a file does not map stay NULL, so a payments file imported after an orders file adds
+totals without erasing dates or statuses (resolution keeps, field by field, the latest non-NULL
+value; see ``ro_core.resolve``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+
+from ro_core import schema
+from ro_core.errors import ImportFileError
+from ro_core.ingest.base import (
+    RAW_TABLE,
+    FormatSpec,
+    StageContext,
+    insert_stage,
+    normalise_header_name,
+    stage_table,
+)
+from ro_core.ingest.formats.shopify_orders import customer_key_sql
+from ro_core.ingest.sqlfuncs import DATE_FORMATS, detect_date_format, detect_decimal_comma
+
+# --- the fields a user may map to ------------------------------------------------------------
+ORDER_FIELDS: tuple[str, ...] = (
+    "order_id",
+    "order_name",
+    "created_at",
+    "currency",
+    "subtotal",
+    "discounts",
+    "shipping",
+    "tax",
+    "total",
+    "refunded",
+    "financial_status",
+    "fulfillment_status",
+    "cancelled",
+    "source",
+    "channel",
+    "customer_key",
+    "customer_type",
+    "country",
+    "is_test",
+    "discount_code",
+    "item_quantity",
+)
+LINE_FIELDS: tuple[str, ...] = (
+    "order_id",
+    "line_number",
+    "product",
+    "sku",
+    "vendor",
+    "quantity",
+    "price",
+    "discount",
+    "shipping",
+)
+TRAFFIC_FIELDS: tuple[str, ...] = (
+    "period_start",
+    "period_end",
+    *schema.TRAFFIC_DIMENSIONS,
+    *schema.TRAFFIC_MEASURES,
+)
+MAPPABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    schema.KIND_ORDERS: ORDER_FIELDS,
+    schema.KIND_ORDER_LINES: LINE_FIELDS,
+    schema.KIND_TRAFFIC: TRAFFIC_FIELDS,
+}
+FIELD_HELP: dict[str, str] = {
+    "order_id": "Order id or number; required for orders and order lines.",
+    "order_name": "Order name as the store shows it (e.g. #1001).",
+    "created_at": "When the order was placed (date or date and time).",
+    "currency": "Currency code, e.g. EUR.",
+    "subtotal": "Product sales after discounts, before shipping and tax.",
+    "discounts": "Order discount amount.",
+    "shipping": "Shipping charged (per line in an order-lines file, e.g. Olist freight_value).",
+    "tax": "Tax amount.",
+    "total": "Order total or payment amount (several payment rows per order are added up).",
+    "refunded": "Amount refunded.",
+    "financial_status": "Order or payment status (cancelled/failed/voided orders are flagged).",
+    "fulfillment_status": "Fulfilment or delivery status.",
+    "cancelled": "Cancelled flag (yes/no, true/false).",
+    "source": "Sales channel or source as exported.",
+    "channel": "Channel (web, pos, app...) or traffic channel group.",
+    "customer_key": "Customer email or id (stored only as a hash).",
+    "customer_type": "new or returning.",
+    "country": "Country (code or name).",
+    "is_test": "Test order flag (yes/no).",
+    "discount_code": "Discount or coupon code.",
+    "item_quantity": "Units in the order.",
+    "line_number": "Position of the line within its order.",
+    "product": "Product name or id.",
+    "sku": "SKU.",
+    "vendor": "Vendor, brand or seller.",
+    "quantity": "Units on the line.",
+    "price": "Unit price.",
+    "discount": "Discount on the line.",
+    "period_start": "Day (or first day of the week/month) the traffic row covers.",
+    "period_end": "Last day the row covers (leave unmapped for daily rows).",
+    "referrer": "Referrer or session source (google, facebook...).",
+    "first_user_channel": "First-user channel group (GA4 user acquisition).",
+    "device": "Device type.",
+    "region": "Region or state.",
+    "landing_page": "Landing page.",
+    "sessions": "Sessions.",
+    "visitors": "Visitors or users.",
+    "new_visitors": "New visitors or new users.",
+    "engaged_sessions": "Engaged sessions.",
+    "product_view_sessions": "Sessions that viewed a product.",
+    "cart_sessions": "Sessions that added to cart.",
+    "checkout_sessions": "Sessions that reached checkout.",
+    "converted_sessions": "Sessions that completed checkout.",
+    "orders": "Orders or transactions reported by the analytics tool.",
+    "revenue": "Revenue reported by the analytics tool.",
+    "customers": "Customers.",
+}
+ALL_FIELDS: frozenset[str] = frozenset(f for fields in MAPPABLE_FIELDS.values() for f in fields)
+
+LINE_ONLY = frozenset(LINE_FIELDS) - frozenset(ORDER_FIELDS)
+TRAFFIC_ONLY = frozenset(TRAFFIC_FIELDS) - frozenset(ORDER_FIELDS)
+ORDER_ONLY = frozenset(ORDER_FIELDS) - frozenset(LINE_FIELDS) - frozenset(TRAFFIC_FIELDS)
+ORDER_MONEY = ("subtotal", "discounts", "shipping", "tax", "total", "refunded")
+LINE_MONEY = ("price", "discount", "shipping")
+CANCELLED_STATUSES = ("canceled", "cancelled", "unavailable", "failed", "voided", "void")
+TRUE_WORDS = ("true", "yes", "y", "1", "t", "x", "cancelled", "canceled")
+NOT_SET = "(not set)"
+IGNORE_WORDS = ("", "ignore", "-", "none")
+
+KIND_LABELS = {
+    schema.KIND_ORDERS: "orders",
+    schema.KIND_ORDER_LINES: "order lines",
+    schema.KIND_TRAFFIC: "traffic",
+}
+
+
+# --- mapping validation ----------------------------------------------------------------------
+def _fields_help() -> str:
+    return "; ".join(
+        f"{KIND_LABELS[kind]}: {', '.join(fields)}" for kind, fields in MAPPABLE_FIELDS.items()
+    )
+
+
+def clean_mapping(mapping: Mapping[str, str], file_name: str) -> dict[str, str]:
+    """The mapping with unmapped entries dropped and field names checked (header -> field)."""
+    cleaned: dict[str, str] = {}
+    unknown: list[str] = []
+    for header, field in mapping.items():
+        name = (field or "").strip().lower()
+        if name in IGNORE_WORDS:
+            continue
+        if name not in ALL_FIELDS:
+            unknown.append(str(field))
+            continue
+        cleaned[normalise_header_name(str(header))] = name
+    if unknown:
+        raise ImportFileError(
+            f"unknown field name(s) in the column mapping: {', '.join(unknown)}.",
+            file_name=file_name,
+            hint=f"Fields you can map to are {_fields_help()}.",
+        )
+    seen: dict[str, str] = {}
+    for header, field in cleaned.items():
+        if field in seen:
+            raise ImportFileError(
+                f"the field '{field}' is mapped twice (columns '{seen[field]}' and '{header}').",
+                file_name=file_name,
+                hint="Map each field to one column.",
+            )
+        seen[field] = header
+    return cleaned
+
+
+def kinds_for_fields(fields: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """What a mapping makes: traffic, order lines (with orders when order fields are mapped),
+    or orders."""
+    if fields & TRAFFIC_ONLY:
+        return (schema.KIND_TRAFFIC,)
+    if fields & LINE_ONLY:
+        if fields & ORDER_ONLY:
+            return (schema.KIND_ORDERS, schema.KIND_ORDER_LINES)
+        return (schema.KIND_ORDER_LINES,)
+    return (schema.KIND_ORDERS,)
+
+
+def _check_fields(fields: set[str], file_name: str) -> tuple[str, ...]:
+    kinds = kinds_for_fields(fields)
+    if schema.KIND_TRAFFIC in kinds:
+        stray = sorted(fields & (LINE_ONLY | ORDER_ONLY | {"order_id"}))
+        if stray:
+            raise ImportFileError(
+                f"this mapping mixes traffic fields with order fields ({', '.join(stray)}).",
+                file_name=file_name,
+                hint="Import traffic and orders from separate files.",
+            )
+        missing = [] if "period_start" in fields else ["period_start"]
+        if not fields & set(schema.TRAFFIC_MEASURES):
+            missing.append(f"at least one of {', '.join(schema.TRAFFIC_MEASURES)}")
+    else:
+        missing = [] if "order_id" in fields else ["order_id"]
+    if missing:
+        raise ImportFileError(
+            f"the column mapping needs {' and '.join(missing)}.",
+            file_name=file_name,
+            hint=f"Fields you can map to are {_fields_help()}.",
+        )
+    return kinds
+
+
+def spec_for_mapping(mapping: dict[str, str], file_name: str) -> FormatSpec:
+    """A format that reads a file through `mapping` (header column -> canonical field).
+
+    Raises ImportFileError for unknown field names, a field mapped twice or a missing required
+    field (order_id; period_start and a measure for traffic). Columns missing from the file are
+    reported when the file is staged.
+    """
+    cleaned = clean_mapping(mapping, file_name)
+    kinds = _check_fields(set(cleaned.values()), file_name)
+    label = "Mapped columns (" + " and ".join(KIND_LABELS[k] for k in kinds) + ")"
+    return FormatSpec(
+        name="mapped",
+        label=label,
+        kinds=kinds,
+        detect=lambda header: False,
+        stage=partial(_stage, cleaned, kinds),
+    )
+
+
+# --- value parsing helpers (shared with other importers) ---------------------------------------
+@dataclass(frozen=True)
+class TimeColumn:
+    """SQL expressions for one date/time column, parsed with its pinned format."""
+
+    format: str
+    created_at: str  # TIMESTAMPTZ
+    utc_offset_minutes: str  # INTEGER (NULL when the values carry no offset)
+    local_date: str  # DATE as written
+
+
+def time_column(ctx: StageContext, column: str, label: str) -> TimeColumn:
+    """Detect a date column's one format (ImportFileError if none or ambiguous) and return SQL.
+
+    `column` is a generated identifier (c0, c1...). A trailing 'Z' (UTC) is read as +00:00.
+    """
+    date_order = ctx.options.get("date_order")
+    if date_order not in (None, "mdy", "dmy"):
+        raise ImportFileError(
+            f"date order '{date_order}' is not one we know.",
+            file_name=ctx.file_name,
+            hint="Use mdy (month first, US) or dmy (day first).",
+        )
+    present = ctx.cur.execute(
+        f"SELECT count(*) FROM {RAW_TABLE} WHERE NOT ro_blank({column})"
+    ).fetchone()[0]
+    if not present:
+        raise ImportFileError(
+            f"the column '{label}' has no dates.",
+            file_name=ctx.file_name,
+            column=label,
+            hint="Map the column that holds the dates.",
+        )
+    ctx.cur.execute(
+        f"UPDATE {RAW_TABLE} SET {column} = regexp_replace(trim({column}), '([0-9])[Zz]$', "
+        f"'\\1+00:00') WHERE regexp_matches(trim({column}), '[0-9][Zz]$')"
+    )
+    _fail_on_stray_dates(ctx, column, label, present)
+    fmt = detect_date_format(
+        ctx.cur,
+        RAW_TABLE,
+        column,
+        file_name=ctx.file_name,
+        column_label=label,
+        date_order=date_order,
+    )
+    assert fmt in DATE_FORMATS  # our own constant, safe to write into SQL
+    parsed = (
+        f"(CASE WHEN ro_blank({column}) THEN NULL ELSE try_strptime(trim({column}), '{fmt}') END)"
+    )
+    if "%z" in fmt:
+        offset = f"ro_offset_minutes(trim({column}))"
+        return TimeColumn(
+            format=fmt,
+            created_at=parsed,
+            utc_offset_minutes=offset,
+            local_date=f"CAST(timezone('UTC', {parsed}) + to_minutes({offset}) AS DATE)",
+        )
+    return TimeColumn(
+        format=fmt,
+        created_at=f"timezone('UTC', {parsed})",
+        utc_offset_minutes="CAST(NULL AS INTEGER)",
+        local_date=f"CAST({parsed} AS DATE)",
+    )
+
+
+def _fail_on_stray_dates(ctx: StageContext, column: str, label: str, present: int) -> None:
+    """When most values share a format and a few do not, name the first line that does not."""
+    counts = ctx.cur.execute(
+        "SELECT "
+        + ", ".join(
+            f"count(*) FILTER (WHERE NOT ro_blank({column}) "
+            f"AND try_strptime(trim({column}), '{fmt}') IS NULL)"
+            for fmt in DATE_FORMATS
+        )
+        + f" FROM {RAW_TABLE}"
+    ).fetchone()
+    bad, fmt = min(zip(counts, DATE_FORMATS, strict=True), key=lambda pair: pair[0])
+    if 0 < bad < present:
+        ctx.fail_where(
+            f"NOT ro_blank({column}) AND try_strptime(trim({column}), ?) IS NULL",
+            f"'{label}' is not a date like the column's other values "
+            f"({describe_date_format(fmt)}).",
+            label,
+            [fmt],
+        )
+
+
+def describe_date_format(fmt: str) -> str:
+    """A person's description of a date format, e.g. 'month/day/year hours:minutes'."""
+    words = {
+        "%Y": "year",
+        "%m": "month",
+        "%d": "day",
+        "%H": "hours",
+        "%M": "minutes",
+        "%S": "seconds",
+        "%f": "fraction",
+        "%z": "UTC offset",
+        "%B": "month name",
+        "%b": "month name",
+    }
+    return re.sub(r"%[A-Za-z]", lambda m: words.get(m.group(0), m.group(0)), fmt)
+
+
+def money_column(ctx: StageContext, column: str, label: str) -> str:
+    """SQL for an amount column (decimal comma decided once); fails on the first non-amount."""
+    comma = detect_decimal_comma(ctx.cur, RAW_TABLE, column)
+    expr = f"ro_money({column}, {'true' if comma else 'false'})"
+    ctx.fail_where(
+        f"NOT ro_blank({column}) AND {expr} IS NULL",
+        f"'{label}' is not an amount"
+        + (" (read with a decimal comma, like 1.234,56)." if comma else " (like 1,234.50)."),
+        label,
+    )
+    return expr
+
+
+def whole_number_column(ctx: StageContext, column: str, label: str) -> str:
+    """SQL for a count column (1,234 or 1234.0); fails on the first value that is not whole."""
+    expr = f"ro_number({column})"
+    ctx.fail_where(
+        f"NOT ro_blank({column}) AND ({expr} IS NULL OR {expr} <> floor({expr}))",
+        f"'{label}' is not a whole number.",
+        label,
+    )
+    return f"CAST({expr} AS INTEGER)"
+
+
+def flag_sql(column: str) -> str:
+    """SQL reading yes/no, true/false, 1/0 as a boolean (NULL when blank)."""
+    words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
+    return f"CASE WHEN ro_blank({column}) THEN NULL ELSE lower(trim({column})) IN ({words}) END"
+
+
+def customer_type_sql(column: str) -> str:
+    """SQL normalising new / returning customer labels."""
+    return f"""CASE
+        WHEN ro_blank({column}) THEN NULL
+        WHEN lower(trim({column})) IN ('new', 'first-time', 'first time', 'first') THEN 'new'
+        WHEN lower(trim({column})) IN ('returning', 'repeat', 'existing') THEN 'returning'
+        ELSE lower(trim({column})) END"""
+
+
+# --- staging -----------------------------------------------------------------------------------
+def _stage(mapping: dict[str, str], kinds: tuple[str, ...], ctx: StageContext) -> None:
+    columns: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    missing = [header for header in mapping if not ctx.has(header)]
+    if missing:
+        shown = ", ".join(f"'{normalise_header_name(h)}'" for h in ctx.part.header[:40])
+        raise ImportFileError(
+            "the mapped column(s) "
+            + ", ".join(f"'{h}'" for h in missing)
+            + " are not in this file.",
+            file_name=ctx.file_name,
+            line=ctx.part.header_line,
+            hint=f"Its columns are {shown}. Map those instead.",
+        )
+    for header, field in mapping.items():
+        columns[field] = ctx.col(header)
+        labels[field] = header
+    ctx.notes.append(
+        "Columns mapped: " + ", ".join(f"'{labels[f]}' -> {f}" for f in sorted(columns)) + "."
+    )
+    if schema.KIND_TRAFFIC in kinds:
+        _stage_traffic(ctx, columns, labels)
+        return
+    order_id = columns["order_id"]
+    ctx.skip_where(f"ro_blank({order_id})", "no order id")
+    if schema.KIND_ORDERS in kinds:
+        _stage_orders(ctx, columns, labels, with_lines=schema.KIND_ORDER_LINES in kinds)
+    if schema.KIND_ORDER_LINES in kinds:
+        _stage_lines(ctx, columns, labels)
+
+
+def _first(expr: str) -> str:
+    return f"first({expr} ORDER BY line_no) FILTER (WHERE {expr} IS NOT NULL)"
+
+
+def _order_row_exprs(
+    ctx: StageContext, columns: dict[str, str], labels: dict[str, str], with_lines: bool
+) -> dict[str, str]:
+    """Per-row SQL for every mapped order field (validated), keyed by canonical name."""
+    exprs: dict[str, str] = {}
+    c = columns
+    if "created_at" in c:
+        tc = time_column(ctx, c["created_at"], labels["created_at"])
+        exprs["created_at"] = tc.created_at
+        exprs["utc_offset_minutes"] = tc.utc_offset_minutes
+        exprs["local_date"] = tc.local_date
+        ctx.notes.append(
+            f"'{labels['created_at']}' read as {describe_date_format(tc.format)}"
+            + ("" if "%z" in tc.format else " (store-local time, no UTC offset in the file)")
+            + "."
+        )
+    for field in ORDER_MONEY:
+        if field in c and not (with_lines and field in LINE_MONEY):
+            exprs[field] = money_column(ctx, c[field], labels[field])
+    text_fields = {
+        "order_name": "nullif(trim({}), '')",
+        "currency": "nullif(upper(trim({})), '')",
+        "financial_status": "nullif(lower(trim({})), '')",
+        "fulfillment_status": "nullif(lower(trim({})), '')",
+        "source": "nullif(trim({}), '')",
+        "channel": "nullif(lower(trim({})), '')",
+        "country": "nullif(upper(trim({})), '')",
+        "discount_code": "nullif(trim({}), '')",
+    }
+    for field, template in text_fields.items():
+        if field in c:
+            exprs[field] = template.format(c[field])
+    if "customer_key" in c:
+        exprs["customer_key"] = customer_key_sql(c["customer_key"])
+    if "customer_type" in c:
+        exprs["customer_type"] = customer_type_sql(c["customer_type"])
+    if "cancelled" in c:
+        exprs["cancelled"] = flag_sql(c["cancelled"])
+    if "is_test" in c:
+        exprs["is_test"] = flag_sql(c["is_test"])
+    if "item_quantity" in c:
+        exprs["item_quantity"] = whole_number_column(
+            ctx, c["item_quantity"], labels["item_quantity"]
+        )
+    return exprs
+
+
+def _additive_mode(ctx: StageContext, field: str, label: str) -> str:
+    """'sum' or 'once' for a money/count column of an orders file with several rows per order."""
+    varying, repeating = ctx.cur.execute(
+        f"""SELECT count(*) FILTER (WHERE n_distinct > 1),
+                   count(*) FILTER (WHERE n_distinct = 1)
+            FROM (SELECT order_id, count(DISTINCT {field}) AS n_distinct
+                  FROM temp.mapped_order_rows GROUP BY order_id HAVING count({field}) > 1)"""
+    ).fetchone()
+    if not varying and not repeating:
+        return "once"
+    if varying > repeating:
+        ctx.notes.append(
+            f"'{label}': {varying + repeating:,} orders have several rows and the values "
+            f"differ in {varying:,} of them, so an order's rows were added up "
+            "(several payments or parts per order)."
+        )
+        return "sum"
+    ctx.notes.append(
+        f"'{label}': {varying + repeating:,} orders have several rows repeating the same value, "
+        "so it was counted once per order."
+    )
+    if varying:
+        ctx.warn(
+            f"'{label}': {varying:,} orders have different values on their rows; "
+            "the first row's value was used."
+        )
+    return "once"
+
+
+def _stage_orders(
+    ctx: StageContext, columns: dict[str, str], labels: dict[str, str], with_lines: bool
+) -> None:
+    exprs = _order_row_exprs(ctx, columns, labels, with_lines)
+    order_id = columns["order_id"]
+    select_rows = ", ".join(f"{sql} AS {name}" for name, sql in exprs.items())
+    ctx.cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE mapped_order_rows AS
+        SELECT line_no, trim({order_id}) AS order_id{", " + select_rows if select_rows else ""}
+        FROM {RAW_TABLE}"""
+    )
+    aggregates: list[str] = ["order_id"]
+    for name in exprs:
+        if name in (*ORDER_MONEY, "item_quantity"):
+            mode = _additive_mode(ctx, name, labels[name])
+            aggregates.append(
+                f"sum({name}) AS {name}" if mode == "sum" else _first(name) + f" AS {name}"
+            )
+        else:
+            aggregates.append(f"{_first(name)} AS {name}")
+    has_status = "financial_status" in exprs
+    has_time = "created_at" in exprs
+    statuses = ", ".join(f"'{s}'" for s in CANCELLED_STATUSES)
+    if "cancelled" in exprs:
+        cancelled = "a.cancelled"
+    elif has_status:
+        cancelled = (
+            "CASE WHEN a.financial_status IS NULL THEN NULL "
+            f"ELSE a.financial_status IN ({statuses}) END"
+        )
+    else:
+        cancelled = "false" if has_time else "CAST(NULL AS BOOLEAN)"
+    if "refunded" in exprs:
+        refunded = "a.refunded"
+        if has_status and "total" in exprs:
+            refunded = (
+                "CASE WHEN a.refunded IS NULL AND a.financial_status = 'refunded' "
+                "THEN a.total ELSE a.refunded END"
+            )
+    elif has_status and "total" in exprs:
+        refunded = "CASE WHEN a.financial_status = 'refunded' THEN a.total END"
+    else:
+        refunded = "NULL"
+    is_test = "a.is_test" if "is_test" in exprs else ("false" if has_time else "NULL")
+    outputs = [
+        f"a.{name} AS {name}" for name in exprs if name not in ("cancelled", "refunded", "is_test")
+    ]
+    outputs += [
+        "a.order_id AS order_id",
+        f"{cancelled} AS cancelled",
+        f"{refunded} AS refunded",
+        f"{is_test} AS is_test",
+    ]
+    line_join = ""
+    if with_lines:
+        line_filter = _line_row_filter(columns)
+        quantity = (
+            f"sum(CAST(ro_number({columns['quantity']}) AS INTEGER))"
+            if "quantity" in columns
+            else "NULL"
+        )
+        line_join = f"""LEFT JOIN (
+            SELECT trim({columns["order_id"]}) AS order_id,
+                   CAST(count(*) AS INTEGER) AS line_count, {quantity} AS line_quantity
+            FROM {RAW_TABLE} WHERE {line_filter} GROUP BY 1) l USING (order_id)"""
+        outputs.append("l.line_count AS line_count")
+        if "item_quantity" not in exprs:
+            outputs.append("CAST(l.line_quantity AS INTEGER) AS item_quantity")
+    insert_stage(
+        ctx,
+        schema.KIND_ORDERS,
+        f"""WITH a AS (
+            SELECT {", ".join(aggregates)} FROM temp.mapped_order_rows GROUP BY order_id
+        )
+        SELECT {", ".join(outputs)} FROM a {line_join}""",
+    )
+    if has_time:
+        undated = ctx.cur.execute(
+            f"SELECT count(*) FROM {stage_table(schema.KIND_ORDERS)} WHERE local_date IS NULL"
+        ).fetchone()[0]
+        if undated:
+            ctx.warn(f"{undated:,} orders have no '{labels['created_at']}' and no date.")
+    ctx.cur.execute("DROP TABLE IF EXISTS temp.mapped_order_rows")
+
+
+def _line_row_filter(columns: dict[str, str]) -> str:
+    """Rows that are order lines: those naming a product or SKU when either is mapped."""
+    named = [columns[f] for f in ("product", "sku") if f in columns]
+    if not named:
+        return "true"
+    return "(" + " OR ".join(f"NOT ro_blank({c})" for c in named) + ")"
+
+
+def _stage_lines(ctx: StageContext, columns: dict[str, str], labels: dict[str, str]) -> None:
+    c = columns
+    parts: list[str] = ["trim({}) AS order_id".format(c["order_id"])]
+    for field in ("product", "sku", "vendor"):
+        if field in c:
+            parts.append(f"nullif(trim({c[field]}), '') AS {field}")
+    if "quantity" in c:
+        parts.append(f"{whole_number_column(ctx, c['quantity'], labels['quantity'])} AS quantity")
+    for field in LINE_MONEY:
+        if field in c:
+            parts.append(f"{money_column(ctx, c[field], labels[field])} AS {field}")
+    order_key = f"trim({c['order_id']})"
+    renumber = f"CAST(row_number() OVER (PARTITION BY {order_key} ORDER BY line_no) AS INTEGER)"
+    if "line_number" in c:
+        given = whole_number_column(ctx, c["line_number"], labels["line_number"])
+        repeated = ctx.cur.execute(
+            f"""SELECT count(*) FROM (
+                SELECT {order_key}, {given} FROM {RAW_TABLE} WHERE {_line_row_filter(c)}
+                GROUP BY ALL HAVING count(*) > 1)"""
+        ).fetchone()[0]
+        if repeated:
+            ctx.warn(
+                f"'{labels['line_number']}' repeats within {repeated:,} orders; "
+                "their lines were numbered in file order instead."
+            )
+            parts.append(f"{renumber} AS line_number")
+        else:
+            parts.append(f"coalesce({given}, {renumber}) AS line_number")
+    else:
+        parts.append(f"{renumber} AS line_number")
+    insert_stage(
+        ctx,
+        schema.KIND_ORDER_LINES,
+        f"SELECT {', '.join(parts)} FROM {RAW_TABLE} WHERE {_line_row_filter(c)}",
+    )
+
+
+def _stage_traffic(ctx: StageContext, columns: dict[str, str], labels: dict[str, str]) -> None:
+    c = columns
+    start = time_column(ctx, c["period_start"], labels["period_start"])
+    ctx.skip_where(f"ro_blank({c['period_start']})", "no date")
+    end_sql = None
+    if "period_end" in c:
+        end = time_column(ctx, c["period_end"], labels["period_end"])
+        end_sql = f"coalesce({end.local_date}, {start.local_date})"
+    dims = [d for d in schema.TRAFFIC_DIMENSIONS if d in c]
+    measures = [m for m in schema.TRAFFIC_MEASURES if m in c]
+    row_parts = [f"{start.local_date} AS period_start"]
+    if end_sql:
+        row_parts.append(f"{end_sql} AS period_end")
+    for d in dims:
+        if d == "customer_type":
+            value = customer_type_sql(c[d])
+        else:
+            value = f"nullif(trim({c[d]}), '')"
+        row_parts.append(f"coalesce({value}, '{NOT_SET}') AS {d}")
+    for m in measures:
+        expr = f"ro_number({c[m]})"
+        ctx.fail_where(
+            f"NOT ro_blank({c[m]}) AND {expr} IS NULL",
+            f"'{labels[m]}' is not a number.",
+            labels[m],
+        )
+        row_parts.append(f"{expr} AS {m}")
+    ctx.cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE mapped_traffic_rows AS "
+        f"SELECT {', '.join(row_parts)} FROM {RAW_TABLE}"
+    )
+    if end_sql:
+        grain_sql = """CASE
+            WHEN period_end = period_start THEN 'day'
+            WHEN date_diff('day', period_start, period_end) = 6 THEN 'week'
+            WHEN day(period_start) = 1 AND period_end = last_day(period_start) THEN 'month'
+            ELSE 'total' END"""
+        end_expr = "period_end"
+    else:
+        grain, step_days = _infer_grain(ctx)
+        grain_sql = f"'{grain}'"
+        if grain == "month":
+            end_expr = "last_day(period_start)"
+        else:
+            end_expr = f"CAST(period_start + INTERVAL {step_days - 1} DAY AS DATE)"
+        if grain != "day":
+            ctx.notes.append(f"Rows are {grain}ly: each date is the first day of a {grain}.")
+    dim_list = ",".join(sorted(dims))
+    keys = ["period_start", "period_end", *dims]
+    before = ctx.cur.execute("SELECT count(*) FROM temp.mapped_traffic_rows").fetchone()[0]
+    inserted = insert_stage(
+        ctx,
+        schema.KIND_TRAFFIC,
+        f"""SELECT 'mapped' AS traffic_source, {grain_sql} AS grain, ? AS dimensions,
+                   {", ".join(keys)}, {", ".join(f"sum({m}) AS {m}" for m in measures)}
+            FROM ({_traffic_rows_with_end(end_expr, end_sql is not None)})
+            GROUP BY {", ".join(keys)}""",
+        [dim_list],
+    )
+    if inserted < before:
+        ctx.notes.append(
+            f"{before - inserted:,} rows repeated a period and segment already seen; "
+            "their numbers were added together."
+        )
+    ctx.cur.execute("DROP TABLE IF EXISTS temp.mapped_traffic_rows")
+
+
+def _traffic_rows_with_end(end_expr: str, has_end: bool) -> str:
+    if has_end:
+        return "SELECT * FROM temp.mapped_traffic_rows"
+    return f"SELECT *, {end_expr} AS period_end FROM temp.mapped_traffic_rows"
+
+
+def _infer_grain(ctx: StageContext) -> tuple[str, int]:
+    """Grain of a traffic file with start dates only: day, week (7-day steps) or month."""
+    n_dates, min_gap, all_gaps_weekly, all_first = ctx.cur.execute(
+        """WITH d AS (SELECT DISTINCT period_start AS d FROM temp.mapped_traffic_rows),
+        g AS (SELECT d, date_diff('day', lag(d) OVER (ORDER BY d), d) AS gap FROM d)
+        SELECT count(*), min(gap), coalesce(bool_and(gap % 7 = 0), true),
+               bool_and(day(d) = 1)
+        FROM g"""
+    ).fetchone()
+    if n_dates > 1 and all_first and min_gap is not None and min_gap >= 28:
+        return "month", 0
+    if n_dates > 1 and min_gap == 7 and all_gaps_weekly:
+        return "week", 7
+    return "day", 1
+
+
+# --- suggestions for the mapping form ---------------------------------------------------------
+# Normalised header name (lower case, non-alphanumerics as '_') -> field, tried in order.
+_EXACT: dict[str, tuple[str, ...]] = {
+    "order_id": ("order_id", "order_number", "order_no", "order", "id", "order_ref", "name"),
+    "created_at": (
+        "created_at",
+        "order_date",
+        "order_purchase_timestamp",
+        "purchase_date",
+        "date_created",
+        "created",
+        "order_created_at",
+        "order_time",
+        "timestamp",
+        "date",
+        "day",
+    ),
+    "total": (
+        "total",
+        "order_total",
+        "total_price",
+        "grand_total",
+        "payment_value",
+        "amount",
+        "order_amount",
+        "total_amount",
+        "order_total_amount",
+    ),
+    "subtotal": ("subtotal", "order_subtotal", "subtotal_price", "net_sales"),
+    "shipping": ("shipping", "freight_value", "freight", "shipping_cost", "shipping_amount"),
+    "tax": ("tax", "taxes", "total_tax", "tax_amount", "vat"),
+    "discounts": ("discounts", "discount_amount", "total_discounts", "cart_discount"),
+    "refunded": ("refunded", "refunded_amount", "refund_amount", "order_refund"),
+    "currency": ("currency", "order_currency", "currency_code"),
+    "financial_status": (
+        "financial_status",
+        "status",
+        "order_status",
+        "payment_status",
+        "state",
+    ),
+    "fulfillment_status": ("fulfillment_status", "fulfilment_status", "delivery_status"),
+    "customer_key": (
+        "customer_key",
+        "customer_id",
+        "customer_email",
+        "email",
+        "billing_email",
+        "customer_unique_id",
+        "user_id",
+        "customer",
+    ),
+    "customer_type": ("customer_type", "new_or_returning", "new_vs_returning"),
+    "country": ("country", "shipping_country", "billing_country", "country_code"),
+    "source": ("source", "source_name", "sales_channel", "utm_source"),
+    "discount_code": ("discount_code", "coupon", "coupon_code", "coupons", "promo_code"),
+    "item_quantity": ("item_quantity", "items", "items_sold", "units", "total_items"),
+    "line_number": ("line_number", "line_no", "line", "order_item_id", "item_number", "position"),
+    "product": ("product", "product_id", "product_name", "item_name", "lineitem_name", "title"),
+    "sku": ("sku", "lineitem_sku", "variant_sku"),
+    "vendor": ("vendor", "brand", "seller", "seller_id", "supplier"),
+    "quantity": ("quantity", "qty", "lineitem_quantity"),
+    "price": ("price", "unit_price", "item_price", "lineitem_price"),
+    "discount": ("discount", "line_discount", "lineitem_discount", "item_discount"),
+    "period_start": ("period_start", "week", "month", "date_range_start", "start_date"),
+    "period_end": ("period_end", "end_date", "date_range_end"),
+    "sessions": ("sessions", "visits", "online_store_sessions"),
+    "visitors": ("visitors", "users", "total_users", "unique_visitors", "online_store_visitors"),
+    "new_visitors": ("new_visitors", "new_users"),
+    "engaged_sessions": ("engaged_sessions",),
+    "cart_sessions": ("cart_sessions", "sessions_with_cart_additions", "added_to_cart"),
+    "checkout_sessions": (
+        "checkout_sessions",
+        "sessions_that_reached_checkout",
+        "reached_checkout",
+    ),
+    "converted_sessions": ("converted_sessions", "sessions_that_completed_checkout"),
+    "orders": ("orders", "transactions", "purchases", "conversions"),
+    "revenue": ("revenue", "total_revenue", "purchase_revenue", "sales"),
+    "device": ("device", "device_type", "device_category"),
+    "referrer": ("referrer", "referrer_name", "session_source"),
+    "landing_page": ("landing_page", "landing_page_path"),
+    "region": ("region", "state", "province"),
+}
+_CONTAINS: dict[str, tuple[str, ...]] = {
+    "created_at": ("purchase_timestamp", "created_at", "order_date", "date_created"),
+    "total": ("order_total", "total_price", "payment_value", "grand_total"),
+    "customer_key": ("customer_email", "customer_id", "billing_email"),
+    "financial_status": ("order_status", "financial_status", "payment_status"),
+    "product": ("product_name", "item_name", "product_id"),
+    "quantity": ("quantity", "qty"),
+    "sessions": ("sessions",),
+}
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", normalise_header_name(name).lower()).strip("_")
+
+
+def suggest_mapping(header: list[str]) -> dict[str, str]:
+    """Guess a column mapping (header column -> field) from column names, for the mapping form.
+
+    Each field is suggested for at most one column; the guess always forms a valid combination
+    of fields (traffic fields are dropped when an order id is found, and a date column is
+    offered as ``period_start`` in a traffic file).
+    """
+    names = [(h, _normalise(h)) for h in header]
+    chosen: dict[str, str] = {}  # field -> header
+    taken: set[str] = set()
+    for field, candidates in _EXACT.items():
+        for candidate in candidates:
+            hit = next((h for h, n in names if n == candidate and h not in taken), None)
+            if hit is not None and field not in chosen:
+                chosen[field] = hit
+                taken.add(hit)
+                break
+    for field, fragments in _CONTAINS.items():
+        if field in chosen:
+            continue
+        hit = next((h for h, n in names if h not in taken and any(f in n for f in fragments)), None)
+        if hit is not None:
+            chosen[field] = hit
+            taken.add(hit)
+    fields = set(chosen)
+    measures = fields & set(schema.TRAFFIC_MEASURES)
+    if "order_id" in fields:
+        for field in list(chosen):
+            if field in TRAFFIC_ONLY:
+                del chosen[field]
+    elif measures:
+        date_header = chosen.pop("created_at", None)
+        if date_header is not None and "period_start" not in chosen:
+            chosen["period_start"] = date_header
+        for field in list(chosen):
+            if field not in TRAFFIC_FIELDS:
+                del chosen[field]
+    else:
+        return {}
+    return {header_name: field for field, header_name in chosen.items()}
