@@ -1,0 +1,36 @@
+"""The Experiments page: plan an A/B test on the store's own traffic, then read its results.
+
+``pages/experiments.py`` calls :func:`render`. The Plan tab lives in ``ro_ui.experiments_plan``
+and the Analyze tab in ``ro_ui.experiments_analyze``; every statistic comes from
+``ro_core.experiment`` and the store's baseline from ``ro_core.metrics``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ro_ui import cached, views
+from ro_ui.experiments_analyze import render_analyze
+from ro_ui.experiments_plan import render_plan
+from ro_ui.state import FILTERS_KEY, Filters
+
+TAB_LABELS = ("Plan", "Analyze")
+
+
+def render() -> None:
+    """Draw the page (after app.py has drawn the sidebar, whose period feeds the baseline)."""
+    db = cached.database()
+    filters: Filters | None = st.session_state.get(FILTERS_KEY)
+    if filters is not None:
+        views.header("Experiments", filters)
+    else:
+        st.title("Experiments")
+    st.caption(
+        "Before a test: how many visitors and weeks it needs on your traffic. After it: did a "
+        "variant win, on conversion rate and on revenue per visitor?"
+    )
+    plan, analyze = st.tabs(list(TAB_LABELS))
+    with plan:
+        render_plan(db, filters)
+    with analyze:
+        render_analyze(db, filters)
