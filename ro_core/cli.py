@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ro_core import __version__
-from ro_core.db import Database, default_db_path
+from ro_core.db import SAMPLE_DIR, Database, default_db_path
 from ro_core.errors import ImportFileError, RoError
 
 EXIT_OK = 0
@@ -285,7 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     db: Database | None = None
     try:
         if _needs_db(handler):
-            db = Database(args.db or default_db_path())
+            # DuckDB may touch only the database's folder, the demo store and the files named
+            # on the command line.
+            inputs = [Path(f).resolve().parent for f in getattr(args, "files", None) or []]
+            db = Database(
+                args.db or default_db_path(), allowed_directories=[SAMPLE_DIR, *inputs]
+            )
             return int(handler(args, db) or 0)
         return int(handler(args) or 0)
     except RoError as e:

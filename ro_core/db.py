@@ -65,9 +65,25 @@ class Database:
         *,
         read_only: bool = False,
         lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+        allowed_directories: Sequence[Path | str] | None = None,
     ) -> None:
+        """Args:
+        path: the database file (":memory:" for tests).
+        read_only: open without writing (no migration).
+        lock_wait_seconds: how long to wait for another process's lock before giving up.
+        allowed_directories: when given, DuckDB may read and write files only under these
+            folders once the database is open (the configuration is then locked, so no query
+            can widen it). The database's own folder is always allowed.
+        """
         self.path = Path(path)
         self.read_only = read_only
+        self.allowed_directories = (
+            None
+            if allowed_directories is None
+            else sorted(
+                {str(Path(d).resolve()) + "/" for d in [*allowed_directories, self.path.parent]}
+            )
+        )
         self.lock_wait_seconds = lock_wait_seconds
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._connect_lock = threading.Lock()
@@ -108,6 +124,8 @@ class Database:
             try:
                 migrate(conn)
                 install_macros(conn)
+                if self.allowed_directories is not None:
+                    restrict_file_access(conn, self.allowed_directories)
             except BaseException:
                 conn.close()
                 raise
@@ -186,6 +204,13 @@ class Database:
         return not self.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS}")
 
 
+def restrict_file_access(conn: duckdb.DuckDBPyConnection, directories: Sequence[str]) -> None:
+    """Limit DuckDB's file access to `directories` and lock the configuration."""
+    conn.execute("SET allowed_directories = ?", [list(directories)])
+    conn.execute("SET enable_external_access = false")
+    conn.execute("SET lock_configuration = true")
+
+
 def bump_data_version(cur: duckdb.DuckDBPyConnection) -> None:
     """Increase the data version inside the current transaction."""
     cur.execute(
@@ -234,14 +259,21 @@ _databases: dict[str, Database] = {}
 _databases_lock = threading.Lock()
 
 
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+
 def get_database(path: Path | str | None = None) -> Database:
-    """The process-wide Database for a path (default: :func:`default_db_path`)."""
+    """The process-wide Database for a path (default: :func:`default_db_path`).
+
+    The dashboard's database may only touch files in its own folder (uploads are copied to its
+    tmp/ folder first) and the demo store's folder.
+    """
     resolved = str(Path(path).resolve()) if path not in (None, ":memory:") else None
     key = resolved or (":memory:" if path == ":memory:" else str(default_db_path().resolve()))
     with _databases_lock:
         db = _databases.get(key)
         if db is None:
-            db = Database(key)
+            db = Database(key, allowed_directories=[SAMPLE_DIR] if key != ":memory:" else None)
             _databases[key] = db
         return db
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ro_core.errors import InvalidInputError
 
@@ -38,7 +38,6 @@ class OrderFilters:
     currency: str | None = None
     utc_offset_minutes: int | None = None
     traffic_source: str | None = None
-    _checked: bool = field(default=True, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.revenue_basis not in REVENUE_BASES:
@@ -49,7 +48,10 @@ class OrderFilters:
             )
         if self.online_channels is not None and not isinstance(self.online_channels, tuple):
             object.__setattr__(self, "online_channels", tuple(self.online_channels))
-        if self.utc_offset_minutes is not None and not -14 * 60 <= self.utc_offset_minutes <= 14 * 60:
+        if (
+            self.utc_offset_minutes is not None
+            and not -14 * 60 <= self.utc_offset_minutes <= 14 * 60
+        ):
             raise InvalidInputError(
                 f"The UTC offset {self.utc_offset_minutes} minutes is outside -14h..+14h."
             )
@@ -66,7 +68,9 @@ class OrderFilters:
             "cancelled and voided orders excluded"
             if self.exclude_cancelled
             else "cancelled and voided orders included",
-            "test and draft orders excluded" if self.exclude_test else "test and draft orders included",
+            "test and draft orders excluded"
+            if self.exclude_test
+            else "test and draft orders included",
             "CR and RPV count orders from channels: " + ", ".join(self.online_channels)
             if self.online_channels
             else "CR and RPV count orders from every channel",

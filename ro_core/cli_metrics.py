@@ -1,0 +1,402 @@
+"""Metrics subcommands of the `ro` command: kpis, trend, funnel, segments, decompose,
+opportunities. Each prints text for people, or JSON with --json.
+
+The main CLI calls :func:`add_metrics_commands` on its subparsers; every subcommand sets
+``handler=fn`` with ``fn(args, db) -> int``. :func:`build_parser` and :func:`main` give a
+stand-alone parser (global --json and --db) for tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from ro_core.db import Database
+from ro_core.errors import InvalidInputError, NoDataError, RoError
+from ro_core.funnel import compare_funnels, event_funnel, traffic_funnel
+from ro_core.metrics.coverage import coverage
+from ro_core.metrics.decomposition import decompose
+from ro_core.metrics.filters import REVENUE_BASES, OrderFilters
+from ro_core.metrics.kpis import kpis
+from ro_core.metrics.opportunities import opportunities
+from ro_core.metrics.periods import DateRange, parse_date
+from ro_core.metrics.segments import segments
+from ro_core.metrics.trends import trend
+
+TREND_METRIC_CHOICES = ("cr", "conversion_rate", "aov", "rpv", "revenue", "sessions", "visitors",
+                        "orders")  # fmt: skip
+
+
+# --- JSON -------------------------------------------------------------------------------------
+def to_jsonable(value: Any) -> Any:
+    """Recursively turn results into JSON-safe values (NaN/inf -> null, dates -> ISO text)."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return to_jsonable(value.to_dict(orient="records"))
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()  # numpy scalars
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def print_json(data: Any) -> None:
+    """Print JSON (never NaN)."""
+    print(json.dumps(to_jsonable(data), indent=2, allow_nan=False))
+
+
+# --- shared options -----------------------------------------------------------------------------
+def _add_common(parser: argparse.ArgumentParser, *, dates: bool = True) -> None:
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    if dates:
+        parser.add_argument("--start", help="first day, YYYY-MM-DD (default: last 30 days)")
+        parser.add_argument("--end", help="last day, YYYY-MM-DD (default: latest data)")
+    parser.add_argument(
+        "--basis",
+        choices=tuple(REVENUE_BASES),
+        default="total",
+        help="revenue basis: total (as exported), net (minus refunds), product (subtotal)",
+    )
+    parser.add_argument(
+        "--include-cancelled", action="store_true", help="count cancelled and voided orders"
+    )
+    parser.add_argument("--include-test", action="store_true", help="count test and draft orders")
+    parser.add_argument(
+        "--channels",
+        default="web",
+        help="online channels for CR and RPV, comma separated (default web; 'all' = every one)",
+    )
+    parser.add_argument("--currency", help="only orders in this currency (e.g. USD)")
+    parser.add_argument(
+        "--utc-offset", type=int, help="bucket days at this UTC offset in minutes (e.g. -300)"
+    )
+    parser.add_argument(
+        "--traffic-source", choices=("shopify", "ga4", "mapped"), help="force a traffic source"
+    )
+
+
+def filters_from_args(args: argparse.Namespace) -> OrderFilters:
+    """OrderFilters from the common options."""
+    channels_text = (getattr(args, "channels", "web") or "").strip()
+    if channels_text.lower() in ("", "all", "*"):
+        channels = None
+    else:
+        channels = tuple(c.strip().lower() for c in channels_text.split(",") if c.strip())
+    return OrderFilters(
+        exclude_cancelled=not getattr(args, "include_cancelled", False),
+        exclude_test=not getattr(args, "include_test", False),
+        online_channels=channels,
+        revenue_basis=getattr(args, "basis", "total"),
+        currency=(args.currency.strip().upper() if getattr(args, "currency", None) else None),
+        utc_offset_minutes=getattr(args, "utc_offset", None),
+        traffic_source=getattr(args, "traffic_source", None),
+    )
+
+
+def period_from_args(db: Database, start: str | None, end: str | None, what: str = "") -> DateRange:
+    """The date range from --start/--end, defaulting to the last 30 days with data."""
+    if start and end:
+        return DateRange(parse_date(start, f"{what}start date"), parse_date(end, f"{what}end date"))
+    cov = coverage(db)
+    if cov.default_range is None:
+        raise NoDataError(
+            "Nothing has been imported yet: import an orders or analytics export first "
+            "(ro ingest FILE), or give --start and --end."
+        )
+    if start:
+        first = parse_date(start, f"{what}start date")
+        return DateRange(first, max(first, cov.latest_date))
+    if end:
+        last = parse_date(end, f"{what}end date")
+        return DateRange(last - timedelta(days=29), last)
+    return cov.default_range
+
+
+def _compare(value: str | None) -> str | None:
+    return None if value in (None, "none") else value
+
+
+def _fmt(value: Any, kind: str = "number") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if kind == "rate":
+        return f"{value * 100:.2f}%"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "change":
+        return f"{value * 100:+.1f}%"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _print_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> None:
+    if frame.empty:
+        print("(no rows)")
+        return
+    shown = frame[list(columns)] if columns else frame
+    with pd.option_context("display.width", 160, "display.max_columns", 30):
+        print(shown.to_string(index=False))
+
+
+# --- handlers -----------------------------------------------------------------------------------
+KPI_ROWS = (
+    ("sessions", "Sessions", "number"),
+    ("visitors", "Visitors", "number"),
+    ("orders", "Orders", "number"),
+    ("online_orders", "Online orders", "number"),
+    ("revenue", "Revenue", "money"),
+    ("online_revenue", "Online revenue", "money"),
+    ("conversion_rate", "Conversion rate", "rate"),
+    ("aov", "AOV", "money"),
+    ("revenue_per_session", "Revenue per session", "money"),
+    ("revenue_per_visitor", "Revenue per visitor", "money"),
+)
+
+
+def cmd_kpis(args: argparse.Namespace, db: Database) -> int:
+    """ro kpis."""
+    period = period_from_args(db, args.start, args.end)
+    result = kpis(db, period, filters_from_args(args), _compare(args.compare))
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    cur, cmp_ = result.current, result.comparison
+    print(f"KPIs {period.label()}")
+    if cmp_:
+        print(f"compared with {cmp_.period.label()}")
+    for key, label, kind in KPI_ROWS:
+        line = f"  {label:<22}{_fmt(cur.value(key), kind):>16}"
+        if cmp_:
+            change = result.changes[key]
+            line += f"{_fmt(cmp_.value(key), kind):>16}  {_fmt(change.relative, 'change'):>8}"
+        print(line)
+    if cur.conversion_rate_basis:
+        print(f"  CR = {cur.conversion_rate_basis}")
+    for note in cur.notes:
+        print(f"  note: {note}")
+    print("  filters: " + "; ".join(result.filters.describe()))
+    return 0
+
+
+def cmd_trend(args: argparse.Namespace, db: Database) -> int:
+    """ro trend."""
+    period = period_from_args(db, args.start, args.end)
+    result = trend(
+        db, args.metric, args.grain, period, filters_from_args(args), _compare(args.compare)
+    )
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print(f"{result.label} by {result.grain}, {period.label()}")
+    if result.reason:
+        print(f"  note: {result.reason}")
+    if result.conversion_rate_basis and result.metric == "conversion_rate":
+        print(f"  CR = {result.conversion_rate_basis}")
+    frame = result.frame.copy()
+    frame["period_start"] = frame["period_start"].map(lambda d: pd.Timestamp(d).date())
+    cols = ["period_start", "days", "value"]
+    if result.comparison_period is not None:
+        cols.append("comparison_value")
+    _print_frame(frame, cols)
+    return 0
+
+
+def cmd_funnel(args: argparse.Namespace, db: Database) -> int:
+    """ro funnel."""
+    period = period_from_args(db, args.start, args.end)
+    filters = filters_from_args(args)
+
+    def build(p: DateRange):
+        if args.events:
+            return event_funnel(db, p, closed=not args.open, segment_dimension=args.by)
+        return traffic_funnel(db, p, filters, segment_dimension=args.by)
+
+    result = build(period)
+    other = period.comparison(_compare(args.compare))
+    side = compare_funnels(result, build(other)) if other is not None else None
+    if args.json:
+        data = result.to_dict()
+        if side is not None:
+            data["comparison_period"] = other.to_dict()
+            data["side_by_side"] = side
+        print_json(data)
+        return 0
+    print(f"{'Event' if args.events else 'Traffic'} funnel, {period.label()}")
+    print(f"  {result.note}")
+    _print_frame(
+        result.frame,
+        ["segment", "label", "sessions", "step_conversion", "from_top_conversion", "drop_off",
+         "skipped"],
+    )  # fmt: skip
+    if side is not None:
+        print(f"\nSide by side with {other.label()}")
+        _print_frame(side)
+    return 0
+
+
+def cmd_segments(args: argparse.Namespace, db: Database) -> int:
+    """ro segments."""
+    period = period_from_args(db, args.start, args.end)
+    result = segments(db, args.by, period, filters_from_args(args), side=args.side)
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print(f"By {result.dimension} ({result.side}), {period.label()}")
+    print(f"  {result.note}")
+    if result.cr_basis:
+        print(f"  CR = {result.cr_basis}")
+    _print_frame(
+        result.frame,
+        ["segment", "sessions", "orders", "revenue", "revenue_share", "conversion_rate",
+         "cr_low", "cr_high", "aov", "rpv", "small_sample", "rank"],
+    )  # fmt: skip
+    return 0
+
+
+def cmd_decompose(args: argparse.Namespace, db: Database) -> int:
+    """ro decompose."""
+    period = period_from_args(db, args.start, args.end)
+    if bool(args.vs_start) != bool(args.vs_end):
+        raise InvalidInputError("Give both --vs-start and --vs-end, or neither (previous period).")
+    base = (
+        DateRange(
+            parse_date(args.vs_start, "--vs-start date"), parse_date(args.vs_end, "--vs-end date")
+        )
+        if args.vs_start
+        else period.previous()
+    )
+    result = decompose(db, period, base, filters_from_args(args), segment_dimension=args.by)
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print(f"Revenue change {base.label()} -> {period.label()}")
+    print(f"  method: revenue = {result.method} (LMDI)")
+    print(
+        f"  revenue {_fmt(result.revenue_base, 'money')} -> {_fmt(result.revenue_current, 'money')}"
+        f" = {result.change:+,.2f}"
+    )
+    for name, value in result.contributions.items():
+        print(f"  {name:<16}{value:+,.2f}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    if result.segments is not None:
+        print()
+        _print_frame(result.segments)
+    return 0
+
+
+def cmd_opportunities(args: argparse.Namespace, db: Database) -> int:
+    """ro opportunities."""
+    period = period_from_args(db, args.start, args.end)
+    frame = opportunities(db, period, filters_from_args(args))
+    if args.limit:
+        frame = frame.head(args.limit)
+    if args.json:
+        print_json({"period": period.to_dict(), "rows": frame})
+        return 0
+    print(f"Opportunities, {period.label()} (revenue per month if the rate reached its benchmark)")
+    _print_frame(
+        frame,
+        ["rank", "segment_dimension", "segment", "label", "sessions", "current_rate",
+         "benchmark_rate", "benchmark_source", "monthly_revenue_gain", "small_sample"],
+    )  # fmt: skip
+    return 0
+
+
+def add_metrics_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register kpis, trend, funnel, segments, decompose and opportunities."""
+    p = subparsers.add_parser("kpis", help="headline KPIs with the previous period or last year")
+    _add_common(p)
+    p.add_argument("--compare", choices=("previous", "year", "none"), default="previous")
+    p.set_defaults(handler=cmd_kpis)
+
+    p = subparsers.add_parser("trend", help="a metric by day, week or month")
+    _add_common(p)
+    p.add_argument("--metric", choices=TREND_METRIC_CHOICES, default="revenue")
+    p.add_argument("--grain", choices=("day", "week", "month"), default="week")
+    p.add_argument("--compare", choices=("previous", "year", "none"), default="none")
+    p.set_defaults(handler=cmd_trend)
+
+    p = subparsers.add_parser(
+        "funnel", help="sessions -> product view -> cart -> checkout -> purchase"
+    )
+    _add_common(p)
+    p.add_argument("--events", action="store_true", help="from event-level data")
+    p.add_argument("--open", action="store_true", help="open funnel (steps counted independently)")
+    p.add_argument(
+        "--by",
+        help="split by a dimension (traffic: device, channel...; events: device, channel, country)",
+    )
+    p.add_argument("--compare", choices=("previous", "year", "none"), default="none")
+    p.set_defaults(handler=cmd_funnel)
+
+    p = subparsers.add_parser("segments", help="CR, AOV, RPV per segment with 95% intervals")
+    _add_common(p)
+    p.add_argument(
+        "--by",
+        required=True,
+        help="dimension: channel, device, country, customer_type, landing_page, discount_code...",
+    )
+    p.add_argument("--side", choices=("traffic", "orders"), help="where the dimension comes from")
+    p.set_defaults(handler=cmd_segments)
+
+    p = subparsers.add_parser("decompose", help="revenue change into traffic, CR and AOV")
+    _add_common(p)
+    p.add_argument("--vs-start", help="first day of the period compared against")
+    p.add_argument("--vs-end", help="last day of the period compared against")
+    p.add_argument("--by", help="also per segment of this dimension")
+    p.set_defaults(handler=cmd_decompose)
+
+    p = subparsers.add_parser(
+        "opportunities", help="funnel steps x segments ranked by revenue gain"
+    )
+    _add_common(p)
+    p.add_argument("--limit", type=int, default=20, help="rows to show (0 = all)")
+    p.set_defaults(handler=cmd_opportunities)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A stand-alone parser: global --json and --db, then the metrics subcommands."""
+    parser = argparse.ArgumentParser(prog="ro", description="Revenue metrics")
+    parser.add_argument("--json", action="store_true", default=False, help="print JSON")
+    parser.add_argument("--db", help="database file (default: $RO_DB or data/ro.duckdb)")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_metrics_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one metrics command (for tests and scripts); errors print a message and return 2."""
+    from ro_core.db import get_database
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        db = get_database(args.db)
+        return int(args.handler(args, db))
+    except RoError as e:
+        print(f"{e.title}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,376 @@
+"""Funnels: sessions -> product view -> cart -> checkout -> purchase.
+
+Two sources:
+- traffic tables (aggregates per period, e.g. Shopify's customer behaviour report): each step is
+  the sessions the export counts at that step, whichever steps it has. Aggregates cannot say who
+  continued, so when a step counts more sessions than the previous one (Buy Now purchases that
+  skip the cart) the excess is reported as `skipped` (a lower bound) and drop-off is 0, never
+  negative.
+- events (one row per event): sessions are grouped by session_id (else user and day). The
+  closed funnel counts a session at a step only when it did every earlier step in order (each
+  step at or after the previous one); the open funnel counts each step independently. In both,
+  `skipped` = sessions that did the step but never did the previous step.
+
+Frame columns (FUNNEL_COLUMNS): segment ('All' without a segment), step, label, sessions,
+step_conversion (share of the previous step's sessions that reached this step; None at the
+top), from_top_conversion (sessions / sessions at the top step), drop_off (sessions at the
+previous step that did not reach this one, >= 0), skipped (sessions at this step without the
+previous step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ro_core import schema
+from ro_core.db import Database
+from ro_core.errors import InvalidInputError
+from ro_core.metrics._sql import safe_div
+from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
+from ro_core.metrics.periods import DateRange
+from ro_core.metrics.traffic import TrafficSelection, select_traffic
+
+STEP_LABELS = {
+    "sessions": "Sessions",
+    "product_view": "Viewed a product",
+    "cart": "Added to cart",
+    "checkout": "Reached checkout",
+    "purchase": "Purchased",
+}
+TRAFFIC_STEP_MEASURES = {
+    "sessions": "sessions",
+    "product_view": "product_view_sessions",
+    "cart": "cart_sessions",
+    "checkout": "checkout_sessions",
+    "purchase": "converted_sessions",
+}
+EVENT_STEP_TYPES = {
+    "product_view": "view",
+    "cart": "cart",
+    "checkout": "checkout",
+    "purchase": "purchase",
+}
+EVENT_SEGMENTS = ("channel", "device", "country")
+FUNNEL_COLUMNS = [
+    "segment",
+    "step",
+    "label",
+    "sessions",
+    "step_conversion",
+    "from_top_conversion",
+    "drop_off",
+    "skipped",
+]
+ALL_SEGMENTS = "All"
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """A funnel for one period, optionally per segment.
+
+    Attributes:
+        kind: 'traffic' or 'events'; closed: ordered (closed) event funnel or open funnel.
+        steps: the steps the data has, top first.
+        segment_dimension: the breakdown, or None.
+        frame: FUNNEL_COLUMNS, rows grouped by segment in step order.
+        note: where the numbers come from and what is missing.
+        traffic: the traffic rows used (traffic funnels).
+    """
+
+    kind: str
+    closed: bool
+    steps: tuple[str, ...]
+    period: DateRange
+    segment_dimension: str | None
+    frame: pd.DataFrame
+    note: str
+    traffic: TrafficSelection | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        frame = self.frame.astype(object).where(self.frame.notna(), None)
+        return {
+            "kind": self.kind,
+            "closed": self.closed,
+            "steps": list(self.steps),
+            "period": self.period.to_dict(),
+            "segment_dimension": self.segment_dimension,
+            "note": self.note,
+            "traffic": self.traffic.to_dict() if self.traffic else None,
+            "rows": frame.to_dict(orient="records"),
+        }
+
+
+def _rows_for_segment(
+    segment: str,
+    steps: list[str],
+    reached: list[float],
+    continued: list[float | None],
+    skipped: list[float],
+) -> list[dict[str, Any]]:
+    """Funnel rows from per-step counts.
+
+    reached[k]: sessions at step k; continued[k]: sessions at step k-1 that reached step k
+    (None for aggregates: taken as min(reached[k], reached[k-1])); skipped[k] as defined.
+    """
+    rows = []
+    top = reached[0] if reached else 0
+    for k, step in enumerate(steps):
+        count = reached[k]
+        if k == 0:
+            conv = drop = None
+            skip = 0.0
+        else:
+            prev = reached[k - 1]
+            went_on = continued[k] if continued[k] is not None else min(count, prev)
+            conv = safe_div(went_on, prev)
+            drop = max(prev - went_on, 0.0)
+            skip = max(skipped[k], 0.0)
+        rows.append(
+            {
+                "segment": segment,
+                "step": step,
+                "label": STEP_LABELS[step],
+                "sessions": float(count),
+                "step_conversion": conv,
+                "from_top_conversion": safe_div(count, top),
+                "drop_off": drop if drop is None else float(drop),
+                "skipped": float(skip),
+            }
+        )
+    return rows
+
+
+def traffic_funnel(
+    db: Database,
+    period: DateRange,
+    filters: OrderFilters = DEFAULT_FILTERS,
+    *,
+    segment_dimension: str | None = None,
+) -> FunnelResult:
+    """Funnel from the traffic tables (whichever steps the export counts)."""
+    dimension = segment_dimension or ""
+    if dimension and dimension not in schema.TRAFFIC_DIMENSIONS:
+        raise InvalidInputError(
+            f"'{dimension}' is not a traffic breakdown: use one of "
+            + ", ".join(schema.TRAFFIC_DIMENSIONS)
+            + "."
+        )
+    selection = select_traffic(db, period, filters, dimension=dimension)
+    if selection is None:
+        what = f" split by {dimension}" if dimension else ""
+        return FunnelResult(
+            kind="traffic",
+            closed=False,
+            steps=(),
+            period=period,
+            segment_dimension=segment_dimension,
+            frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
+            note=f"No traffic{what} for these dates.",
+        )
+    where, params = selection.where_sql("t")
+    segment_sql = f"coalesce(CAST(t.{dimension} AS VARCHAR), 'unknown')" if dimension else "'All'"
+    sums = ", ".join(
+        f"CASE WHEN count(t.{m}) = count(*) THEN sum(t.{m}) END AS {step}"
+        for step, m in TRAFFIC_STEP_MEASURES.items()
+    )
+    agg = db.fetch_df(
+        f"""SELECT {segment_sql} AS segment, {sums}
+        FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL
+        GROUP BY 1 ORDER BY sum(t.sessions) DESC, 1""",
+        params,
+    )
+    steps = [s for s in TRAFFIC_STEP_MEASURES if len(agg) and agg[s].notna().all()]
+    rows: list[dict[str, Any]] = []
+    for _, r in agg.iterrows():  # one row per segment (aggregates)
+        reached = [float(r[s]) for s in steps]
+        skipped = [0.0] + [max(reached[k] - reached[k - 1], 0.0) for k in range(1, len(steps))]
+        rows.extend(_rows_for_segment(r["segment"], steps, reached, [None] * len(steps), skipped))
+    missing = [STEP_LABELS[s].lower() for s in TRAFFIC_STEP_MEASURES if s not in steps]
+    note = selection.note
+    if missing:
+        note += "; the export has no counts for: " + ", ".join(missing)
+    note += (
+        ". Aggregated counts: where a step counts more sessions than the previous one, the "
+        "excess is shown as skipped (e.g. Buy Now)."
+    )
+    return FunnelResult(
+        kind="traffic",
+        closed=False,
+        steps=tuple(steps),
+        period=period,
+        segment_dimension=segment_dimension,
+        frame=pd.DataFrame(rows, columns=FUNNEL_COLUMNS),
+        note=note,
+        traffic=selection,
+    )
+
+
+def event_funnel(
+    db: Database,
+    period: DateRange,
+    *,
+    closed: bool = True,
+    segment_dimension: str | None = None,
+) -> FunnelResult:
+    """Funnel from event-level data: closed (ordered steps) or open (each step on its own)."""
+    if segment_dimension and segment_dimension not in EVENT_SEGMENTS:
+        raise InvalidInputError(
+            f"Events cannot be split by '{segment_dimension}': use one of "
+            + ", ".join(EVENT_SEGMENTS)
+            + "."
+        )
+    present = {
+        r[0]
+        for r in db.fetch_all(
+            f"SELECT DISTINCT event_type FROM {schema.EVENTS} WHERE local_date BETWEEN ? AND ?",
+            [period.start, period.end],
+        )
+    }
+    steps = ["sessions", *(s for s, t in EVENT_STEP_TYPES.items() if t in present)]
+    if len(steps) == 1:
+        return FunnelResult(
+            kind="events",
+            closed=closed,
+            steps=(),
+            period=period,
+            segment_dimension=segment_dimension,
+            frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
+            note="No funnel events (view, cart, checkout, purchase) for these dates.",
+        )
+    event_steps = steps[1:]
+    segment_sql = (
+        "coalesce(CAST(arg_min(seg_value, event_time) AS VARCHAR), 'unknown')"
+        if segment_dimension
+        else "'All'"
+    )
+    # Per session: first time of each step and the ordered chain (earliest-first greedy match,
+    # which finds an in-order sequence whenever one exists).
+    chain = []
+    previous = None
+    for step in event_steps:
+        t = EVENT_STEP_TYPES[step]
+        cond = f"event_type = '{t}'"
+        if previous is not None:
+            chain.append(
+                f"c_{step} AS (SELECT e.skey, min(e.event_time) AS t FROM e "
+                f"JOIN c_{previous} p ON p.skey = e.skey "
+                f"WHERE e.{cond} AND e.event_time >= p.t GROUP BY e.skey)"
+            )
+        else:
+            chain.append(
+                f"c_{step} AS (SELECT skey, min(event_time) AS t FROM e WHERE {cond} GROUP BY skey)"
+            )
+        previous = step
+    flags = ", ".join(
+        f"bool_or(event_type = '{EVENT_STEP_TYPES[s]}') AS has_{s}" for s in event_steps
+    )
+    joins = " ".join(f"LEFT JOIN c_{s} ON c_{s}.skey = s.skey" for s in event_steps)
+    chain_flags = ", ".join(f"c_{s}.t IS NOT NULL AS in_{s}" for s in event_steps)
+    counts = []
+    for k, step in enumerate(event_steps):
+        counts.append(f"count(*) FILTER (WHERE has_{step}) AS reached_{step}")
+        counts.append(f"count(*) FILTER (WHERE in_{step}) AS chain_{step}")
+        if k > 0:
+            prev = event_steps[k - 1]
+            counts.append(f"count(*) FILTER (WHERE has_{step} AND has_{prev}) AS both_{step}")
+            counts.append(
+                f"count(*) FILTER (WHERE has_{step} AND NOT has_{prev}) AS skipped_{step}"
+            )
+    agg = db.fetch_df(
+        f"""WITH e AS (
+            SELECT coalesce(session_id, concat(user_id, '|', local_date)) AS skey, event_type,
+                   event_time, {segment_dimension or "NULL"} AS seg_value
+            FROM {schema.EVENTS}
+            WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL)
+        ),
+        s AS (
+            SELECT skey, {segment_sql} AS segment,
+                   {flags}
+            FROM e GROUP BY skey
+        ),
+        {", ".join(chain)},
+        per AS (SELECT s.*, {chain_flags} FROM s {joins})
+        SELECT segment, count(*) AS sessions, {", ".join(counts)}
+        FROM per GROUP BY segment ORDER BY count(*) DESC, segment""",
+        [period.start, period.end],
+    )
+    rows: list[dict[str, Any]] = []
+    for _, r in agg.iterrows():  # one row per segment (aggregates)
+        reached = [float(r["sessions"])]
+        continued: list[float | None] = [None]
+        skipped = [0.0]
+        for k, step in enumerate(event_steps):
+            if closed:
+                reached.append(float(r[f"chain_{step}"]))
+                continued.append(float(r[f"chain_{step}"]))
+            else:
+                reached.append(float(r[f"reached_{step}"]))
+                continued.append(float(r[f"both_{step}"]) if k > 0 else float(r[f"reached_{step}"]))
+            skipped.append(float(r[f"skipped_{step}"]) if k > 0 else 0.0)
+        rows.extend(_rows_for_segment(r["segment"], steps, reached, continued, skipped))
+    missing = [STEP_LABELS[s].lower() for s in EVENT_STEP_TYPES if s not in steps]
+    note = (
+        "Closed funnel: a session counts at a step only after doing every earlier step in order."
+        if closed
+        else "Open funnel: each step counts the sessions that did it, whatever they did before."
+    )
+    note += " Sessions from event session ids (else user and day)."
+    if missing:
+        note += " No events for: " + ", ".join(missing) + "."
+    return FunnelResult(
+        kind="events",
+        closed=closed,
+        steps=tuple(steps),
+        period=period,
+        segment_dimension=segment_dimension,
+        frame=pd.DataFrame(rows, columns=FUNNEL_COLUMNS),
+        note=note,
+    )
+
+
+def compare_funnels(current: FunnelResult, comparison: FunnelResult) -> pd.DataFrame:
+    """Two funnels side by side (e.g. this period and the previous one).
+
+    Columns: segment, step, label, sessions, sessions_comparison, step_conversion,
+    step_conversion_comparison, step_conversion_change (absolute), from_top_conversion,
+    from_top_conversion_comparison. Steps missing on one side have None there.
+    """
+    keep = ["segment", "step", "sessions", "step_conversion", "from_top_conversion"]
+    left = current.frame[[*keep, "label"]]
+    right = comparison.frame[keep].rename(
+        columns={c: f"{c}_comparison" for c in keep if c not in ("segment", "step")}
+    )
+    merged = left.merge(right, on=["segment", "step"], how="outer")
+    order = {s: i for i, s in enumerate(STEP_LABELS)}
+    merged["label"] = merged["step"].map(STEP_LABELS)
+    merged["_order"] = merged["step"].map(order)
+    merged = merged.sort_values(["segment", "_order"]).drop(columns="_order")
+
+    def diff(a: Any, b: Any) -> float | None:
+        if a is None or b is None or pd.isna(a) or pd.isna(b):
+            return None
+        return float(a) - float(b)
+
+    merged["step_conversion_change"] = [
+        diff(a, b)
+        for a, b in zip(
+            merged["step_conversion"], merged["step_conversion_comparison"], strict=True
+        )
+    ]
+    columns = [
+        "segment",
+        "step",
+        "label",
+        "sessions",
+        "sessions_comparison",
+        "step_conversion",
+        "step_conversion_comparison",
+        "step_conversion_change",
+        "from_top_conversion",
+        "from_top_conversion_comparison",
+    ]
+    return merged[columns].reset_index(drop=True)

@@ -1,0 +1,172 @@
+"""What data the database holds: which questions can be answered, for which dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from ro_core import schema
+from ro_core.db import Database
+from ro_core.metrics.periods import DateRange
+
+DEFAULT_RANGE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DataCoverage:
+    """A summary of the loaded data.
+
+    Attributes:
+        has_orders / has_traffic / has_events: whether each kind has rows.
+        order_count: orders in the database (before filters).
+        orders_first / orders_last: first and last store-local order dates.
+        traffic_first / traffic_last: first period start and last period end of any traffic row.
+        traffic_sources: sources present ('shopify', 'ga4', 'mapped').
+        traffic_grains: source -> grains present for store totals (or any rows).
+        traffic_dimensions: traffic breakdowns present (e.g. 'channel', 'device').
+        traffic_measures: measures with values (e.g. 'sessions', 'converted_sessions').
+        order_dimensions: order-side breakdowns with values (channel, country, customer_type,
+            discount_code).
+        event_dimensions: event-side breakdowns with values (channel, device, country).
+        events_first / events_last: first and last event dates; event_types present.
+        currencies: order currencies (more than one means revenue mixes currencies unless a
+            currency filter is set).
+        utc_offset_minutes: the most common UTC offset in the orders export (the store's zone).
+        latest_date: the last date with any data.
+        default_range: the range to show first: the last 30 days with data.
+    """
+
+    has_orders: bool
+    has_traffic: bool
+    has_events: bool
+    order_count: int
+    orders_first: date | None
+    orders_last: date | None
+    traffic_first: date | None
+    traffic_last: date | None
+    traffic_sources: tuple[str, ...]
+    traffic_grains: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    traffic_dimensions: tuple[str, ...] = ()
+    traffic_measures: tuple[str, ...] = ()
+    order_dimensions: tuple[str, ...] = ()
+    event_dimensions: tuple[str, ...] = ()
+    events_first: date | None = None
+    events_last: date | None = None
+    event_types: tuple[str, ...] = ()
+    currencies: tuple[str, ...] = ()
+    utc_offset_minutes: int | None = None
+    latest_date: date | None = None
+    default_range: DateRange | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there are no orders, traffic or events."""
+        return not (self.has_orders or self.has_traffic or self.has_events)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        data: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, DateRange):
+                value = value.to_dict()
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = {k: list(v) for k, v in value.items()}
+            data[name] = value
+        return data
+
+
+ORDER_DIMENSION_COLUMNS = {
+    "channel": "channel",
+    "country": "country",
+    "customer_type": "customer_type",
+    "discount_code": "discount_code",
+}
+EVENT_DIMENSION_COLUMNS = ("channel", "device", "country")
+
+
+def coverage(db: Database) -> DataCoverage:
+    """Summarise the loaded data (a handful of aggregate queries)."""
+    o = db.fetch_one(
+        f"""SELECT count(*), min(local_date), max(local_date),
+            {", ".join(f"count({c})" for c in ORDER_DIMENSION_COLUMNS.values())}
+        FROM {schema.ORDERS}"""
+    )
+    order_count = int(o[0])
+    order_dims = tuple(name for name, n in zip(ORDER_DIMENSION_COLUMNS, o[3:], strict=True) if n)
+    currencies = tuple(
+        r[0]
+        for r in db.fetch_all(
+            f"SELECT DISTINCT currency FROM {schema.ORDERS} WHERE currency IS NOT NULL ORDER BY 1"
+        )
+    )
+    offset = db.fetch_value(
+        f"""SELECT utc_offset_minutes FROM {schema.ORDERS} WHERE utc_offset_minutes IS NOT NULL
+        GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"""
+    )
+    t = db.fetch_one(f"SELECT count(*), min(period_start), max(period_end) FROM {schema.TRAFFIC}")
+    grains: dict[str, list[str]] = {}
+    for source, grain in db.fetch_all(
+        f"SELECT DISTINCT traffic_source, grain FROM {schema.TRAFFIC} ORDER BY 1, 2"
+    ):
+        grains.setdefault(source, []).append(grain)
+    grain_order = ("day", "week", "month", "total")
+    traffic_grains = {
+        s: tuple(sorted(g, key=lambda x: grain_order.index(x) if x in grain_order else 9))
+        for s, g in grains.items()
+    }
+    dims_present = set()
+    for (dims,) in db.fetch_all(f"SELECT DISTINCT dimensions FROM {schema.TRAFFIC}"):
+        dims_present.update(d for d in (dims or "").split(",") if d)
+    traffic_dims = tuple(d for d in schema.TRAFFIC_DIMENSIONS if d in dims_present)
+    measures_row = db.fetch_one(
+        f"SELECT {', '.join(f'count({m})' for m in schema.TRAFFIC_MEASURES)} FROM {schema.TRAFFIC}"
+    )
+    traffic_measures = tuple(
+        m for m, n in zip(schema.TRAFFIC_MEASURES, measures_row, strict=True) if n
+    )
+    e = db.fetch_one(
+        f"""SELECT count(*), min(local_date), max(local_date),
+            {", ".join(f"count({c})" for c in EVENT_DIMENSION_COLUMNS)}
+        FROM {schema.EVENTS}"""
+    )
+    event_dims = tuple(c for c, n in zip(EVENT_DIMENSION_COLUMNS, e[3:], strict=True) if n)
+    event_types = tuple(
+        r[0] for r in db.fetch_all(f"SELECT DISTINCT event_type FROM {schema.EVENTS} ORDER BY 1")
+    )
+    lasts = [d for d in (o[2], t[2], e[2]) if d is not None]
+    firsts = [d for d in (o[1], t[1], e[1]) if d is not None]
+    latest = max(lasts) if lasts else None
+    default_range = None
+    if latest is not None:
+        start = latest - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        earliest = min(firsts)
+        default_range = DateRange(max(start, earliest), latest)
+    return DataCoverage(
+        has_orders=order_count > 0,
+        has_traffic=int(t[0]) > 0,
+        has_events=int(e[0]) > 0,
+        order_count=order_count,
+        orders_first=o[1],
+        orders_last=o[2],
+        traffic_first=t[1],
+        traffic_last=t[2],
+        traffic_sources=tuple(traffic_grains),
+        traffic_grains=traffic_grains,
+        traffic_dimensions=traffic_dims,
+        traffic_measures=traffic_measures,
+        order_dimensions=order_dims,
+        event_dimensions=event_dims,
+        events_first=e[1],
+        events_last=e[2],
+        event_types=event_types,
+        currencies=currencies,
+        utc_offset_minutes=int(offset) if offset is not None else None,
+        latest_date=latest,
+        default_range=default_range,
+    )

@@ -1,0 +1,450 @@
+"""Metrics over time by day, ISO week (Monday) or month, in the store's time zone.
+
+Orders are bucketed by their store-local date (``orders.local_date``, or the filters' UTC offset
+override). Metrics that need traffic (sessions, visitors, CR, RPV) use the traffic's own periods
+and count the orders dated inside each period, so numerator and denominator cover the same days.
+Daily traffic is summed into weeks or months; weekly or monthly traffic is never split into
+days: the grain is raised and the reason returned. Weeks do not fit into months, so a monthly
+trend over weekly-only traffic stays weekly (with the reason).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from ro_core import schema
+from ro_core.db import Database
+from ro_core.errors import InvalidInputError
+from ro_core.metrics._sql import filtered_orders_sql, orders_span
+from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
+from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
+from ro_core.metrics.periods import DateRange
+from ro_core.metrics.traffic import (
+    SOURCE_LABELS,
+    TrafficSelection,
+    grain_coverage,
+    select_traffic,
+)
+
+GRAINS = ("day", "week", "month")
+TREND_METRICS: dict[str, str] = {
+    "revenue": "Revenue",
+    "orders": "Orders",
+    "aov": "Average order value",
+    "sessions": "Sessions",
+    "visitors": "Visitors",
+    "conversion_rate": "Conversion rate",
+    "rpv": "Revenue per session",
+}
+METRIC_ALIASES = {
+    "cr": "conversion_rate",
+    "conversion": "conversion_rate",
+    "revenue_per_session": "rpv",
+    "rps": "rpv",
+    "average_order_value": "aov",
+}
+TRAFFIC_METRICS = frozenset({"sessions", "visitors", "conversion_rate", "rpv"})
+_INTERVAL = {"day": "INTERVAL 1 DAY", "week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
+
+ORDER_COLUMNS = ["period_start", "period_end", "days", "partial", "orders", "revenue"]
+TRAFFIC_COLUMNS = [
+    "period_start",
+    "period_end",
+    "days",
+    "partial",
+    "sessions",
+    "visitors",
+    "converted_sessions",
+    "orders",
+    "revenue",
+    "online_orders",
+    "online_revenue",
+]
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    """A metric over time.
+
+    Attributes:
+        metric: canonical metric name (see TREND_METRICS).
+        label: the metric's name for people.
+        grain_requested / grain: the grain asked for and the grain used.
+        reason: why the grain was raised (or why there is no trend), else None.
+        frame: one row per period, columns: period_start, period_end (inclusive dates), days
+            (days of the period with data inside the range), partial (the period is cut by the
+            range or has days without traffic), value, comparison_period_start,
+            comparison_value, then the components: orders, revenue (all filtered orders in the
+            period) and for traffic metrics sessions, visitors, converted_sessions,
+            online_orders, online_revenue.
+        period / comparison_period: the ranges asked for.
+        traffic: the traffic rows used (traffic metrics only).
+        conversion_rate_basis: 'converted sessions / sessions' or 'orders / sessions'.
+    """
+
+    metric: str
+    label: str
+    grain_requested: str
+    grain: str
+    reason: str | None
+    frame: pd.DataFrame
+    period: DateRange
+    comparison_period: DateRange | None
+    traffic: TrafficSelection | None
+    conversion_rate_basis: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the frame as a list of records with ISO dates)."""
+        frame = self.frame.copy()
+        for col in ("period_start", "period_end", "comparison_period_start"):
+            if col in frame:
+                frame[col] = frame[col].map(_iso_date)
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        return {
+            "metric": self.metric,
+            "label": self.label,
+            "grain_requested": self.grain_requested,
+            "grain": self.grain,
+            "reason": self.reason,
+            "period": self.period.to_dict(),
+            "comparison_period": self.comparison_period.to_dict()
+            if self.comparison_period
+            else None,
+            "traffic": self.traffic.to_dict() if self.traffic else None,
+            "conversion_rate_basis": self.conversion_rate_basis,
+            "rows": records,
+        }
+
+
+def _iso_date(value: Any) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date().isoformat()
+
+
+def normalise_metric(metric: str) -> str:
+    """Canonical metric name; InvalidInputError for unknown names."""
+    name = (metric or "").strip().lower()
+    name = METRIC_ALIASES.get(name, name)
+    if name not in TREND_METRICS:
+        raise InvalidInputError(
+            f"Unknown metric '{metric}': use one of cr, aov, rpv, revenue, sessions, visitors, "
+            "orders."
+        )
+    return name
+
+
+def _check_grain(grain: str) -> str:
+    if grain not in GRAINS:
+        raise InvalidInputError(f"Unknown grain '{grain}': use day, week or month.")
+    return grain
+
+
+def _orders_series(
+    db: Database, period: DateRange, filters: OrderFilters, grain: str
+) -> pd.DataFrame:
+    """Orders and revenue per calendar bucket, every bucket present (zeros included)."""
+    orders_sql, params = filtered_orders_sql(filters, period)
+    interval = _INTERVAL[grain]
+    frame = db.fetch_df(
+        f"""WITH f AS ({orders_sql}),
+        buckets AS (
+            SELECT CAST(b AS DATE) AS bucket,
+                   CAST(b + {interval} - INTERVAL 1 DAY AS DATE) AS natural_end
+            FROM generate_series(CAST(date_trunc('{grain}', CAST(? AS DATE)) AS TIMESTAMP),
+                                 CAST(? AS TIMESTAMP), {interval}) AS g(b)
+        ),
+        agg AS (
+            SELECT CAST(date_trunc('{grain}', day) AS DATE) AS bucket, count(*) AS orders,
+                   sum(revenue) AS revenue
+            FROM f GROUP BY 1
+        )
+        SELECT b.bucket AS period_start,
+               least(b.natural_end, CAST(? AS DATE)) AS period_end,
+               CAST(least(b.natural_end, CAST(? AS DATE))
+                    - greatest(b.bucket, CAST(? AS DATE)) + 1 AS BIGINT) AS days,
+               (b.bucket < CAST(? AS DATE) OR b.natural_end > CAST(? AS DATE)) AS partial,
+               coalesce(a.orders, 0) AS orders, coalesce(a.revenue, 0.0) AS revenue
+        FROM buckets b LEFT JOIN agg a USING (bucket)
+        ORDER BY 1""",
+        [
+            *params,
+            period.start,
+            period.end,
+            period.end,
+            period.end,
+            period.start,
+            period.start,
+            period.end,
+        ],
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=ORDER_COLUMNS)
+    frame["orders"] = frame["orders"].astype("int64")
+    frame["revenue"] = frame["revenue"].astype(float)
+    return frame[ORDER_COLUMNS]
+
+
+def _traffic_series(
+    db: Database,
+    period: DateRange,
+    filters: OrderFilters,
+    selection: TrafficSelection,
+    bucket_grain: str | None,
+) -> pd.DataFrame:
+    """Traffic and the orders dated inside each traffic period, summed per bucket.
+
+    bucket_grain None keeps the traffic's own periods; 'week'/'month' sums daily rows.
+    """
+    orders_sql, order_params = filtered_orders_sql(filters, period)
+    where, traffic_params = selection.where_sql("t")
+    if bucket_grain is None:
+        bucket = "t.period_start"
+        natural_end = "t.period_end"
+    else:
+        bucket = f"CAST(date_trunc('{bucket_grain}', t.period_start) AS DATE)"
+        natural_end = (
+            f"CAST(date_trunc('{bucket_grain}', t.period_start) + {_INTERVAL[bucket_grain]} "
+            "- INTERVAL 1 DAY AS DATE)"
+        )
+    frame = db.fetch_df(
+        f"""WITH f AS ({orders_sql}),
+        t AS (
+            SELECT t.period_start, t.period_end, t.sessions, t.visitors, t.converted_sessions,
+                   {bucket} AS bucket, {natural_end} AS natural_end
+            FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL
+        ),
+        daily AS (
+            SELECT day, count(*) AS orders, sum(revenue) AS revenue,
+                   count(*) FILTER (WHERE online) AS online_orders,
+                   coalesce(sum(revenue) FILTER (WHERE online), 0.0) AS online_revenue
+            FROM f GROUP BY day
+        ),
+        per_period AS (
+            SELECT t.period_start, any_value(t.period_end) AS period_end,
+                   any_value(t.bucket) AS bucket, any_value(t.natural_end) AS natural_end,
+                   any_value(t.sessions) AS sessions, any_value(t.visitors) AS visitors,
+                   any_value(t.converted_sessions) AS converted_sessions,
+                   coalesce(sum(d.orders), 0) AS orders, coalesce(sum(d.revenue), 0.0) AS revenue,
+                   coalesce(sum(d.online_orders), 0) AS online_orders,
+                   coalesce(sum(d.online_revenue), 0.0) AS online_revenue
+            FROM t LEFT JOIN daily d ON d.day BETWEEN t.period_start AND t.period_end
+            GROUP BY t.period_start
+        )
+        SELECT bucket AS period_start, max(period_end) AS period_end,
+               CAST(sum(period_end - period_start + 1) AS BIGINT) AS days,
+               CAST(sum(period_end - period_start + 1) AS BIGINT)
+                   < CAST(max(natural_end) - bucket + 1 AS BIGINT) AS partial,
+               sum(sessions) AS sessions,
+               CASE WHEN count(visitors) = count(*) THEN sum(visitors) END AS visitors,
+               CASE WHEN count(converted_sessions) = count(*) THEN sum(converted_sessions) END
+                   AS converted_sessions,
+               sum(orders) AS orders, sum(revenue) AS revenue,
+               sum(online_orders) AS online_orders, sum(online_revenue) AS online_revenue
+        FROM per_period GROUP BY bucket ORDER BY bucket""",
+        [*order_params, *traffic_params],
+    )
+    if frame.empty:
+        return pd.DataFrame(columns=TRAFFIC_COLUMNS)
+    for col in ("orders", "online_orders"):
+        frame[col] = frame[col].astype("int64")
+    for col in ("sessions", "visitors", "converted_sessions", "revenue", "online_revenue"):
+        frame[col] = frame[col].astype(float)
+    return frame[TRAFFIC_COLUMNS]
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """num / den with None where den is 0 or missing (never inf or NaN from 0/0)."""
+    num = num.astype(float)
+    den = den.astype(float)
+    out = num / den.where(den != 0)
+    return out.astype(object).where(out.notna(), None)
+
+
+def _values(frame: pd.DataFrame, metric: str, cr_basis: str | None) -> pd.Series:
+    if frame.empty:
+        return pd.Series(dtype=object)
+    if metric == "revenue":
+        return frame["revenue"].astype(float)
+    if metric == "orders":
+        return frame["orders"].astype(float)
+    if metric == "aov":
+        return _ratio(frame["revenue"], frame["orders"])
+    if metric == "sessions":
+        return frame["sessions"].astype(float)
+    if metric == "visitors":
+        return frame["visitors"].astype(object).where(frame["visitors"].notna(), None)
+    if metric == "rpv":
+        return _ratio(frame["online_revenue"], frame["sessions"])
+    if cr_basis == CR_BASIS_CONVERTED:
+        return _ratio(frame["converted_sessions"], frame["sessions"])
+    return _ratio(frame["online_orders"], frame["sessions"])
+
+
+def _traffic_plan(
+    db: Database, period: DateRange, filters: OrderFilters, grain: str
+) -> tuple[TrafficSelection | None, str | None, str | None, str]:
+    """(selection, bucket_grain, reason, grain_used) for a traffic metric."""
+    chosen = select_traffic(db, period, filters)
+    if chosen is None:
+        return None, None, "There is no traffic data for these dates.", grain
+    forced = replace(filters, traffic_source=chosen.source)
+    coverage = {c[1]: c[3] for c in grain_coverage(db, period, "", chosen.source)}
+    label = SOURCE_LABELS.get(chosen.source, chosen.source)
+
+    def pick(traffic_grain: str) -> TrafficSelection:
+        selection = select_traffic(db, period, forced, grain=traffic_grain)
+        assert selection is not None
+        return selection
+
+    if grain == "day":
+        if "day" in coverage:
+            return pick("day"), None, None, "day"
+        for coarser in ("week", "month"):
+            if coarser in coverage:
+                return (
+                    pick(coarser),
+                    None,
+                    f"{label} traffic exists only {coarser}ly for these dates, so daily rates "
+                    f"are not invented: shown by {coarser}.",
+                    coarser,
+                )
+    else:
+        native = coverage.get(grain, 0)
+        daily = coverage.get("day", 0)
+        if native or daily:
+            if native >= daily:
+                return pick(grain), None, None, grain
+            return pick("day"), grain, None, grain
+        if grain == "week" and "month" in coverage:
+            return (
+                pick("month"),
+                None,
+                f"{label} traffic exists only monthly for these dates: shown by month.",
+                "month",
+            )
+        if grain == "month" and "week" in coverage:
+            return (
+                pick("week"),
+                None,
+                f"{label} traffic exists only weekly for these dates and weeks do not fit "
+                "into months: shown by week.",
+                "week",
+            )
+    if "total" in coverage:
+        return (
+            None,
+            None,
+            f"{label} traffic has only one total for the whole range: no trend over time.",
+            grain,
+        )
+    return None, None, "There is no traffic data for these dates.", grain
+
+
+def _mask_unknown_orders(db: Database, frame: pd.DataFrame) -> pd.DataFrame:
+    """Order columns become missing (not 0) in periods without any imported orders."""
+    if frame.empty:
+        return frame
+    first, last = orders_span(db)
+    if first is None:
+        outside = pd.Series(True, index=frame.index)
+    else:
+        starts = pd.to_datetime(frame["period_start"])
+        ends = pd.to_datetime(frame["period_end"])
+        outside = (ends < pd.Timestamp(first)) | (starts > pd.Timestamp(last))
+    if outside.any():
+        for col in ("orders", "revenue", "online_orders", "online_revenue"):
+            if col in frame:
+                frame[col] = frame[col].astype(float).where(~outside)
+    return frame
+
+
+def _series(
+    db: Database,
+    metric: str,
+    grain: str,
+    period: DateRange,
+    filters: OrderFilters,
+    plan: tuple[TrafficSelection | None, str | None, str | None, str] | None,
+) -> tuple[pd.DataFrame, str | None]:
+    if metric not in TRAFFIC_METRICS:
+        frame = _mask_unknown_orders(db, _orders_series(db, period, filters, grain))
+        frame["value"] = _values(frame, metric, None)
+        return frame, None
+    assert plan is not None
+    selection, bucket_grain, _reason, _used = plan
+    if selection is None:
+        frame = pd.DataFrame(columns=TRAFFIC_COLUMNS)
+        frame["value"] = pd.Series(dtype=object)
+        return frame, None
+    frame = _mask_unknown_orders(db, _traffic_series(db, period, filters, selection, bucket_grain))
+    has_converted = bool(len(frame)) and bool(frame["converted_sessions"].notna().all())
+    basis = CR_BASIS_CONVERTED if has_converted else CR_BASIS_ORDERS
+    frame["value"] = _values(frame, metric, basis)
+    return frame, basis
+
+
+def trend(
+    db: Database,
+    metric: str,
+    grain: str,
+    period: DateRange,
+    filters: OrderFilters = DEFAULT_FILTERS,
+    compare: str | None = None,
+) -> TrendResult:
+    """One metric over time, optionally beside the previous period or the year before.
+
+    Args:
+        db: the database.
+        metric: revenue, orders, aov, sessions, visitors, conversion_rate (or cr), rpv.
+        grain: day, week (ISO, Monday) or month.
+        period: the date range (store-local dates, inclusive).
+        filters: order filters (its utc_offset_minutes overrides the store's time zone).
+        compare: 'previous', 'year' or None; comparison rows are matched by position.
+    """
+    metric = normalise_metric(metric)
+    grain = _check_grain(grain)
+    if compare == "none":
+        compare = None
+    other = period.comparison(compare)
+    plan = _traffic_plan(db, period, filters, grain) if metric in TRAFFIC_METRICS else None
+    used = plan[3] if plan else grain
+    reason = plan[2] if plan else None
+    frame, basis = _series(db, metric, used, period, filters, plan)
+    frame = frame.reset_index(drop=True)
+    frame["comparison_period_start"] = None
+    frame["comparison_value"] = None
+    if other is not None and len(frame):
+        other_plan = None
+        if plan is not None and plan[0] is not None:
+            selection, bucket_grain, _r, _g = plan
+            forced = replace(filters, traffic_source=selection.source)
+            other_sel = select_traffic(db, other, forced, grain=selection.grain)
+            other_plan = (other_sel, bucket_grain, None, used)
+        elif plan is not None:
+            other_plan = plan
+        other_frame, _ = _series(db, metric, used, other, filters, other_plan)
+        n = min(len(frame), len(other_frame))
+        starts = list(other_frame["period_start"][:n]) + [None] * (len(frame) - n)
+        values = list(other_frame["value"][:n]) + [None] * (len(frame) - n)
+        frame["comparison_period_start"] = starts
+        frame["comparison_value"] = values
+    first = ["period_start", "period_end", "days", "partial", "value"]
+    rest = [c for c in frame.columns if c not in first]
+    frame = frame[[*first, *rest]]
+    frame["value"] = frame["value"].astype(object).where(frame["value"].notna(), None)
+    return TrendResult(
+        metric=metric,
+        label=TREND_METRICS[metric],
+        grain_requested=grain,
+        grain=used,
+        reason=reason,
+        frame=frame,
+        period=period,
+        comparison_period=other,
+        traffic=plan[0] if plan else None,
+        conversion_rate_basis=basis,
+    )
