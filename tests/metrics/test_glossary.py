@@ -1,4 +1,4 @@
-"""The glossary in code and in docs/metrics_glossary.md say the same thing."""
+"""The glossary in code and in the README say the same thing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ro_core.metrics.definitions import GLOSSARY, glossary_markdown, help_text
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics_glossary.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 
 REQUIRED = (
     "sessions", "visitors", "orders", "revenue", "conversion_rate", "aov", "rpv",
