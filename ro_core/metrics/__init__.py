@@ -2,7 +2,7 @@
 
 Every number is computed in DuckDB over the canonical tables with bound parameters; Python only
 sees aggregates. Money is a float in the store currency; rates are fractions (0.025 = 2.5%).
-See docs/metrics_api.md and docs/metrics_glossary.md.
+See docs/metrics_api.md and the README (Metrics glossary).
 
 Note: ``ro_core.metrics.segments`` is the module (call ``segments.segments(...)``);
 ``decompose`` and ``opportunities`` here are the functions.

@@ -1,6 +1,6 @@
 """The metrics glossary: one label, one-line definition and formula per metric.
 
-The UI shows these as help text; docs/metrics_glossary.md holds the same text
+The UI shows these as help text; the README (Metrics glossary) holds the same text
 (a test keeps them in step).
 """
 
@@ -135,7 +135,7 @@ def help_text(metric: str) -> str:
 
 
 def glossary_markdown() -> str:
-    """The glossary as a Markdown section (what docs/metrics_glossary.md holds)."""
+    """The glossary as a Markdown section (what the README (Metrics glossary) holds)."""
     lines = [
         "## Metrics glossary",
         "",
