@@ -56,6 +56,18 @@ def _resolved_select(kind: str, source: str) -> str:
     )
 
 
+def _keys_unique(
+    cur: duckdb.DuckDBPyConnection, rows_table: str, keys: tuple[str, ...], import_id: int
+) -> bool:
+    key_list = ", ".join(keys)
+    duplicated = cur.execute(
+        f"SELECT count(*) FROM (SELECT {key_list} FROM {rows_table} WHERE import_id = ? "
+        f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1)",
+        [import_id],
+    ).fetchone()[0]
+    return not duplicated
+
+
 def refresh(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, *, removing: bool) -> None:
     """Recompute the resolved rows of `kind` touched by one import.
 
@@ -78,6 +90,13 @@ def refresh(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, *, removi
         cur.execute(f"DELETE FROM {resolved}")
         if removing:
             cur.execute(f"DELETE FROM {rows_table} WHERE import_id = ?", [import_id])
+        elif kind not in _FIELD_MERGE_KINDS or _keys_unique(cur, rows_table, keys, import_id):
+            # Nothing to merge: copy the rows as they are (the common first import).
+            cur.execute(
+                f"INSERT INTO {resolved} ({column_list}) "
+                f"SELECT {column_list} FROM {rows_table} WHERE import_id = ?",
+                [import_id],
+            )
         else:
             cur.execute(
                 f"INSERT INTO {resolved} ({column_list}) "

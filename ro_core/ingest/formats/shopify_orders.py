@@ -114,11 +114,15 @@ def stage(ctx: StageContext) -> None:
     # One row per order carries the order-level fields: the first row that has the order's
     # status or total (Shopify puts them on the first row; this also survives a re-sorted file).
     ctx.cur.execute(
+        # Pick the first line per order with a narrow aggregate, then fetch those rows: a window
+        # over every wide raw row was the slowest step of a large import.
         f"""CREATE OR REPLACE TEMP TABLE shopify_first AS
-        SELECT * FROM {RAW_TABLE}
-        QUALIFY row_number() OVER (
-            PARTITION BY trim({name})
-            ORDER BY (ro_blank({financial}) AND ro_blank({total})), line_no) = 1"""
+        SELECT r.* FROM {RAW_TABLE} r
+        SEMI JOIN (
+            SELECT arg_min(line_no, (ro_blank({financial}) AND ro_blank({total}), line_no))
+                AS line_no
+            FROM {RAW_TABLE} GROUP BY trim({name})
+        ) f ON r.line_no = f.line_no"""
     )
     ctx.fail_where(
         f"line_no IN (SELECT line_no FROM temp.shopify_first) AND ro_blank({created})",
