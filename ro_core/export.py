@@ -24,9 +24,7 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def _is_text_column(series: pd.Series) -> bool:
-    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
-        series.dtype
-    )
+    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,199 @@
+"""The shared sidebar: which data is loaded, period, comparison, grain, segment, order filters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from ro_core.db import Database
+from ro_core.errors import InvalidInputError
+from ro_core.metrics.filters import REVENUE_BASES, OrderFilters
+from ro_core.metrics.periods import PRESET_LABELS, DateRange, presets
+from ro_ui import cached
+from ro_ui import state as S
+
+PRESET_OPTIONS = [*PRESET_LABELS, S.CUSTOM]
+BASIS_LABELS = {"total": "Order total", "net": "Net of refunds", "product": "Product sales"}
+
+
+def _preset_label(preset: str) -> str:
+    return "Custom range" if preset == S.CUSTOM else PRESET_LABELS[preset]
+
+
+def _data_status(db: Database) -> date | None:
+    """Say which data is loaded; return the latest day with data."""
+    db_path, version = cached.key(db)
+    rows = cached.imports(db_path, version)
+    if not rows:
+        st.sidebar.caption("No data loaded yet: open **Data** to add your exports.")
+        return None
+    demo = [r for r in rows if r.get("is_demo")]
+    own = [r for r in rows if not r.get("is_demo")]
+    if demo and not own:
+        st.sidebar.markdown(":orange-badge[Demo store]")
+    elif demo:
+        st.sidebar.markdown(":orange-badge[Demo store + your files]")
+    else:
+        st.sidebar.markdown(f":green-badge[Your store: {len(own)} file{'s' * (len(own) != 1)}]")
+    cover = cached.coverage(db_path, version)
+    firsts = [d for d in (cover.orders_first, cover.traffic_first, cover.events_first) if d]
+    if firsts and cover.latest_date:
+        st.sidebar.caption(f"Data from {min(firsts)} to {cover.latest_date}.")
+    return cover.latest_date
+
+
+def _period(anchor: date) -> DateRange:
+    preset = st.session_state[S.PRESET]
+    ranges = presets(anchor)
+    if preset != S.CUSTOM:
+        return ranges[preset]
+    fallback = ranges["last_30_days"]
+    if S.CUSTOM_RANGE not in st.session_state:
+        st.session_state[S.CUSTOM_RANGE] = (fallback.start, fallback.end)
+    picked = st.sidebar.date_input(
+        "Dates",
+        key=S.CUSTOM_RANGE,
+        persist_state="session",
+        format="YYYY-MM-DD",
+        help="Both days included.",
+    )
+    if isinstance(picked, date):
+        picked = (picked,)
+    picked = tuple(d for d in (picked or ()) if d is not None)
+    if len(picked) == 2:
+        return DateRange(min(picked), max(picked))
+    if len(picked) == 1:
+        st.sidebar.caption("Pick the end date too (showing that one day for now).")
+        return DateRange(picked[0], picked[0])
+    return fallback
+
+
+def _segment_choice(db: Database) -> tuple[str | None, str | None, str | None]:
+    """The 'Segment by' choice: (dimension, side, label), or Nones for the whole store."""
+    db_path, version = cached.key(db)
+    options = {S.NO_SEGMENT: "Whole store"}
+    for side, dimension, label in cached.segment_dimensions(db_path, version):
+        options[f"{side}:{dimension}"] = label
+    if st.session_state.get(S.SEGMENT_DIMENSION) not in options:
+        st.session_state[S.SEGMENT_DIMENSION] = S.NO_SEGMENT
+    choice = st.sidebar.selectbox(
+        "Segment by",
+        list(options),
+        key=S.SEGMENT_DIMENSION,
+        format_func=options.__getitem__,
+        help="Funnel, Segments and the Overview's explanation split the store by this.",
+    )
+    if choice == S.NO_SEGMENT:
+        return None, None, None
+    side, _, dimension = choice.partition(":")
+    return dimension, side, options[choice]
+
+
+def _currency_choice(db: Database) -> str | None:
+    """The currency to show: the only one, or the user's pick when orders mix currencies."""
+    db_path, version = cached.key(db)
+    currencies = list(cached.coverage(db_path, version).currencies)
+    if len(currencies) <= 1:
+        return currencies[0] if currencies else None
+    if st.session_state.get(S.CURRENCY) not in currencies:
+        st.session_state[S.CURRENCY] = currencies[0]
+    return st.sidebar.selectbox(
+        "Currency",
+        currencies,
+        key=S.CURRENCY,
+        help="Orders come in several currencies; totals only add orders of one currency.",
+    )
+
+
+def _comparison_gap(db: Database, comparison: DateRange | None) -> str | None:
+    """A reason not to compare when the comparison period starts before the first data."""
+    if comparison is None:
+        return None
+    db_path, version = cached.key(db)
+    cover = cached.coverage(db_path, version)
+    firsts = [d for d in (cover.orders_first, cover.traffic_first) if d]
+    if firsts and comparison.start < min(firsts):
+        return (
+            f"The comparison period starts on {comparison.start}, before your data does "
+            f"({min(firsts)}), so changes are not shown. Pick a shorter range or another "
+            "comparison."
+        )
+    return None
+
+
+def render_sidebar(db: Database) -> S.Filters:
+    """Draw the sidebar, store the Filters in session state and return them."""
+    S.init_defaults()
+    last = _data_status(db)
+    today = date.today()
+    anchor = min(last, today) if last else today
+
+    st.sidebar.selectbox(
+        "Period",
+        PRESET_OPTIONS,
+        key=S.PRESET,
+        format_func=_preset_label,
+        help=f"Presets end on {anchor}, the latest day with data (or today).",
+    )
+    period = _period(anchor)
+    st.sidebar.selectbox(
+        "Compare with",
+        list(S.COMPARE_LABELS),
+        key=S.COMPARE,
+        format_func=S.COMPARE_LABELS.__getitem__,
+    )
+    st.sidebar.segmented_control(
+        "Grain",
+        list(S.GRAIN_LABELS),
+        key=S.GRAIN,
+        format_func=S.GRAIN_LABELS.__getitem__,
+        required=True,
+    )
+    st.sidebar.selectbox(
+        "Revenue",
+        list(REVENUE_BASES),
+        key=S.REVENUE_BASIS,
+        format_func=BASIS_LABELS.__getitem__,
+        help="\n\n".join(f"**{BASIS_LABELS[k]}**: {v}" for k, v in REVENUE_BASES.items()),
+    )
+    dimension, side, segment_label = _segment_choice(db)
+    currency = _currency_choice(db)
+    with st.sidebar.expander("Order filters"):
+        st.toggle("Leave out cancelled and voided orders", key=S.EXCLUDE_CANCELLED)
+        st.toggle("Leave out test and draft orders", key=S.EXCLUDE_TEST)
+        st.toggle(
+            "CR and RPV count online orders only",
+            key=S.ONLINE_ONLY,
+            help="Point-of-sale and draft orders have no online session; counting them would "
+            "inflate conversion rate.",
+        )
+
+    compare = st.session_state[S.COMPARE]
+    try:
+        comparison = period.comparison(compare)
+    except InvalidInputError:
+        comparison = None
+    orders = OrderFilters(
+        exclude_cancelled=bool(st.session_state[S.EXCLUDE_CANCELLED]),
+        exclude_test=bool(st.session_state[S.EXCLUDE_TEST]),
+        online_channels=("web",) if st.session_state[S.ONLINE_ONLY] else None,
+        revenue_basis=st.session_state[S.REVENUE_BASIS],
+        currency=None if currency in (None, S.ALL_CURRENCIES) else currency,
+    )
+    gap = _comparison_gap(db, comparison)
+    filters = S.Filters(
+        period=period,
+        comparison=comparison,
+        compare=compare,
+        grain=st.session_state[S.GRAIN] or "day",
+        orders=orders,
+        segment_dimension=dimension,
+        segment_side=side,
+        segment_label=segment_label,
+        anchor=anchor,
+        currency=None if currency == S.ALL_CURRENCIES else currency,
+        comparison_gap=gap,
+    )
+    st.session_state[S.FILTERS_KEY] = filters
+    return filters

@@ -1,0 +1,47 @@
+"""Small building blocks pages share: our error messages, CSV downloads, empty states."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from ro_core.errors import RoError
+from ro_core.export import csv_bytes
+
+DATA_PAGE = "pages/data.py"
+
+
+def show_error(error: RoError) -> None:
+    """Show one of our errors: its title in bold, then the message (never a traceback)."""
+    st.error(f"**{error.title}**  \n{error}", icon=":material/error:")
+
+
+def _safe_file_name(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "table"
+    return stem if stem.endswith(".csv") else f"{stem}.csv"
+
+
+def download_table(
+    df: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV"
+) -> None:
+    """A download button for a table as CSV (cells that could run as formulas neutralised)."""
+    st.download_button(
+        label,
+        data=csv_bytes(df),
+        file_name=_safe_file_name(file_name),
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def money_column(label: str, currency: str | None, *, decimals: int = 2) -> object:
+    """A dataframe column config for money in the store currency."""
+    named = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}.get((currency or "").upper())
+    if named:
+        return st.column_config.NumberColumn(label, format=named)
+    suffix = f" ({currency})" if currency else ""
+    return st.column_config.NumberColumn(label + suffix, format=f"%,.{decimals}f")

@@ -1,0 +1,79 @@
+"""Playwright helpers for a Streamlit page: wait for reruns, open pages, read metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+TIMEOUT_MS = 60_000
+
+
+def wait_for_app(page: Page, timeout: int = TIMEOUT_MS) -> None:
+    """Wait until the app is connected and its script has finished running."""
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
+    page.wait_for_timeout(200)  # let a just-triggered rerun start
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Click a page in the sidebar navigation and wait for it to render."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+
+
+def screenshot(page: Page, folder: Path, name: str, height: int = 2400) -> Path:
+    """Save a screenshot of the whole page as folder/name.png.
+
+    Streamlit scrolls inside its own container, so the viewport is made tall for the shot.
+    """
+    target = folder / f"{name}.png"
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": height})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(target))
+    page.set_viewport_size(size)
+    return target
+
+
+def metric_value(page: Page, label: str) -> str:
+    """The value text of the st.metric whose label is `label` (exact)."""
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
+    expect(metric).to_have_count(1)
+    return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def plotly_traces(page: Page, index: int = 0) -> list[dict]:
+    """The traces (name, type, x, y) of the index-th Plotly chart, read from the browser."""
+    chart = page.locator(".js-plotly-plot").nth(index)
+    expect(chart).to_be_visible()
+    return chart.evaluate(
+        """el => el.data.map(t => ({
+            name: t.name || '', type: t.type || 'scatter',
+            x: Array.from(t.x || []), y: Array.from(t.y || [])
+        }))"""
+    )
+
+
+def set_date_range(page: Page, start, end) -> None:
+    """Pick 'Custom range' in the sidebar and type both dates (committed when focus leaves)."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").filter(has_text="Period").click()
+    page.get_by_role("option", name="Custom range").click()
+    wait_for_app(page)
+    for which, day in (("start", start), ("end", end)):
+        for part, value in (
+            ("year", f"{day.year:04d}"),
+            ("month", f"{day.month:02d}"),
+            ("day", f"{day.day:02d}"),
+        ):
+            sidebar.get_by_role("spinbutton", name=f"{part}, Dates {which} date").click()
+            page.keyboard.type(value)
+    page.get_by_test_id("stMain").get_by_role("heading", level=1).click()  # blur commits
+    expect(page.get_by_test_id("stMain").get_by_text(f"{start} to {end}").first).to_be_visible()
+    wait_for_app(page)
