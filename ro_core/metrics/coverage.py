@@ -33,7 +33,7 @@ class DataCoverage:
         currencies: order currencies (more than one means revenue mixes currencies unless a
             currency filter is set).
         utc_offset_minutes: the most common UTC offset in the orders export (the store's zone).
-        latest_date: the last date with any data.
+        latest_date: the last date with orders or traffic (with events only, of events).
         default_range: the range to show first: the last 30 days with data.
     """
 
@@ -139,8 +139,10 @@ def coverage(db: Database) -> DataCoverage:
     event_types = tuple(
         r[0] for r in db.fetch_all(f"SELECT DISTINCT event_type FROM {schema.EVENTS} ORDER BY 1")
     )
-    lasts = [d for d in (o[2], t[2], e[2]) if d is not None]
-    firsts = [d for d in (o[1], t[1], e[1]) if d is not None]
+    # Orders and traffic set the range: events alone only when there is nothing else (a session
+    # that starts before midnight and ends after it must not add a day without orders).
+    lasts = [d for d in (o[2], t[2]) if d is not None] or [d for d in (e[2],) if d is not None]
+    firsts = [d for d in (o[1], t[1]) if d is not None] or [d for d in (e[1],) if d is not None]
     latest = max(lasts) if lasts else None
     default_range = None
     if latest is not None:
