@@ -260,10 +260,11 @@ def _add_json_flag(subparser: argparse.ArgumentParser) -> None:
 
 
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
-    from ro_core import cli_experiment, cli_metrics
+    from ro_core import cli_experiment, cli_loop, cli_metrics
 
     cli_metrics.add_metrics_commands(sub)
     cli_experiment.add_experiment_commands(sub)
+    cli_loop.add_loop_commands(sub)
 
 
 def _needs_db(handler: Any) -> bool:
@@ -288,9 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # DuckDB may touch only the database's folder, the demo store and the files named
             # on the command line.
             inputs = [Path(f).resolve().parent for f in getattr(args, "files", None) or []]
-            db = Database(
-                args.db or default_db_path(), allowed_directories=[SAMPLE_DIR, *inputs]
-            )
+            db = Database(args.db or default_db_path(), allowed_directories=[SAMPLE_DIR, *inputs])
             return int(handler(args, db) or 0)
         return int(handler(args) or 0)
     except RoError as e:

@@ -12,7 +12,7 @@ rows and resolves again, so nothing is lost or double counted.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # --- table names -------------------------------------------------------------------------
 IMPORTS = "imports"
@@ -20,6 +20,10 @@ META = "meta"
 SETTINGS = "settings"
 COLUMN_MAPPINGS = "column_mappings"
 ANNOTATIONS = "annotations"
+# The RO loop (migration 2): goals, hypothesis backlog, experiment log. Never touched by imports.
+GOALS = "goals"
+HYPOTHESES = "hypotheses"
+EXPERIMENTS = "experiments"
 
 ORDER_ROWS = "order_rows"
 ORDER_LINE_ROWS = "order_line_rows"
@@ -245,5 +249,67 @@ _V1: list[str] = [
     *(_resolved_table_ddl(kind) for kind in RESOLVED_TABLE),
 ]
 
+# --- migration 2: the RO loop (goals, hypotheses, experiments; see ro_core.loop) --------------
+# Written only by ro_core.loop; imports and their removal never touch these tables.
+_V2: list[str] = [
+    "CREATE SEQUENCE IF NOT EXISTS goal_id_seq START 1",
+    f"""CREATE TABLE IF NOT EXISTS {GOALS} (
+    goal_id INTEGER PRIMARY KEY DEFAULT nextval('goal_id_seq'),
+    metric VARCHAR NOT NULL,
+    period_kind VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    target DOUBLE NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    UNIQUE (metric, period_kind, period_start)
+)""",
+    "CREATE SEQUENCE IF NOT EXISTS hypothesis_id_seq START 1",
+    f"""CREATE TABLE IF NOT EXISTS {HYPOTHESES} (
+    hypothesis_id INTEGER PRIMARY KEY DEFAULT nextval('hypothesis_id_seq'),
+    title VARCHAR NOT NULL,
+    location VARCHAR NOT NULL DEFAULT '',
+    segment VARCHAR NOT NULL DEFAULT '',
+    observation VARCHAR NOT NULL DEFAULT '',
+    source VARCHAR NOT NULL DEFAULT '',
+    source_key VARCHAR,
+    source_detail VARCHAR,
+    proposed_change VARCHAR NOT NULL DEFAULT '',
+    metric VARCHAR NOT NULL,
+    expected_lift DOUBLE,
+    scoring VARCHAR,
+    impact SMALLINT,
+    confidence SMALLINT,
+    potential SMALLINT,
+    importance SMALLINT,
+    ease SMALLINT,
+    status VARCHAR NOT NULL DEFAULT 'idea',
+    created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    status_changed_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+)""",
+    "CREATE SEQUENCE IF NOT EXISTS experiment_id_seq START 1",
+    f"""CREATE TABLE IF NOT EXISTS {EXPERIMENTS} (
+    experiment_id INTEGER PRIMARY KEY DEFAULT nextval('experiment_id_seq'),
+    hypothesis_id INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'planned',
+    primary_metric VARCHAR NOT NULL,
+    plan_json VARCHAR NOT NULL DEFAULT '{{}}',
+    expected_days INTEGER,
+    planned_start DATE,
+    start_date DATE,
+    end_date DATE,
+    annotation_id INTEGER,
+    result_json VARCHAR,
+    outcome VARCHAR,
+    verdict VARCHAR,
+    relative_lift DOUBLE,
+    monthly_revenue_impact DOUBLE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+)""",
+]
+
 # MIGRATIONS[v] brings a database from version v-1 to v. Append, never edit a released step.
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}

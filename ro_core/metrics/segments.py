@@ -87,7 +87,7 @@ class SegmentBreakdown:
         cr_available: whether CR (and RPV) could be computed; cr_basis: how.
         note: what the numbers are based on, and why anything is missing.
         frame: one row per segment, columns FRAME_COLUMNS (see module doc), sorted by rank
-            (by RPV, else revenue, else sessions; small segments unranked and last).
+            (by RPV, else CR, else revenue, else sessions; small segments unranked and last).
         traffic: the traffic rows used, if any.
     """
 
@@ -216,11 +216,18 @@ def _finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
         safe_div(r["revenue"], total) if r["revenue"] is not None else None for r in rows
     ]
     ranked = [i for i, r in enumerate(rows) if not r["small_sample"]]
+
+    def score(i: int, key: str) -> float:
+        value = rows[i].get(key)
+        return -(value if value is not None else float("-inf"))
+
+    # Revenue first: RPV, else CR (traffic-only breakdowns), else revenue, else sessions.
     ranked.sort(
         key=lambda i: (
-            -(rows[i]["rpv"] if rows[i]["rpv"] is not None else float("-inf")),
-            -(rows[i]["revenue"] if rows[i]["revenue"] is not None else float("-inf")),
-            -(rows[i]["sessions"] if rows[i]["sessions"] is not None else float("-inf")),
+            score(i, "rpv"),
+            score(i, "conversion_rate"),
+            score(i, "revenue"),
+            score(i, "sessions"),
         )
     )
     rank: list[int | None] = [None] * len(rows)

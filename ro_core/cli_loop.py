@@ -1,0 +1,147 @@
+"""RO-loop subcommands of the `ro` command: `report` (the shareable HTML report), `goals` and
+`hypotheses` (list them). Each prints text for people, or JSON with --json.
+
+The main CLI calls :func:`add_loop_commands` on its subparsers; every subcommand sets
+``handler=fn`` with ``fn(args, db) -> int``. :func:`build_parser` and :func:`main` give a
+stand-alone parser (global --json and --db) for tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ro_core.cli_metrics import filters_from_args, period_from_args, print_json
+from ro_core.db import Database
+from ro_core.errors import RoError
+from ro_core.loop import goals, hypotheses
+from ro_core.metrics.coverage import coverage
+from ro_core.metrics.filters import REVENUE_BASES
+from ro_core.report import write_report
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--basis",
+        choices=tuple(REVENUE_BASES),
+        default="total",
+        help="revenue basis: total (as exported), net (minus refunds), product (subtotal)",
+    )
+    parser.add_argument(
+        "--include-cancelled", action="store_true", help="count cancelled and voided orders"
+    )
+    parser.add_argument("--include-test", action="store_true", help="count test and draft orders")
+    parser.add_argument(
+        "--channels",
+        default="web",
+        help="online channels for CR and RPV, comma separated (default web; 'all' = every one)",
+    )
+    parser.add_argument("--currency", help="only orders in this currency (e.g. USD)")
+
+
+def cmd_report(args: argparse.Namespace, db: Database) -> int:
+    """ro report: write the HTML report of a period."""
+    period = period_from_args(db, args.start, args.end)
+    compare = None if args.compare == "none" else args.compare
+    path = write_report(db, period, Path(args.out), filters_from_args(args), compare=compare)
+    size = path.stat().st_size
+    if args.json:
+        print_json({"path": str(path), "bytes": size, "period": period.to_dict()})
+    else:
+        print(f"Wrote the report of {period.label()} to {path} ({size / 1e6:.1f} MB).")
+    return 0
+
+
+def cmd_goals(args: argparse.Namespace, db: Database) -> int:
+    """ro goals: every goal with its progress to the latest day with data."""
+    latest = coverage(db).latest_date
+    progress = goals.goals_progress(db, latest, filters_from_args(args)) if latest else []
+    if not latest:
+        progress = [goals.goal_progress(g, None, g.period.start) for g in goals.list_goals(db)]
+    if args.json:
+        print_json({"as_of": latest, "goals": [p.to_dict() for p in progress]})
+        return 0
+    if not progress:
+        print("No goals set yet: add them on the Goals page of the dashboard.")
+        return 0
+    for item in progress:
+        print(
+            f"#{item.goal.goal_id:<4} {item.goal.label:<32} {item.status_label:<12} {item.summary()}"
+        )
+    return 0
+
+
+def cmd_hypotheses(args: argparse.Namespace, db: Database) -> int:
+    """ro hypotheses: the backlog, best score first."""
+    statuses = [s.strip() for s in args.status.split(",")] if args.status else None
+    items = hypotheses.list_hypotheses(db, statuses=statuses, sort_by=args.sort)
+    if args.json:
+        print_json({"hypotheses": [h.to_dict() for h in items]})
+        return 0
+    if not items:
+        print("The hypothesis backlog is empty: add ideas on the Hypotheses page.")
+        return 0
+    for h in items:
+        score = f"{h.score:4.1f} {h.scoring.upper()}" if h.score is not None else "   unscored"
+        print(f"#{h.hypothesis_id:<4} {h.status_label:<13} {score:>9}  {h.title}")
+    return 0
+
+
+def add_loop_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register `report`, `goals` and `hypotheses` (handler(args, db) -> int)."""
+    report = subparsers.add_parser(
+        "report", help="write a self-contained HTML report of a period (opens offline)"
+    )
+    report.add_argument("--start", help="first day, YYYY-MM-DD (default: last 30 days)")
+    report.add_argument("--end", help="last day, YYYY-MM-DD (default: latest data)")
+    report.add_argument("--out", required=True, help="the .html file to write")
+    report.add_argument(
+        "--compare", choices=("previous", "year", "none"), default="previous", help="comparison"
+    )
+    report.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
+    _add_filters(report)
+    report.set_defaults(handler=cmd_report)
+
+    goal = subparsers.add_parser("goals", help="goals and their progress")
+    goal.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
+    _add_filters(goal)
+    goal.set_defaults(handler=cmd_goals)
+
+    backlog = subparsers.add_parser("hypotheses", help="the hypothesis backlog")
+    backlog.add_argument(
+        "--status", help="only these statuses, comma separated (e.g. idea,planned)"
+    )
+    backlog.add_argument(
+        "--sort", choices=tuple(hypotheses.SORT_KEYS), default="score", help="sort order"
+    )
+    backlog.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
+    backlog.set_defaults(handler=cmd_hypotheses)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A stand-alone parser: global --json and --db, then the loop subcommands."""
+    parser = argparse.ArgumentParser(prog="ro", description="The RO loop: report, goals, backlog")
+    parser.add_argument("--json", action="store_true", default=False, help="print JSON")
+    parser.add_argument("--db", help="database file (default: $RO_DB or data/ro.duckdb)")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_loop_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one loop command (for tests and scripts); errors print a message and return 2."""
+    from ro_core.db import get_database
+
+    args = build_parser().parse_args(argv)
+    try:
+        db = get_database(args.db)
+        return int(args.handler(args, db))
+    except RoError as e:
+        print(f"{e.title}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,596 @@
+"""A self-contained HTML report of a period, readable offline and safe to share.
+
+Sections (each a ``<section id=...>``, see REPORT_SECTIONS): KPIs with the comparison and the
+revenue trend, the revenue decomposition, the funnel, the top opportunities, goal progress, and
+the tests that ran. Charts are Plotly figures from :mod:`ro_core.charts`; plotly.js is inlined
+once in the page head (no CDN, no external script), so the file opens without a network. Every
+text that comes from data (segments, notes, test names) is escaped with ``html.escape``; Plotly
+escapes ``<`` inside its figure JSON itself.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.offline
+
+from ro_core.annotations import list_annotations
+from ro_core.charts import funnel_figure, trend_figure, waterfall_figure
+from ro_core.db import Database
+from ro_core.errors import InvalidInputError, RoError
+from ro_core.funnel import event_funnel, traffic_funnel
+from ro_core.loop import experiment_log, goals, hypotheses
+from ro_core.metrics.coverage import coverage
+from ro_core.metrics.decomposition import decompose
+from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
+from ro_core.metrics.kpis import KpiComparison, kpis
+from ro_core.metrics.opportunities import opportunities
+from ro_core.metrics.periods import DateRange
+from ro_core.metrics.trends import trend
+
+REPORT_SECTIONS: dict[str, str] = {
+    "kpis": "Key figures",
+    "decomposition": "Where the revenue change came from",
+    "funnel": "Funnel",
+    "opportunities": "Top opportunities",
+    "goals": "Goals",
+    "experiments": "Experiments",
+}
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
+NOT_AVAILABLE = "–"
+MAX_OPPORTUNITIES = 10
+
+# (KpiValues metric, label, kind, KpiComparison.changes key): the dashboard's KPI cards.
+KPI_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("revenue", "Revenue", "money", "revenue"),
+    ("sessions", "Sessions", "count", "sessions"),
+    ("orders", "Orders", "count", "orders"),
+    ("conversion_rate", "Conversion rate", "rate", "conversion_rate"),
+    ("aov", "Average order value (AOV)", "money", "aov"),
+    ("rpv", "Revenue per session (RPV)", "money", "revenue_per_session"),
+)
+
+STYLE = """
+body{font-family:"Source Sans Pro",Helvetica,Arial,sans-serif;color:#1f2937;margin:0;
+background:#f8fafc}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 48px;background:#fff}
+h1{font-size:28px;margin:0 0 4px}h2{font-size:21px;margin:36px 0 8px;
+border-bottom:1px solid #e5e7eb;padding-bottom:4px}
+p.meta,p.note{color:#64748b;font-size:14px;margin:4px 0}
+table{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0 12px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef2f7;vertical-align:top}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th{background:#f1f5f9;font-weight:600}
+.up{color:#079464}.down{color:#d94a57}
+.status{font-weight:600}
+nav a{margin-right:14px;font-size:14px;color:#2563eb;text-decoration:none}
+@media print{body{background:#fff}main{padding:0}}
+"""
+
+
+# --- formatting --------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def format_money(value: Any, currency: str | None = None) -> str:
+    """'$1,234.50', '-€3.00', '1,234.50 CAD'; '–' when missing."""
+    number = _number(value)
+    if number is None:
+        return NOT_AVAILABLE
+    sign = "-" if number < 0 else ""
+    text = f"{abs(number):,.2f}"
+    symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
+    if symbol:
+        return f"{sign}{symbol}{text}"
+    return f"{sign}{text} {currency}" if currency else f"{sign}{text}"
+
+
+def format_count(value: Any) -> str:
+    """'12,345'; '–' when missing."""
+    number = _number(value)
+    return NOT_AVAILABLE if number is None else f"{number:,.0f}"
+
+
+def format_rate(value: Any, decimals: int = 2) -> str:
+    """0.0312 -> '3.12%'; '–' when missing."""
+    number = _number(value)
+    return NOT_AVAILABLE if number is None else f"{number * 100:.{decimals}f}%"
+
+
+def format_change(value: Any) -> str:
+    """0.08 -> '+8.0%'; '–' when missing."""
+    number = _number(value)
+    return NOT_AVAILABLE if number is None else f"{number * 100:+.1f}%"
+
+
+def _format(value: Any, kind: str, currency: str | None) -> str:
+    if kind == "money":
+        return format_money(value, currency)
+    if kind == "rate":
+        return format_rate(value)
+    return format_count(value)
+
+
+def _e(text: Any) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+# --- HTML building blocks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: text (escaped when drawn), right-aligned numbers, an optional CSS class."""
+
+    text: str
+    numeric: bool = False
+    css: str = ""
+
+
+def _cell(value: Any) -> Cell:
+    return value if isinstance(value, Cell) else Cell(str(value))
+
+
+def _table(headers: Sequence[str | Cell], rows: Sequence[Sequence[Any]]) -> str:
+    head = "".join(
+        f'<th class="{"num" if _cell(h).numeric else ""}">{_e(_cell(h).text)}</th>' for h in headers
+    )
+    body = []
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = _cell(value)
+            classes = " ".join(c for c in ("num" if cell.numeric else "", cell.css) if c)
+            cells.append(f'<td class="{classes}">{_e(cell.text)}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_e(text)}</p>'
+
+
+def _change_cell(value: float | None) -> Cell:
+    number = _number(value)
+    css = "" if number is None or number == 0 else ("up" if number > 0 else "down")
+    return Cell(format_change(number), numeric=True, css=css)
+
+
+class _Figures:
+    """Turns figures into HTML divs; the page inlines plotly.js once when any was drawn."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def html(self, figure: go.Figure, height: int = 380) -> str:
+        self.count += 1
+        # Room for tick labels and the legend under the title (the dashboard's template is tight).
+        figure.update_layout(
+            paper_bgcolor="#ffffff",
+            plot_bgcolor="#ffffff",
+            margin={"l": 64, "r": 24, "t": 64, "b": 48},
+        )
+        figure.update_xaxes(automargin=True)
+        figure.update_yaxes(automargin=True)
+        if figure.layout.title and figure.layout.title.text:
+            figure.update_layout(legend={"y": 1.0, "yanchor": "bottom"}, title={"y": 0.97})
+        return figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            default_height=f"{height}px",
+            default_width="100%",
+            config={"displaylogo": False, "responsive": True},
+        )
+
+
+# --- sections ----------------------------------------------------------------------------------
+
+
+def _kpi_section(
+    db: Database,
+    result: KpiComparison,
+    period: DateRange,
+    filters: OrderFilters,
+    compare: str | None,
+    currency: str | None,
+    figures: _Figures,
+) -> str:
+    current, base = result.current, result.comparison
+    headers = ["Metric", Cell("This period", True)]
+    if base is not None:
+        headers += [Cell("Comparison", True), Cell("Change", True)]
+    rows = []
+    for metric, label, kind, change_key in KPI_ROWS:
+        row: list[Any] = [label, Cell(_format(current.value(metric), kind, currency), True)]
+        if base is not None:
+            change = result.changes.get(change_key)
+            row.append(Cell(_format(base.value(metric), kind, currency), True))
+            row.append(_change_cell(change.relative if change else None))
+        rows.append(row)
+    parts = [_table(headers, rows)]
+    if base is not None:
+        parts.append(_note(f"Comparison: {base.period.label()}."))
+    if current.conversion_rate_basis:
+        parts.append(_note(f"Conversion rate here is {current.conversion_rate_basis}."))
+    parts.extend(_note(n) for n in current.notes)
+    grain = "day" if period.days <= 92 else ("week" if period.days <= 366 else "month")
+    try:
+        revenue = trend(db, "revenue", grain, period, filters, compare=compare)
+    except RoError as error:
+        parts.append(_note(str(error)))
+    else:
+        if not revenue.frame.empty:
+            notes = [(a.start_date, a.end_date, a.text) for a in list_annotations(db)]
+            figure = trend_figure(
+                revenue.frame,
+                label="Revenue",
+                kind="money",
+                currency_symbol=CURRENCY_SYMBOLS.get((currency or "").upper(), ""),
+                current_name=f"{period.start} to {period.end}",
+                comparison_name=(
+                    {"previous": "Previous period", "year": "Same dates last year"}.get(
+                        compare or ""
+                    )
+                ),
+                annotations=notes,
+            )
+            figure.update_layout(title={"text": f"Revenue by {revenue.grain}", "x": 0})
+            parts.append(figures.html(figure))
+            parts.append(_note("Shaded bands and dotted lines are timeline notes and tests."))
+    return "".join(parts)
+
+
+def _decomposition_section(
+    db: Database,
+    period: DateRange,
+    comparison: DateRange | None,
+    filters: OrderFilters,
+    currency: str | None,
+    figures: _Figures,
+) -> str:
+    if comparison is None:
+        return _note("No comparison period was chosen, so there is no change to split.")
+    try:
+        result = decompose(db, period, comparison, filters)
+    except RoError as error:
+        return _note(str(error))
+    symbol = CURRENCY_SYMBOLS.get((currency or "").upper(), "")
+    figure = waterfall_figure(
+        result.revenue_base,
+        result.contributions,
+        result.revenue_current,
+        base_label="Comparison",
+        current_label="This period",
+        currency_symbol=symbol,
+    )
+    labels = {
+        "traffic": "Traffic (sessions)",
+        "conversion_rate": "Conversion rate",
+        "aov": "Average order value",
+        "orders": "Orders",
+    }
+    rows = [["Revenue, comparison", Cell(format_money(result.revenue_base, currency), True)]]
+    rows += [
+        [f"Change from {labels.get(k, k).lower()}", Cell(format_money(v, currency), True)]
+        for k, v in result.contributions.items()
+    ]
+    rows.append(
+        ["Revenue, this period", Cell(format_money(result.revenue_current, currency), True)]
+    )
+    return "".join(
+        [
+            _note(f"Method: {result.method} (LMDI): the parts add up to the change exactly."),
+            figures.html(figure, height=360),
+            _table(["Step", Cell("Amount", True)], rows),
+            *(_note(n) for n in result.notes),
+        ]
+    )
+
+
+def _funnel_section(
+    db: Database, period: DateRange, filters: OrderFilters, figures: _Figures
+) -> str:
+    try:
+        result = traffic_funnel(db, period, filters)
+        if len(result.steps) < 2 and coverage(db).has_events:
+            result = event_funnel(db, period)
+    except RoError as error:
+        return _note(str(error))
+    if len(result.steps) < 2 or result.frame.empty:
+        return _note(result.note or "No funnel steps for these dates.")
+    frame = result.frame
+    rows = [
+        [
+            r["label"],
+            Cell(format_count(r["sessions"]), True),
+            Cell(format_rate(r["step_conversion"], 1), True),
+            Cell(format_rate(r["from_top_conversion"], 1), True),
+            Cell(format_count(r["drop_off"]), True),
+        ]
+        for r in frame.to_dict("records")
+    ]
+    return "".join(
+        [
+            figures.html(funnel_figure(frame), height=400),
+            _table(
+                [
+                    "Step",
+                    Cell("Sessions", True),
+                    Cell("From previous step", True),
+                    Cell("From first step", True),
+                    Cell("Drop-off", True),
+                ],
+                rows,
+            ),
+            _note(result.note),
+        ]
+    )
+
+
+def _opportunities_section(
+    db: Database, period: DateRange, filters: OrderFilters, currency: str | None
+) -> str:
+    try:
+        frame = opportunities(db, period, filters)
+    except RoError as error:
+        return _note(str(error))
+    if frame.empty:
+        return _note("No segment or step falls clearly behind its benchmark in this period.")
+    ranked = frame[frame["rank"].notna()] if "rank" in frame else frame
+    top = (ranked if len(ranked) else frame).head(MAX_OPPORTUNITIES)
+    rows = [
+        [
+            "Whole store" if r["segment_dimension"] == "store" else r["segment_dimension"],
+            "" if r["segment_dimension"] == "store" else r["segment"],
+            r["label"],
+            Cell(format_rate(r["current_rate"]), True),
+            Cell(format_rate(r["benchmark_rate"]), True),
+            r["benchmark_source"],
+            Cell(format_money(r["monthly_revenue_gain"], currency), True),
+        ]
+        for r in top.to_dict("records")
+    ]
+    return _table(
+        [
+            "Dimension",
+            "Segment",
+            "Step",
+            Cell("Rate now", True),
+            Cell("Benchmark", True),
+            "Benchmark from",
+            Cell("Gain per month", True),
+        ],
+        rows,
+    ) + _note(
+        "Gain per month: revenue a month if the step reached its benchmark (sessions entering "
+        "the step x rate gap x share that goes on to buy x AOV)."
+    )
+
+
+def _goals_section(
+    db: Database, period: DateRange, filters: OrderFilters, as_of: date, currency: str | None
+) -> str:
+    chosen = goals.goals_overlapping(db, period)
+    if not chosen:
+        return _note("No goals are set for months or quarters in this period.")
+    progress = goals.goals_progress(db, as_of, filters, goals=chosen)
+    symbol = CURRENCY_SYMBOLS.get((currency or "").upper(), "")
+    rows = []
+    for item in progress:
+        goal = item.goal
+        kind = goal.kind
+        if goal.metric in goals.ADDITIVE_METRICS:
+            pace = (
+                f"{_format(item.required_per_day, kind, currency)} a day"
+                if item.required_per_day is not None
+                else NOT_AVAILABLE
+            )
+        else:
+            pace = _format(item.required_remaining, kind, currency) if item.remaining_days else ""
+        rows.append(
+            [
+                goal.label,
+                Cell(_format(goal.target, kind, currency), True),
+                Cell(_format(item.actual, kind, currency), True),
+                Cell(format_rate(item.share_of_target, 1), True),
+                Cell(pace, True),
+                Cell(item.status_label, css="status"),
+                item.summary(symbol),
+            ]
+        )
+    return _table(
+        [
+            "Goal",
+            Cell("Target", True),
+            Cell("Actual to date", True),
+            Cell("Of target", True),
+            Cell("Pace needed", True),
+            "Status",
+            "Where it stands",
+        ],
+        rows,
+    ) + _note(f"Actuals to {as_of} (the latest day with data in the period).")
+
+
+def _experiments_section(db: Database, period: DateRange, currency: str | None) -> str:
+    ran = experiment_log.experiments_in_period(db, period.start, period.end)
+    parts = []
+    if ran:
+        titles = {
+            h.hypothesis_id: h.title for h in hypotheses.list_hypotheses(db, sort_by="created_at")
+        }
+        rows = []
+        for test in ran:
+            rows.append(
+                [
+                    test.name,
+                    titles.get(test.hypothesis_id, ""),
+                    test.start_date,
+                    test.end_date or f"running (planned to {test.planned_end or '?'})",
+                    Cell(
+                        hypotheses.STATUS_LABELS.get(test.outcome or "", test.status_label),
+                        css="status",
+                    ),
+                    _change_cell(test.relative_lift),
+                    Cell(format_money(test.monthly_revenue_impact, currency), True),
+                    test.verdict or "",
+                ]
+            )
+        parts.append(
+            _table(
+                [
+                    "Test",
+                    "Hypothesis",
+                    "Started",
+                    "Ended",
+                    "Outcome",
+                    Cell("Lift", True),
+                    Cell("Revenue a month", True),
+                    "Verdict",
+                ],
+                rows,
+            )
+        )
+        parts.append(
+            _note(
+                "Lift is the best variant's on the test's primary metric; revenue a month is its "
+                "revenue-per-visitor lift over a month of the store's traffic."
+            )
+        )
+    else:
+        parts.append(_note("No test ran in this period."))
+    ended = experiment_log.experiments_frame(db)
+    ended = ended[ended["outcome"].notna()]
+    if len(ended):
+        won = int((ended["outcome"] == hypotheses.WON).sum())
+        parts.append(
+            _note(
+                f"All tests ended so far: {len(ended)}, of which {won} won "
+                f"({format_rate(won / len(ended), 0)} win rate)."
+            )
+        )
+    counts = hypotheses.status_counts(db)
+    if any(counts.values()):
+        backlog = ", ".join(
+            f"{hypotheses.STATUS_LABELS[s].lower()} {n}" for s, n in counts.items() if n
+        )
+        parts.append(_note(f"Hypothesis backlog: {backlog}."))
+    return "".join(parts)
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def _currency(db: Database, filters: OrderFilters) -> str | None:
+    if filters.currency:
+        return filters.currency
+    currencies = coverage(db).currencies
+    return currencies[0] if len(currencies) == 1 else None
+
+
+def build_report(
+    db: Database,
+    period: DateRange,
+    filters: OrderFilters = DEFAULT_FILTERS,
+    *,
+    compare: str | None = "previous",
+    title: str = "Revenue optimization report",
+    generated_at: datetime | None = None,
+) -> str:
+    """The HTML text of the report of `period` (see the module docstring for its sections).
+
+    Raises:
+        InvalidInputError: an unknown comparison.
+    """
+    compare = None if compare in (None, "none") else compare
+    comparison = period.comparison(compare)
+    currency = _currency(db, filters)
+    cover = coverage(db)
+    latest = cover.latest_date or period.end
+    as_of = min(period.end, latest)
+    result = kpis(db, period, filters, compare)
+    figures = _Figures()
+
+    builders: dict[str, Callable[[], str]] = {
+        "kpis": lambda: _kpi_section(db, result, period, filters, compare, currency, figures),
+        "decomposition": lambda: _decomposition_section(
+            db, period, comparison, filters, currency, figures
+        ),
+        "funnel": lambda: _funnel_section(db, period, filters, figures),
+        "opportunities": lambda: _opportunities_section(db, period, filters, currency),
+        "goals": lambda: _goals_section(db, period, filters, as_of, currency),
+        "experiments": lambda: _experiments_section(db, period, currency),
+    }
+    sections = []
+    for key, heading in REPORT_SECTIONS.items():
+        try:
+            body = builders[key]()
+        except RoError as error:
+            body = _note(str(error))
+        sections.append(f'<section id="{key}"><h2>{_e(heading)}</h2>{body}</section>')
+
+    stamp = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    meta = f"{period.label()}"
+    if comparison is not None:
+        meta += f", compared with {comparison.start} to {comparison.end}"
+    filters_text = "; ".join(filters.describe())
+    nav = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in REPORT_SECTIONS.items())
+    plotly_js = ""
+    if figures.count:
+        plotly_js = f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>'
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}: {_e(period.label())}</title>"
+        f"<style>{STYLE}</style>{plotly_js}</head><body><main>"
+        f"<h1>{_e(title)}</h1>"
+        f'<p class="meta">{_e(meta)}</p>'
+        + (f'<p class="meta">Filters: {_e(filters_text)}</p>' if filters_text else "")
+        + f'<p class="meta">Generated {_e(stamp)} by ro-dashboard. Money in '
+        f"{_e(currency or 'the store currency')}.</p>"
+        f"<nav>{nav}</nav>{''.join(sections)}</main></body></html>\n"
+    )
+
+
+def write_report(
+    db: Database,
+    period: DateRange,
+    out: Path | str,
+    filters: OrderFilters = DEFAULT_FILTERS,
+    *,
+    compare: str | None = "previous",
+) -> Path:
+    """Write the report of `period` to `out` (an .html file) and return its path."""
+    path = Path(out)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InvalidInputError(f"Write the report to an .html file, not '{path.name}'.")
+    text = build_report(db, period, filters, compare=compare)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInputError(f"Could not write the report to {path}: {error}") from error
+    return path
+
+
+def report_file_name(period: DateRange) -> str:
+    """'ro-report-2024-03-01-to-2024-03-31.html'."""
+    return f"ro-report-{period.start}-to-{period.end}.html"
