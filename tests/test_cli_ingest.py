@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from ro_core.cli import main
 from ro_core.db import Database
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
