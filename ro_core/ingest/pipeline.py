@@ -264,6 +264,21 @@ def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds:
                 f"orders in several currencies ({', '.join(currencies)}): totals add them as if "
                 "they were one currency; filter by currency or convert before comparing."
             )
+        # Total = subtotal (after discounts) + shipping + tax, or without tax where prices
+        # include it; anything else is worth a look (duties, tips or an edited export).
+        mismatched, examples = cur.execute(
+            f"""SELECT count(*), list(coalesce(order_name, order_id) ORDER BY order_id)[1:3]
+            FROM {stage_table(schema.KIND_ORDERS)}
+            WHERE subtotal IS NOT NULL AND total IS NOT NULL
+              AND abs(subtotal + coalesce(shipping, 0) + coalesce(tax, 0) - total) > 0.01
+              AND abs(subtotal + coalesce(shipping, 0) - total) > 0.01"""
+        ).fetchone()
+        if mismatched:
+            ctx.warn(
+                f"{mismatched:,} orders have a total that is not subtotal + shipping + tax "
+                f"(for example {', '.join(examples)}); duties, tips or edits can cause this. "
+                "Revenue uses the total as exported."
+            )
         future = cur.execute(
             f"SELECT count(*) FROM {stage_table(schema.KIND_ORDERS)} "
             "WHERE local_date > current_date + INTERVAL 1 DAY"

@@ -268,3 +268,16 @@ def test_second_process_gets_a_one_line_busy_message(tmp_path: Path):
     finally:
         holder.close()
     assert DatabaseBusyError.title == "Database busy"
+
+
+def test_totals_that_do_not_add_up_are_warned(db: Database, tmp_path: Path):
+    fine = shopify_order_rows(1, "2024-03-09 10:00:00 -0500", "100.00")
+    fine[0].update({"Subtotal": "90.00", "Shipping": "5.00", "Taxes": "5.00"})
+    tax_included = shopify_order_rows(2, "2024-03-09 11:00:00 -0500", "95.00")
+    tax_included[0].update({"Subtotal": "90.00", "Shipping": "5.00", "Taxes": "15.00"})
+    odd = shopify_order_rows(3, "2024-03-09 12:00:00 -0500", "150.00")
+    odd[0].update({"Subtotal": "90.00", "Shipping": "5.00", "Taxes": "5.00"})
+    report = ingest_file(db, write_shopify_export(tmp_path / "t.csv", [fine, tax_included, odd]))
+    warnings = [w for w in report.warnings if "not subtotal + shipping + tax" in w]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("1 orders") and "#3" in warnings[0]
