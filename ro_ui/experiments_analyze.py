@@ -26,6 +26,7 @@ from ro_core.experiment import (
 from ro_core.experiment.orders_csv import guess_columns, summarise_variant_csv, variant_csv_columns
 from ro_core.experiment_charts import lift_interval_figure
 from ro_core.ingest.layout import copy_to_work_dir
+from ro_core.loop import experiment_log
 from ro_ui import fmt
 from ro_ui.experiments_plan import percent_text, split_weights
 from ro_ui.imports import work_dir
@@ -571,3 +572,35 @@ def render_analyze(db: Database, filters: Filters | None) -> None:
         _escaped_error(error)
         return
     _results_section(analysis, currency)
+    _save_to_log(db, analysis)
+
+
+def _save_to_log(db: Database, analysis: ExperimentAnalysis) -> None:
+    """Close a running test of the experiment log with this result (any number of variants)."""
+    running = experiment_log.list_experiments(db, statuses=[experiment_log.RUNNING])
+    st.subheader("Save to the experiment log")
+    if not running:
+        st.caption(
+            "No test is running in the Experiment log. Plan and start one there to keep this "
+            "result with its hypothesis."
+        )
+        return
+    labels = {e.experiment_id: f"#{e.experiment_id} {e.name}" for e in running}
+    with st.form("exp_an_save_form"):
+        chosen = st.selectbox(
+            "Running test", list(labels), format_func=lambda i: fmt.md_escape(labels[i])
+        )
+        end_date = st.date_input("Last day of the test", key="exp_an_save_end")
+        saved = st.form_submit_button("End the test with this result")
+    if saved:
+        try:
+            ended = experiment_log.end_experiment(db, int(chosen), end_date, analysis)
+        except RoError as error:
+            _escaped_error(error)
+            return
+        st.success(
+            fmt.md_escape(
+                f"Saved: test #{ended.experiment_id} ended, outcome {ended.outcome or 'recorded'}; "
+                "its hypothesis was updated."
+            )
+        )

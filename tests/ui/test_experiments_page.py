@@ -462,3 +462,39 @@ def test_bad_csv_upload_shows_the_line(app_env: Path) -> None:
     at.button(key="exp_an_discard_file").click().run(timeout=60)
     assert not Path(pending["path"]).exists()
     assert os.environ["RO_DB"] == str(app_env)
+
+
+def test_result_is_saved_to_a_running_test_in_the_log(tmp_path: Path, monkeypatch) -> None:
+    from datetime import date
+
+    from ro_core.loop import experiment_log, hypotheses
+
+    db_path = tmp_path / "ro.duckdb"
+    db = Database(db_path)
+    idea = hypotheses.add_hypothesis(db, title="Shorter checkout", metric="conversion_rate")
+    planned = experiment_log.plan_experiment(db, idea.hypothesis_id, "Checkout test")
+    experiment_log.start_experiment(db, planned.experiment_id, date(2025, 1, 6))
+    db.close()
+    monkeypatch.setenv("RO_DB", str(db_path))
+    reset_databases()
+    try:
+        at = open_page({analyze_ui.TABLE: ARMS.copy()})
+        at.date_input(key="exp_an_save_end").set_value(date(2025, 1, 20))
+        form_buttons = [b for b in at.button if b.label == "End the test with this result"]
+        assert form_buttons, "the save form is shown when a test is running"
+        form_buttons[0].click()
+        at.run(timeout=60)
+        assert not at.exception, at.exception
+        db = get_database(db_path)
+        ended = experiment_log.get_experiment(db, planned.experiment_id)
+        assert ended.status == experiment_log.ENDED and ended.end_date == date(2025, 1, 20)
+        arms = [
+            VariantData(r.variant, r.visitors, r.conversions, r.revenue_sum, r.revenue_sum_squares)
+            for r in ARMS.itertuples(index=False)
+        ]
+        reference = analyze_experiment(arms[0], arms[1:])
+        assert ended.result["verdict"]["status"] == reference.verdict.status
+        status = hypotheses.get_hypothesis(db, idea.hypothesis_id).status
+        assert status == experiment_log.OUTCOME_FROM_VERDICT[reference.verdict.status]
+    finally:
+        reset_databases()
