@@ -34,15 +34,21 @@ START_CLOCK = """() => {
     window.__roRerun = null;
     let started = false;
     const t0 = performance.now();
-    const observer = new MutationObserver(() => {
+    // Mutation records carry the old value: a run that starts and ends between two observer
+    // callbacks still counts (reading only the current attribute would miss it and hang).
+    const observer = new MutationObserver((records) => {
         const state = app.getAttribute('data-test-script-state');
-        if (state !== 'notRunning') started = true;
+        if (state !== 'notRunning' || records.some(r => r.oldValue !== 'notRunning')) {
+            started = true;
+        }
         if (started && state === 'notRunning') {
             observer.disconnect();
             window.__roRerun = (performance.now() - t0) / 1000;
         }
     });
-    observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    observer.observe(app, {
+        attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true
+    });
 }"""
 
 

@@ -264,7 +264,7 @@ def test_second_process_gets_a_one_line_busy_message(tmp_path: Path):
         assert result.returncode == 3, result.stderr
         message = result.stdout.strip()
         assert "\n" not in message
-        assert "is in use by" in message and "PID" in message
+        assert "is busy: in use by" in message and "PID" in message
     finally:
         holder.close()
     assert DatabaseBusyError.title == "Database busy"
