@@ -140,19 +140,24 @@ def test_failure_late_in_file_leaves_database_unchanged(
     assert snapshot(db) == before
 
 
-def test_interrupt_during_write_rolls_back(db: Database, first_export: Path, monkeypatch):
-    """A Streamlit stop (a BaseException) in the middle of the write leaves nothing behind."""
+@pytest.mark.parametrize("control", ["stop", "rerun"])
+def test_streamlit_stop_or_rerun_during_write_rolls_back(
+    db: Database, first_export: Path, monkeypatch, control: str
+):
+    """Streamlit's StopException / RerunException (BaseException subclasses, raised at st.*
+    calls) arriving in the middle of the write leave nothing behind."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+
     from ro_core import resolve
 
-    class StopScript(BaseException):
-        pass
+    raised = StopException() if control == "stop" else RerunException(None)
 
     def interrupt(cur, kinds):
-        raise StopScript()
+        raise raised
 
     before = snapshot(db)
     monkeypatch.setattr(resolve, "AFTER_REFRESH", [interrupt])
-    with pytest.raises(StopScript):
+    with pytest.raises(type(raised)):
         ingest_file(db, first_export)
     assert snapshot(db) == before
     monkeypatch.setattr(resolve, "AFTER_REFRESH", [])
