@@ -358,7 +358,7 @@ def ingest_file(
     work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
     layout = layout_mod.sniff(path, shown, work_dir)
     try:
-        with db.cursor() as cur:
+        with db.import_memory_limit(), db.cursor() as cur:
             _create_stage_tables(cur)
             contexts: list[StageContext] = []
             spec: FormatSpec | None = None

@@ -286,3 +286,21 @@ def test_totals_that_do_not_add_up_are_warned(db: Database, tmp_path: Path):
     warnings = [w for w in report.warnings if "not subtotal + shipping + tax" in w]
     assert len(warnings) == 1
     assert warnings[0].startswith("1 orders") and "#3" in warnings[0]
+
+
+def test_import_lowers_the_memory_limit_only_while_it_runs(
+    db: Database, first_export: Path, monkeypatch
+):
+    from ro_core import resolve
+
+    setting = "SELECT current_setting('memory_limit')"
+    before = db.fetch_value(setting)
+    seen = []
+    monkeypatch.setattr(
+        resolve,
+        "AFTER_REFRESH",
+        [lambda cur, kinds: seen.append(cur.execute(setting).fetchone()[0])],
+    )
+    ingest_file(db, first_export)
+    assert seen and seen[0] != before and seen[0].startswith("244")  # 256 MB in MiB
+    assert db.fetch_value(setting) == before
