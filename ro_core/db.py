@@ -220,8 +220,9 @@ class Database:
         limit = os.environ.get(IMPORT_MEMORY_LIMIT_ENV_VAR, DEFAULT_IMPORT_MEMORY_LIMIT)
         with self._import_lock:
             if self._imports_running == 0:
-                self._memory_limit_before = self.fetch_value(
-                    "SELECT current_setting('memory_limit')"
+                # What the connection was opened with (reading the setting back rounds it).
+                self._memory_limit_before = os.environ.get(
+                    MEMORY_LIMIT_ENV_VAR, DEFAULT_MEMORY_LIMIT
                 )
                 with self.cursor() as cur:
                     cur.execute("SET memory_limit = ?", [limit])
