@@ -31,6 +31,11 @@ if views.has_data(db, key="overview"):
         kpi_changes={k: v.relative for k, v in result.changes.items()},
         currency_symbol=symbol,
     )
+    if result.current.revenue is None and not filters.orders.segment_applies_to_orders:
+        sentence = (  # the "Show only" segment is one the orders cannot be split by
+            f"Revenue is not known for {filters.orders.segment_label()}: the orders carry no "
+            f"{filters.orders.segment_name}. Sessions and conversion rate below are the segment's."
+        )
     st.info(fmt.md_escape(sentence), icon=":material/lightbulb:")
     views.kpi_cards(filters, result, data.sparklines)
     views.filtered_out_note(db, filters, result)

@@ -16,6 +16,11 @@ step_conversion (share of the previous step's sessions that reached this step; N
 top), from_top_conversion (sessions / sessions at the top step), drop_off (sessions at the
 previous step that did not reach this one, >= 0), skipped (sessions at this step without the
 previous step).
+
+Segment filter (``filters.segment_dimension``): traffic funnels use the segment's traffic rows
+(see ``select_traffic``); event funnels keep the sessions whose segment value (the value on
+their first event, as in the breakdowns) matches, when events carry the dimension (channel,
+device, country); otherwise the funnel is empty and the note says why.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.traffic import TrafficSelection, select_traffic
+from ro_core.metrics.traffic import TrafficSelection, required_dimensions, select_traffic
 
 STEP_LABELS = {
     "sessions": "Sessions",
@@ -54,6 +59,7 @@ EVENT_STEP_TYPES = {
     "purchase": "purchase",
 }
 EVENT_SEGMENTS = ("channel", "device", "country")
+EVENT_SEGMENT_COLUMNS = {name: name for name in EVENT_SEGMENTS}  # identifiers from constants
 FUNNEL_COLUMNS = [
     "segment",
     "step",
@@ -162,6 +168,12 @@ def traffic_funnel(
     selection = select_traffic(db, period, filters, dimension=dimension)
     if selection is None:
         what = f" split by {dimension}" if dimension else ""
+        note = f"No traffic{what} for these dates."
+        if filters.has_segment and filters.segment_traffic_dimension is None:
+            note = f"Showing {filters.segment_scope()}."
+        elif filters.has_segment:
+            dims = " and ".join(required_dimensions(filters, dimension))
+            note = f"No traffic split by {dims} for these dates ({filters.segment_label()})."
         return FunnelResult(
             kind="traffic",
             closed=False,
@@ -169,7 +181,7 @@ def traffic_funnel(
             period=period,
             segment_dimension=segment_dimension,
             frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
-            note=f"No traffic{what} for these dates.",
+            note=note,
         )
     where, params = selection.where_sql("t")
     segment_sql = f"coalesce(CAST(t.{dimension} AS VARCHAR), 'unknown')" if dimension else "'All'"
@@ -209,37 +221,75 @@ def traffic_funnel(
     )
 
 
+def _empty_event_funnel(
+    period: DateRange, closed: bool, segment_dimension: str | None, note: str
+) -> FunnelResult:
+    return FunnelResult(
+        kind="events",
+        closed=closed,
+        steps=(),
+        period=period,
+        segment_dimension=segment_dimension,
+        frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
+        note=note,
+    )
+
+
 def event_funnel(
     db: Database,
     period: DateRange,
     *,
     closed: bool = True,
     segment_dimension: str | None = None,
+    filters: OrderFilters | None = None,
 ) -> FunnelResult:
-    """Funnel from event-level data: closed (ordered steps) or open (each step on its own)."""
+    """Funnel from event-level data: closed (ordered steps) or open (each step on its own).
+
+    `filters` supplies the segment filter only (events have no orders to filter).
+    """
     if segment_dimension and segment_dimension not in EVENT_SEGMENTS:
         raise InvalidInputError(
             f"Events cannot be split by '{segment_dimension}': use one of "
             + ", ".join(EVENT_SEGMENTS)
             + "."
         )
+    keep_sql, keep_params = "", []
+    if filters is not None and filters.has_segment:
+        column = filters.segment_event_dimension
+        if column is None:
+            return _empty_event_funnel(
+                period,
+                closed,
+                segment_dimension,
+                f"Events carry no {filters.segment_name}: the event funnel "
+                f"cannot show only {filters.segment_label()}.",
+            )
+        # Sessions whose segment (the value on their first event, as in the breakdowns)
+        # matches; the column name comes from EVENT_SEGMENTS, the value is bound.
+        keep_sql = (
+            f"AND coalesce(session_id, concat(user_id, '|', local_date)) IN ("
+            f"SELECT coalesce(session_id, concat(user_id, '|', local_date)) FROM {schema.EVENTS} "
+            "WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL) "
+            "GROUP BY 1 HAVING lower(coalesce(CAST(arg_min("
+            f"{EVENT_SEGMENT_COLUMNS[column]}, event_time) AS VARCHAR), 'unknown')) = lower(?))"
+        )
+        keep_params = [period.start, period.end, filters.segment_value]
     present = {
         r[0]
         for r in db.fetch_all(
-            f"SELECT DISTINCT event_type FROM {schema.EVENTS} WHERE local_date BETWEEN ? AND ?",
-            [period.start, period.end],
+            f"SELECT DISTINCT event_type FROM {schema.EVENTS} "
+            f"WHERE local_date BETWEEN ? AND ? {keep_sql}",
+            [period.start, period.end, *keep_params],
         )
     }
     steps = ["sessions", *(s for s, t in EVENT_STEP_TYPES.items() if t in present)]
     if len(steps) == 1:
-        return FunnelResult(
-            kind="events",
-            closed=closed,
-            steps=(),
-            period=period,
-            segment_dimension=segment_dimension,
-            frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
-            note="No funnel events (view, cart, checkout, purchase) for these dates.",
+        where = f" with {filters.segment_label()}" if keep_sql and filters else ""
+        return _empty_event_funnel(
+            period,
+            closed,
+            segment_dimension,
+            f"No funnel events (view, cart, checkout, purchase){where} for these dates.",
         )
     event_steps = steps[1:]
     segment_sql = (
@@ -286,6 +336,7 @@ def event_funnel(
                    event_time, {segment_dimension or "NULL"} AS seg_value
             FROM {schema.EVENTS}
             WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL)
+            {keep_sql}
         ),
         s AS (
             SELECT skey, {segment_sql} AS segment,
@@ -296,7 +347,7 @@ def event_funnel(
         per AS (SELECT s.*, {chain_flags} FROM s {joins})
         SELECT segment, count(*) AS sessions, {", ".join(counts)}
         FROM per GROUP BY segment ORDER BY count(*) DESC, segment""",
-        [period.start, period.end],
+        [period.start, period.end, *keep_params],
     )
     rows: list[dict[str, Any]] = []
     for _, r in agg.iterrows():  # one row per segment (aggregates)
@@ -321,6 +372,10 @@ def event_funnel(
     note += " Sessions from event session ids (else user and day)."
     if missing:
         note += " No events for: " + ", ".join(missing) + "."
+    if keep_sql and filters is not None:
+        note += (
+            f" Only sessions with {filters.segment_label()} (the value on a session's first event)."
+        )
     return FunnelResult(
         kind="events",
         closed=closed,

@@ -310,7 +310,7 @@ def _funnel_section(
     try:
         result = traffic_funnel(db, period, filters)
         if len(result.steps) < 2 and coverage(db).has_events:
-            result = event_funnel(db, period)
+            result = event_funnel(db, period, filters=filters)
     except RoError as error:
         return _note(str(error))
     if len(result.steps) < 2 or result.frame.empty:

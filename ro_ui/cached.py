@@ -25,7 +25,7 @@ from ro_core.errors import RoError
 from ro_core.ingest import pipeline
 from ro_core.metrics import segments as segments_mod
 from ro_core.metrics.periods import DateRange
-from ro_ui.state import Filters, order_filters_from_items
+from ro_ui.state import FILTERS_KEY, Filters, order_filters_from_items
 
 CACHE_ENTRIES = 256
 FilterItems = tuple[tuple[str, Any], ...]
@@ -71,6 +71,16 @@ def coverage(db_path: str, version: int) -> metrics.DataCoverage:
 def segment_dimensions(db_path: str, version: int) -> list[tuple[str, str, str]]:
     """(side, dimension, label) of every dimension with data, traffic first."""
     return segments_mod.segment_dimensions(get_database(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def segment_values(
+    db_path: str, version: int, dimension: str, side: str | None, start: date, end: date
+) -> list[str]:
+    """Values the "Show only" filter can pick for a dimension in a period, biggest first."""
+    return segments_mod.segment_values(
+        get_database(db_path), dimension, DateRange(start, end), side=side
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
@@ -158,6 +168,7 @@ def _event_funnel(
     end: date,
     closed: bool,
     segment_dimension: str | None,
+    items: FilterItems = (),
 ) -> Any:
     build = optional("ro_core.funnel", "event_funnel")
     return build(
@@ -165,6 +176,7 @@ def _event_funnel(
         DateRange(start, end),
         closed=closed,
         segment_dimension=segment_dimension,
+        filters=order_filters_from_items(items),
     )
 
 
@@ -319,8 +331,20 @@ def traffic_funnel_for(
 
 
 def event_funnel_for(
-    db: Database, period: DateRange, closed: bool, segment_dimension: str | None
+    db: Database,
+    period: DateRange,
+    closed: bool,
+    segment_dimension: str | None,
+    f: Filters | None = None,
 ) -> Any:
-    """The funnel from event-level data (open or closed)."""
+    """The funnel from event-level data (open or closed), narrowed to the "Show only" segment.
+
+    `f` defaults to the sidebar's Filters of this run (none outside a run: the whole store).
+    """
     db_path, version = key(db)
-    return _event_funnel(db_path, version, period.start, period.end, closed, segment_dimension)
+    if f is None:
+        f = st.session_state.get(FILTERS_KEY)
+    items = f.order_filter_items() if f is not None else ()
+    return _event_funnel(
+        db_path, version, period.start, period.end, closed, segment_dimension, items
+    )

@@ -1,4 +1,5 @@
-"""The shared sidebar: which data is loaded, period, comparison, grain, segment, order filters."""
+"""The shared sidebar: which data is loaded, period, comparison, grain, segment breakdown, the
+"Show only" segment filter, order filters."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import streamlit as st
 
 from ro_core.db import Database
 from ro_core.errors import InvalidInputError
-from ro_core.metrics.filters import REVENUE_BASES, OrderFilters
+from ro_core.metrics.coverage import DataCoverage
+from ro_core.metrics.filters import REVENUE_BASES, SEGMENT_SHARED_DIMENSIONS, OrderFilters
 from ro_core.metrics.periods import PRESET_LABELS, DateRange, presets
+from ro_core.metrics.segments import ORDER_SEGMENT_LABELS, TRAFFIC_SEGMENT_LABELS
 from ro_ui import cached
 from ro_ui import state as S
 
 PRESET_OPTIONS = [*PRESET_LABELS, S.CUSTOM]
 BASIS_LABELS = {"total": "Order total", "net": "Net of refunds", "product": "Product sales"}
+SHARED_LABELS = {"country": "Country", "customer_type": "New vs returning"}
 
 
 def _preset_label(preset: str) -> str:
@@ -90,6 +94,65 @@ def _segment_choice(db: Database) -> tuple[str | None, str | None, str | None]:
     return dimension, side, options[choice]
 
 
+def show_only_options(cover: DataCoverage) -> dict[str, str]:
+    """ "side:dimension" -> label of every segment the "Show only" filter offers.
+
+    From coverage: session dimensions of the traffic and of events (side 'traffic'), then order
+    fields (side 'orders'). Country and new vs returning narrow sessions and orders alike, so
+    they are offered once.
+    """
+    options = {S.NO_SEGMENT: "Whole store"}
+    session_dims = [
+        *cover.traffic_dimensions,
+        *(d for d in cover.event_dimensions if d not in cover.traffic_dimensions),
+    ]
+    for name in session_dims:
+        label = TRAFFIC_SEGMENT_LABELS.get(name, name.replace("_", " ").capitalize())
+        if name in SEGMENT_SHARED_DIMENSIONS:
+            label = SHARED_LABELS[name]
+        options[f"traffic:{name}"] = label
+    for name in cover.order_dimensions:
+        if name in SEGMENT_SHARED_DIMENSIONS and f"traffic:{name}" in options:
+            continue
+        label = SHARED_LABELS.get(name) or ORDER_SEGMENT_LABELS.get(name, name)
+        options[f"orders:{name}"] = label
+    return options
+
+
+def _show_only_choice(db: Database, period: DateRange) -> tuple[str | None, str | None, str | None]:
+    """The "Show only" segment filter: (dimension, value, side), or Nones for the whole store."""
+    db_path, version = cached.key(db)
+    options = show_only_options(cached.coverage(db_path, version))
+    if st.session_state.get(S.SHOW_ONLY) not in options:
+        st.session_state[S.SHOW_ONLY] = S.NO_SEGMENT
+    choice = st.sidebar.selectbox(
+        "Show only",
+        list(options),
+        key=S.SHOW_ONLY,
+        format_func=options.__getitem__,
+        help="Narrow every page (KPIs, trends, funnel, segments, revenue split, opportunities) "
+        "to one segment, e.g. mobile sessions or orders shipped to one country. Where the data "
+        "cannot be split that way (orders carry no device), those figures are left out rather "
+        "than mixed with the whole store's.",
+    )
+    if choice == S.NO_SEGMENT:
+        return None, None, None
+    side, _, dimension = choice.partition(":")
+    values = cached.segment_values(db_path, version, dimension, side, period.start, period.end)
+    if not values:
+        st.sidebar.caption(f"No {options[choice].lower()} values in this period: whole store.")
+        return None, None, None
+    if st.session_state.get(S.SHOW_ONLY_VALUE) not in values:
+        st.session_state[S.SHOW_ONLY_VALUE] = values[0]
+    value = st.sidebar.selectbox(
+        options[choice],
+        values,
+        key=S.SHOW_ONLY_VALUE,
+        help="Values in the selected period, biggest first.",
+    )
+    return dimension, value, side
+
+
 def _currency_choice(db: Database) -> str | None:
     """The currency to show: the only one, or the user's pick when orders mix currencies."""
     db_path, version = cached.key(db)
@@ -158,6 +221,7 @@ def render_sidebar(db: Database) -> S.Filters:
         help="\n\n".join(f"**{BASIS_LABELS[k]}**: {v}" for k, v in REVENUE_BASES.items()),
     )
     dimension, side, segment_label = _segment_choice(db)
+    only_dimension, only_value, only_side = _show_only_choice(db, period)
     currency = _currency_choice(db)
     with st.sidebar.expander("Order filters"):
         st.toggle("Leave out cancelled and voided orders", key=S.EXCLUDE_CANCELLED)
@@ -180,6 +244,9 @@ def render_sidebar(db: Database) -> S.Filters:
         online_channels=("web",) if st.session_state[S.ONLINE_ONLY] else None,
         revenue_basis=st.session_state[S.REVENUE_BASIS],
         currency=None if currency in (None, S.ALL_CURRENCIES) else currency,
+        segment_dimension=only_dimension,
+        segment_value=only_value,
+        segment_side=only_side,
     )
     gap = _comparison_gap(db, comparison)
     filters = S.Filters(

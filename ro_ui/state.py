@@ -21,6 +21,8 @@ CUSTOM_RANGE = "filter_custom_range"
 COMPARE = "filter_compare"
 GRAIN = "filter_grain"
 SEGMENT_DIMENSION = "filter_segment_dimension"
+SHOW_ONLY = "filter_show_only"  # "side:dimension" of the segment filter, or NO_SEGMENT
+SHOW_ONLY_VALUE = "filter_show_only_value"  # the one value of that dimension to show
 REVENUE_BASIS = "filter_revenue_basis"
 EXCLUDE_CANCELLED = "filter_exclude_cancelled"
 EXCLUDE_TEST = "filter_exclude_test"
@@ -36,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     COMPARE: "previous",
     GRAIN: "day",
     SEGMENT_DIMENSION: NO_SEGMENT,
+    SHOW_ONLY: NO_SEGMENT,
     REVENUE_BASIS: "total",
     EXCLUDE_CANCELLED: True,
     EXCLUDE_TEST: True,
@@ -59,7 +62,12 @@ def init_defaults() -> None:
 
 @dataclass(frozen=True)
 class Filters:
-    """What the sidebar selected: the period, its comparison, grain, segment and order filters."""
+    """What the sidebar selected: the period, its comparison, grain, segment and order filters.
+
+    `segment_dimension` is the "Segment by" breakdown; the "Show only" segment filter lives in
+    `orders` (OrderFilters.segment_dimension / segment_value / segment_side), so every metric
+    computed from these filters is the segment's.
+    """
 
     period: DateRange
     comparison: DateRange | None
@@ -95,6 +103,11 @@ class Filters:
         return tuple(
             (k, tuple(v) if isinstance(v, list) else v) for k, v in self.orders.to_dict().items()
         )
+
+    @property
+    def segment_filter_label(self) -> str:
+        """'device = Mobile' when the sidebar shows only one segment, else ''."""
+        return self.orders.segment_label()
 
     def describe_period(self) -> str:
         """'2024-03-01 to 2024-03-31 (31 days) vs 2024-01-31 to 2024-02-29'."""

@@ -71,6 +71,9 @@ def header(title: str, filters: Filters) -> None:
             f"({filters.compare_label})"
         )
     st.caption(text)
+    if filters.orders.has_segment:  # the sidebar's "Show only" segment filter
+        scope = "Showing " + filters.orders.segment_scope() + "."
+        st.caption(":material/filter_alt: " + fmt.md_escape(scope))
     if filters.comparison_gap:
         st.warning(filters.comparison_gap, icon=":material/event_busy:")
 
@@ -149,9 +152,16 @@ def kpi_table(result: KpiComparison, currency: str | None) -> pd.DataFrame:
 
 def filtered_out_note(db: Database, filters: Filters, result: KpiComparison) -> None:
     """When the order filters leave out every order of the period, say so and how to change it."""
-    if result.current.orders:
+    if result.current.orders or not filters.orders.segment_applies_to_orders:
         return
-    everything = replace(filters, orders=OrderFilters(exclude_cancelled=False, exclude_test=False))
+    segment = {
+        "segment_dimension": filters.orders.segment_dimension,
+        "segment_value": filters.orders.segment_value,
+        "segment_side": filters.orders.segment_side,
+    }
+    everything = replace(
+        filters, orders=OrderFilters(exclude_cancelled=False, exclude_test=False, **segment)
+    )
     unfiltered = cached.kpis_for(db, everything).current.orders
     if unfiltered:
         st.info(
@@ -164,5 +174,5 @@ def filtered_out_note(db: Database, filters: Filters, result: KpiComparison) -> 
 
 def missing_traffic_note(result: KpiComparison) -> None:
     """Explain which export adds sessions when the orders have no traffic beside them."""
-    if result.current.sessions is None:
+    if result.current.sessions is None and not result.filters.has_segment:
         st.info(TRAFFIC_HINT, icon=":material/info:")

@@ -29,7 +29,7 @@ from ro_core.metrics.kpis import (
 from ro_core.metrics.opportunities import OPPORTUNITY_COLUMNS
 from ro_core.metrics.opportunities import opportunities as opportunities
 from ro_core.metrics.periods import PRESET_LABELS, DateRange, parse_date, presets
-from ro_core.metrics.segments import SegmentBreakdown, segment_dimensions
+from ro_core.metrics.segments import SegmentBreakdown, segment_dimensions, segment_values
 from ro_core.metrics.traffic import TrafficSelection, select_traffic
 from ro_core.metrics.trends import TREND_METRICS, TrendResult, trend
 
@@ -66,6 +66,7 @@ __all__ = [
     "parse_date",
     "presets",
     "segment_dimensions",
+    "segment_values",
     "segments",
     "select_traffic",
     "trend",

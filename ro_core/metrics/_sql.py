@@ -72,6 +72,16 @@ def order_conditions(filters: OrderFilters) -> tuple[str, list[Any]]:
     if filters.currency:
         parts.append("o.currency = ?")
         params.append(filters.currency)
+    if filters.has_segment:
+        if filters.segment_applies_to_orders:
+            # The expression comes from ORDER_DIMENSIONS (constants), the value is bound.
+            parts.append(f"lower({ORDER_DIMENSIONS[filters.segment_dimension]}) = lower(?)")
+            params.append(filters.segment_value)
+        else:
+            # The orders do not carry this dimension: no order belongs to the segment as far
+            # as SQL can tell. Callers report order figures as unavailable (None), never the
+            # whole store's orders beside the segment's sessions.
+            parts.append("false")
     return " AND ".join(parts), params
 
 

@@ -77,6 +77,15 @@ def experiment_baseline_sums(
         raise InvalidInputError(
             f"The capping percentile {cap_percentile} must be between 0 and 1 (e.g. 0.99)."
         )
+    if filters.has_segment and (
+        not filters.segment_applies_to_orders or filters.segment_traffic_dimension is None
+    ):
+        missing = "orders carry" if not filters.segment_applies_to_orders else "traffic carries"
+        raise InvalidInputError(
+            f"A test baseline for {filters.segment_label()} needs that segment's sessions and "
+            f"orders, and the {missing} no {filters.segment_name}: use the whole store "
+            "or a segment both have (e.g. country), or type the segment's figures yourself."
+        )
     selection = select_traffic(db, period, filters)
     orders_sql, params = filtered_orders_sql(filters, period)
     if selection is not None:

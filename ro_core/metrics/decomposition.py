@@ -215,6 +215,12 @@ def decompose(
         filters: order filters and revenue basis.
         segment_dimension: also decompose per segment of this dimension (see segments()).
     """
+    if not filters.segment_applies_to_orders:
+        raise InvalidInputError(
+            f"A revenue change cannot be split for {filters.segment_label()}: the orders carry "
+            "no such field, so the segment's revenue is not known. Pick a segment the orders "
+            "have (country, new vs returning, sales channel, discount code) or the whole store."
+        )
     current = kpi_values(db, period, filters)
     notes: list[str] = []
     base = None
@@ -263,6 +269,8 @@ def decompose(
             db, period, base_period, filters, segment_dimension
         )
         notes.append(seg_note)
+    if filters.has_segment:
+        notes.append(f"Showing {filters.segment_scope()}.")
     return Decomposition(
         period=period,
         base_period=base_period,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ro_core import schema
 from ro_core.errors import InvalidInputError
 
 REVENUE_BASES: dict[str, str] = {
@@ -12,6 +13,30 @@ REVENUE_BASES: dict[str, str] = {
     "product": "Product sales after discounts (subtotal, without shipping and tax)",
 }
 TRAFFIC_SOURCES = ("shopify", "ga4", "mapped")
+
+# --- the segment filter ("show only device = Mobile") -------------------------------------------
+# Sides a segment dimension can come from: 'traffic' = a property of the session (the analytics
+# export's breakdowns, and event-level data), 'orders' = a field of the order.
+SEGMENT_SIDES = ("traffic", "orders")
+SEGMENT_TRAFFIC_DIMENSIONS: tuple[str, ...] = schema.TRAFFIC_DIMENSIONS
+SEGMENT_ORDER_DIMENSIONS: tuple[str, ...] = ("channel", "country", "customer_type", "discount_code")
+# Dimensions meaning the same thing on sessions and on orders (session country ~ shipping
+# country, new vs returning): a filter on them narrows both sides.
+SEGMENT_SHARED_DIMENSIONS: tuple[str, ...] = ("country", "customer_type")
+# Session dimensions that event-level exports carry (see schema.EVENT_COLUMNS).
+SEGMENT_EVENT_DIMENSIONS: tuple[str, ...] = ("channel", "device", "country")
+SEGMENT_DIMENSION_LABELS: dict[str, str] = {
+    "channel": "channel",
+    "referrer": "referrer",
+    "first_user_channel": "first-visit channel",
+    "device": "device",
+    "country": "country",
+    "region": "region",
+    "landing_page": "landing page",
+    "customer_type": "new vs returning",
+    "discount_code": "discount code",
+}
+MAX_SEGMENT_VALUE_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,15 @@ class OrderFilters:
             date of the export (e.g. -300 for UTC-5). None = as exported.
         traffic_source: force the analytics source ('shopify', 'ga4', 'mapped'); None = choose
             automatically (Shopify when the orders are Shopify's, else the best coverage).
+        segment_dimension / segment_value: show only one segment, e.g. 'device' / 'Mobile'
+            (both or neither; the value matches case-insensitively and is always a bound
+            parameter). The dimension must be one of SEGMENT_TRAFFIC_DIMENSIONS or
+            SEGMENT_ORDER_DIMENSIONS.
+        segment_side: 'traffic' (a property of the session: traffic rows and events) or
+            'orders' (a field of the order). None = 'traffic' for session dimensions, else
+            'orders'; only 'channel' means different things on the two sides (traffic channel
+            such as social vs sales channel such as web or pos). See docs/metrics_api.md
+            ("Segment filter") for which figures each side can give.
     """
 
     exclude_cancelled: bool = True
@@ -38,6 +72,9 @@ class OrderFilters:
     currency: str | None = None
     utc_offset_minutes: int | None = None
     traffic_source: str | None = None
+    segment_dimension: str | None = None
+    segment_value: str | None = None
+    segment_side: str | None = None
 
     def __post_init__(self) -> None:
         if self.revenue_basis not in REVENUE_BASES:
@@ -61,6 +98,108 @@ class OrderFilters:
                 + ", ".join(TRAFFIC_SOURCES)
                 + "."
             )
+        self._check_segment()
+
+    def _check_segment(self) -> None:
+        dimension, value, side = self.segment_dimension, self.segment_value, self.segment_side
+        if dimension in (None, "") and value in (None, ""):
+            if side is not None:
+                raise InvalidInputError("A segment side needs a segment dimension and value.")
+            object.__setattr__(self, "segment_dimension", None)
+            object.__setattr__(self, "segment_value", None)
+            return
+        known = sorted(set(SEGMENT_TRAFFIC_DIMENSIONS) | set(SEGMENT_ORDER_DIMENSIONS))
+        if not isinstance(dimension, str) or not dimension:
+            raise InvalidInputError(
+                "A segment value needs a segment dimension: use one of " + ", ".join(known) + "."
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInputError(f"Pick which {dimension} to show: the segment value is empty.")
+        if len(value) > MAX_SEGMENT_VALUE_LENGTH:
+            raise InvalidInputError(
+                f"The segment value is longer than {MAX_SEGMENT_VALUE_LENGTH} characters."
+            )
+        if side is not None and side not in SEGMENT_SIDES:
+            raise InvalidInputError(f"Unknown segment side '{side}': use traffic or orders.")
+        if side is None:
+            side = "traffic" if dimension in SEGMENT_TRAFFIC_DIMENSIONS else "orders"
+            object.__setattr__(self, "segment_side", side)
+        allowed = SEGMENT_TRAFFIC_DIMENSIONS if side == "traffic" else SEGMENT_ORDER_DIMENSIONS
+        if dimension not in allowed:
+            where = "sessions" if side == "traffic" else "orders"
+            raise InvalidInputError(
+                f"Cannot show only one '{dimension}' of the {where}: use one of "
+                + ", ".join(allowed)
+                + "."
+            )
+
+    @property
+    def has_segment(self) -> bool:
+        """Whether a segment filter is set."""
+        return self.segment_dimension is not None
+
+    @property
+    def segment_applies_to_orders(self) -> bool:
+        """True without a segment, or when the orders carry the segment's dimension."""
+        if self.segment_dimension is None:
+            return True
+        return self.segment_side == "orders" or self.segment_dimension in SEGMENT_SHARED_DIMENSIONS
+
+    @property
+    def segment_traffic_dimension(self) -> str | None:
+        """The traffic breakdown that answers the segment, or None (no segment, or none fits)."""
+        dimension = self.segment_dimension
+        if dimension is None:
+            return None
+        if self.segment_side == "traffic" or dimension in SEGMENT_SHARED_DIMENSIONS:
+            return dimension
+        return None
+
+    @property
+    def segment_event_dimension(self) -> str | None:
+        """The events column that answers the segment, or None (no segment, or none fits)."""
+        dimension = self.segment_dimension
+        if dimension not in SEGMENT_EVENT_DIMENSIONS:
+            return None
+        if self.segment_side == "traffic" or dimension in SEGMENT_SHARED_DIMENSIONS:
+            return dimension
+        return None
+
+    @property
+    def segment_name(self) -> str:
+        """The segment dimension for people ('device', 'traffic channel'; '' without one)."""
+        if self.segment_dimension is None:
+            return ""
+        if self.segment_dimension == "channel":
+            return "traffic channel" if self.segment_side == "traffic" else "sales channel"
+        return SEGMENT_DIMENSION_LABELS.get(self.segment_dimension, self.segment_dimension)
+
+    def segment_label(self) -> str:
+        """'device = Mobile' ('' without a segment); orders' channel reads 'sales channel'."""
+        if self.segment_dimension is None:
+            return ""
+        return f"{self.segment_name} = {self.segment_value}"
+
+    def segment_scope(self) -> str:
+        """What the segment filter narrows, in words ('' without a segment)."""
+        if self.segment_dimension is None:
+            return ""
+        label = self.segment_label()
+        if self.segment_traffic_dimension is None:
+            return (
+                f"only {label}: the traffic has no sessions by {self.segment_name}, so "
+                "sessions, CR and RPV are not available"
+            )
+        if not self.segment_applies_to_orders:
+            return (
+                f"only {label}: sessions and CR from the traffic rows; the orders carry no "
+                f"{self.segment_name}, so orders, revenue, AOV and RPV are not available"
+            )
+        return f"only {label} (sessions and orders)"
+
+    def without_segment(self) -> OrderFilters:
+        """The same filters for the whole store."""
+        return replace(self, segment_dimension=None, segment_value=None, segment_side=None)
 
     def describe(self) -> list[str]:
         """The active filters as short sentences for people."""
@@ -82,6 +221,8 @@ class OrderFilters:
             parts.append(f"days at UTC offset {self.utc_offset_minutes:+d} minutes")
         if self.traffic_source:
             parts.append(f"traffic from {self.traffic_source}")
+        if self.segment_dimension is not None:
+            parts.append(self.segment_scope())
         return parts
 
     def to_dict(self) -> dict[str, object]:
@@ -94,6 +235,9 @@ class OrderFilters:
             "currency": self.currency,
             "utc_offset_minutes": self.utc_offset_minutes,
             "traffic_source": self.traffic_source,
+            "segment_dimension": self.segment_dimension,
+            "segment_value": self.segment_value,
+            "segment_side": self.segment_side,
         }
 
 

@@ -9,6 +9,13 @@ Definitions (see ``definitions.GLOSSARY``):
   sessions (Shopify's definition), else online orders / sessions; the basis is returned.
 - revenue_per_session = online_revenue / sessions; revenue_per_visitor = online_revenue /
   visitors. Where CR is orders / sessions, revenue_per_session == conversion_rate * online_aov.
+
+With a segment filter every figure is the segment's or None: sessions from the traffic rows of
+the segment, orders from the orders of the segment. When the orders do not carry the segment's
+dimension (device, referrer...) the order figures (orders, revenue, AOV, RPV) are None and CR
+is converted sessions / sessions of the segment when the traffic reports them; when the traffic
+cannot be split by it (discount code...) sessions, CR and RPV are None. A segment's sessions are
+never divided into the whole store's orders. The notes say which.
 """
 
 from __future__ import annotations
@@ -191,11 +198,15 @@ def kpi_values(
         float(row[3]),
     )
     notes: list[str] = []
+    if filters.has_segment:
+        notes.append("Showing " + filters.segment_scope() + ".")
     first, last = orders_span(db)
     orders_known = first is not None and first <= period.end and last >= period.start
     if not orders_known:
         orders = revenue = online_orders = online_revenue = None
         notes.append("No orders imported for these dates: order figures are not available.")
+    elif not filters.segment_applies_to_orders:
+        orders = revenue = online_orders = online_revenue = None
     elif first > period.start or last < period.end:
         notes.append(
             f"Orders were imported for {first} to {last} only: days outside count no orders."
@@ -224,11 +235,27 @@ def kpi_values(
         rps = safe_div(online_revenue, sessions)
         rpvisitor = safe_div(online_revenue, visitors)
         notes.append(selection.note)
+        if selection.segment_dimension is not None and not t[3]:
+            notes.append(
+                f"The traffic has no sessions with {selection.segment_label()} for these dates."
+            )
+        elif cr is None and converted is None and not filters.segment_applies_to_orders:
+            notes.append(
+                "CR is not available: the traffic rows of this segment report no converted "
+                "sessions, and the orders cannot be split the same way."
+            )
         if visitors is not None and selection.grain != "total" and len(selection.periods) > 1:
             notes.append(
                 "Visitors are summed over the traffic periods: someone visiting in two periods "
                 "counts twice."
             )
+    elif filters.has_segment and filters.segment_traffic_dimension is None:
+        pass  # the segment note above says why there are no sessions
+    elif filters.has_segment:
+        notes.append(
+            f"No traffic split by {filters.segment_traffic_dimension} for these dates: sessions, "
+            "CR and RPV of this segment need an analytics export with that breakdown."
+        )
     else:
         notes.append(
             "No traffic data for these dates: sessions, CR and RPV need an analytics export."

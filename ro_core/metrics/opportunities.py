@@ -17,6 +17,10 @@ Columns (OPPORTUNITY_COLUMNS): segment_dimension ('store' for the whole store), 
 label, source ('events' or 'traffic'), sessions (entering the step), conversions (sessions that
 did the step), current_rate, benchmark_rate, benchmark_source ('segment: <name>' or 'previous
 period'), downstream_rate, aov, monthly_revenue_gain, small_sample, rank.
+
+With a segment filter every funnel and breakdown is the segment's ('store' rows are the
+segment as a whole); the filter's own dimension is not broken down again. Without order figures
+for the segment (a dimension the orders lack) the AOV and so the gain are missing.
 """
 
 from __future__ import annotations
@@ -115,13 +119,20 @@ def _collect(
             [period.start, period.end],
         )
     )
+    if filters.has_segment and filters.segment_event_dimension is None:
+        has_events = False  # events cannot be narrowed to this segment
     if has_events:
-        aov = _event_aov(db, period, None) or default_aov
+        aov = _event_aov(db, period, None, filters) or default_aov
         if len(store_funnel.steps) < 2:
-            rows += _step_rows(event_funnel(db, period).frame, STORE, "events", aov)
+            funnel = event_funnel(db, period, filters=filters)
+            rows += _step_rows(funnel.frame, STORE, "events", aov)
         for dim in _event_dimensions(db, period):
-            funnel = event_funnel(db, period, segment_dimension=dim)
-            rows += _step_rows(funnel.frame, dim, "events", _event_aov(db, period, dim) or aov)
+            if dim == filters.segment_event_dimension:
+                continue  # one segment only: nothing to compare within it
+            funnel = event_funnel(db, period, segment_dimension=dim, filters=filters)
+            rows += _step_rows(
+                funnel.frame, dim, "events", _event_aov(db, period, dim, filters) or aov
+            )
     for dims in sorted(
         {
             d
@@ -132,6 +143,8 @@ def _collect(
             if d
         }
     ):
+        if dims == filters.segment_traffic_dimension:
+            continue  # one segment only: nothing to compare within it
         breakdown = None
         sources = [filters.traffic_source] if filters.traffic_source else traffic_sources(db, dims)
         for source in sources:
@@ -174,13 +187,28 @@ def _event_dimensions(db: Database, period: DateRange) -> list[str]:
     return [d for d, n in zip(("channel", "device", "country"), row, strict=True) if n]
 
 
-def _event_aov(db: Database, period: DateRange, dimension: str | None) -> dict[str, float | None]:
+def _event_aov(
+    db: Database,
+    period: DateRange,
+    dimension: str | None,
+    filters: OrderFilters = DEFAULT_FILTERS,
+) -> dict[str, float | None]:
     """Purchase revenue per purchase event, per segment (from events' revenue)."""
+    from ro_core.funnel import EVENT_SEGMENT_COLUMNS
+
     seg = f"coalesce(CAST({dimension} AS VARCHAR), 'unknown')" if dimension else "'All'"
+    only, params = "", [period.start, period.end]
+    column = filters.segment_event_dimension
+    if column is not None:
+        only = (
+            f"AND lower(coalesce(CAST({EVENT_SEGMENT_COLUMNS[column]} AS VARCHAR), 'unknown')) "
+            "= lower(?)"
+        )
+        params.append(filters.segment_value)
     rows = db.fetch_all(
         f"""SELECT {seg}, sum(revenue), count(revenue) FROM {schema.EVENTS}
-        WHERE local_date BETWEEN ? AND ? AND event_type = 'purchase' GROUP BY 1""",
-        [period.start, period.end],
+        WHERE local_date BETWEEN ? AND ? AND event_type = 'purchase' {only} GROUP BY 1""",
+        params,
     )
     out = {str(r[0]): safe_div(r[1], r[2]) for r in rows if r[2]}
     return out

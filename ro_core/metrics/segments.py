@@ -15,6 +15,12 @@ squares); for RPV a t interval over sessions where sessions without an order cou
 revenue (mean = revenue / sessions, variance from the order values' sum of squares). Segments
 with fewer than MIN_SEGMENT_ORDERS orders or MIN_SEGMENT_SESSIONS sessions are flagged
 small_sample and left unranked.
+
+With a segment filter (``filters.segment_dimension``) the breakdown covers that segment only:
+traffic rows come from a breakdown containing both dimensions (else there is no traffic side),
+orders are the segment's; when the orders do not carry the filter's dimension no order figures
+are matched (orders-side breakdowns are then empty, with a note). ``segment_values`` lists the
+values a filter can pick.
 """
 
 from __future__ import annotations
@@ -32,9 +38,15 @@ from ro_core.metrics._stats import mean_interval, wilson_interval
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.traffic import TrafficSelection, select_traffic
+from ro_core.metrics.traffic import (
+    TrafficSelection,
+    required_dimensions,
+    segment_value_sql,
+    select_traffic,
+)
 
 MIN_SEGMENT_ORDERS = 30
+MAX_SEGMENT_VALUES = 500
 MIN_SEGMENT_SESSIONS = 300
 CR_BASIS_TRAFFIC_ORDERS = "orders / sessions (both from the analytics export)"
 
@@ -135,6 +147,74 @@ def segment_dimensions(db: Database) -> list[tuple[str, str, str]]:
     return out
 
 
+def segment_values(
+    db: Database, dimension: str, period: DateRange, *, side: str | None = None
+) -> list[str]:
+    """The values a segment filter on `dimension` can pick in `period`, biggest first.
+
+    Values as the filter matches them: traffic rows' values (from breakdowns containing the
+    dimension, periods overlapping the range), events' values and orders' values (see
+    ``ORDER_DIMENSIONS``: 'unknown' for empty, 'with code'/'no code' for discount codes),
+    whichever the filter narrows, merged case-insensitively. Ordered by sessions, then events,
+    then orders; at most MAX_SEGMENT_VALUES.
+
+    Args:
+        db: the database.
+        dimension: e.g. 'device', 'channel', 'country', 'discount_code'.
+        period: the date range.
+        side: 'traffic' or 'orders' (see OrderFilters.segment_side); None chooses by name.
+    """
+    probe = OrderFilters(segment_dimension=dimension, segment_value="-", segment_side=side)
+    parts: list[str] = []
+    params: list[Any] = []
+    traffic_dim = probe.segment_traffic_dimension
+    if traffic_dim is not None:
+        parts.append(
+            f"""SELECT {segment_value_sql(traffic_dim, "t")} AS value,
+                   sum(t.sessions) AS sessions, NULL AS events, NULL AS orders
+            FROM {schema.TRAFFIC} t
+            WHERE list_contains(string_split(t.dimensions, ','), ?)
+              AND t.period_start <= ? AND t.period_end >= ?
+            GROUP BY 1"""
+        )
+        params += [traffic_dim, period.end, period.start]
+    event_dim = probe.segment_event_dimension
+    if event_dim is not None:
+        parts.append(
+            f"""SELECT CAST(e.{EVENT_VALUE_COLUMNS[event_dim]} AS VARCHAR) AS value,
+                   NULL AS sessions, count(*) AS events, NULL AS orders
+            FROM {schema.EVENTS} e
+            WHERE e.local_date BETWEEN ? AND ? AND e.{EVENT_VALUE_COLUMNS[event_dim]} IS NOT NULL
+            GROUP BY 1"""
+        )
+        params += [period.start, period.end]
+    if probe.segment_applies_to_orders:
+        parts.append(
+            f"""SELECT {ORDER_DIMENSIONS[probe.segment_dimension]} AS value, NULL AS sessions,
+                   NULL AS events, count(*) AS orders
+            FROM {schema.ORDERS} o WHERE o.local_date BETWEEN ? AND ?
+            GROUP BY 1"""
+        )
+        params += [period.start, period.end]
+    union = " UNION ALL ".join(parts)
+    rows = db.fetch_all(
+        f"""SELECT arg_max(value, coalesce(sessions, 0) + coalesce(events, 0)
+                                  + coalesce(orders, 0)) AS value,
+                   sum(sessions) AS sessions, sum(events) AS events, sum(orders) AS orders
+        FROM ({union}) WHERE value IS NOT NULL
+        GROUP BY lower(value)
+        ORDER BY sessions DESC NULLS LAST, events DESC NULLS LAST, orders DESC NULLS LAST,
+                 lower(value)
+        LIMIT {MAX_SEGMENT_VALUES}""",
+        params,
+    )
+    return [str(r[0]) for r in rows]
+
+
+# Event columns a segment filter or value list may read (identifiers from constants only).
+EVENT_VALUE_COLUMNS = {"channel": "channel", "device": "device", "country": "country"}
+
+
 def _resolve_side(db: Database, dimension: str, side: str | None) -> str:
     if side not in (None, "traffic", "orders"):
         raise InvalidInputError(f"Unknown segment side '{side}': use traffic or orders.")
@@ -171,7 +251,7 @@ def _order_sums(
         filters, period, extra_columns={"segment_value": segment_sql}
     )
     if selection is not None:
-        where, tparams = selection.where_sql("t")
+        where, tparams = selection.where_sql("t", segment=False)  # the breakdown's days
         aligned = (
             f"online AND day BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM {schema.TRAFFIC} t "
             f"WHERE {where} AND day BETWEEN t.period_start AND t.period_end)"
@@ -322,13 +402,24 @@ def _traffic_side(
 ) -> SegmentBreakdown:
     selection = select_traffic(db, period, filters, dimension=dimension)
     if selection is None:
+        if filters.has_segment:
+            what = " and ".join(required_dimensions(filters, dimension))
+            if filters.segment_traffic_dimension is None:
+                note = f"Showing {filters.segment_scope()}."
+            else:
+                note = (
+                    f"No traffic split by {what} for these dates: no breakdown by {dimension} "
+                    f"within {filters.segment_label()}."
+                )
+        else:
+            note = f"No traffic split by {dimension} for these dates."
         return SegmentBreakdown(
             dimension=dimension,
             side="traffic",
             period=period,
             cr_available=False,
             cr_basis=None,
-            note=f"No traffic split by {dimension} for these dates.",
+            note=note,
             frame=pd.DataFrame(columns=FRAME_COLUMNS),
             traffic=None,
         )
@@ -337,6 +428,8 @@ def _traffic_side(
     has_traffic_orders = bool(len(traffic)) and traffic["traffic_orders"].notna().all()
     has_traffic_revenue = bool(len(traffic)) and traffic["traffic_revenue"].notna().all()
     order_field = SHARED_DIMENSIONS.get(dimension)
+    if not filters.segment_applies_to_orders:
+        order_field = None  # the orders cannot be narrowed to the filter's segment
     orders = None
     if order_field is not None and not (has_traffic_orders and has_traffic_revenue):
         segment_sql = (
@@ -405,6 +498,8 @@ def _traffic_side(
         )
     if orders is None and has_traffic_revenue:
         note += "; revenue as reported by the analytics export (no AOV/RPV intervals)"
+    if filters.has_segment:
+        note = f"Showing {filters.segment_scope()}. " + note
     return SegmentBreakdown(
         dimension=dimension,
         side="traffic",
@@ -420,6 +515,18 @@ def _traffic_side(
 def _orders_side(
     db: Database, dimension: str, period: DateRange, filters: OrderFilters
 ) -> SegmentBreakdown:
+    if not filters.segment_applies_to_orders:
+        return SegmentBreakdown(
+            dimension=dimension,
+            side="orders",
+            period=period,
+            cr_available=False,
+            cr_basis=None,
+            note=f"Showing {filters.segment_scope()}: orders cannot be broken down by "
+            f"{ORDER_SEGMENT_LABELS[dimension].lower()} within this segment.",
+            frame=pd.DataFrame(columns=FRAME_COLUMNS),
+            traffic=None,
+        )
     traffic_dim = next((t for t, o in SHARED_DIMENSIONS.items() if o == dimension), None)
     selection = select_traffic(db, period, filters, dimension=traffic_dim) if traffic_dim else None
     orders = _order_sums(db, period, filters, ORDER_DIMENSIONS[dimension], selection)
@@ -464,6 +571,8 @@ def _orders_side(
             f"Orders by {ORDER_SEGMENT_LABELS[dimension].lower()}. CR and RPV cannot be "
             f"computed by {dimension}: the traffic has no sessions split by the same dimension."
         )
+    if filters.has_segment:
+        note = f"Showing {filters.segment_scope()}. " + note
     return SegmentBreakdown(
         dimension=dimension,
         side="orders",

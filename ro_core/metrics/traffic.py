@@ -11,6 +11,14 @@ Shopify export and Shopify traffic exists in the range; else the source covering
 (ties: shopify, ga4, mapped). Grain choice within the source: among the grains covering at least
 90% of the best coverage, prefer one that reports converted sessions (Shopify's CR numerator),
 then the finest.
+
+Segment filter (``filters.segment_dimension`` / ``segment_value``): the rows come from the
+breakdown that contains the segment's dimension (a finer one is summed, e.g. channel from
+'channel,referrer' rows), restricted to the segment's value (case-insensitive, a bound
+parameter). Source, grain and periods are chosen on the whole breakdown, so a day on which the
+segment has no row counts as a day with zero sessions in it. When the segment cannot be told
+apart in the traffic at all (an orders-only dimension such as discount code), there is no
+selection: None, never the whole store's sessions.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 
 from ro_core import schema
 from ro_core.db import Database
+from ro_core.errors import InvalidInputError
 from ro_core.metrics.filters import TRAFFIC_SOURCES, OrderFilters
 from ro_core.metrics.periods import DateRange
 
@@ -55,20 +64,36 @@ class TrafficSelection:
     covered_days: int
     has_converted_sessions: bool
     note: str
+    segment_dimension: str | None = None
+    segment_value: str | None = None
 
-    def where_sql(self, alias: str = "t") -> tuple[str, list[Any]]:
-        """Conditions selecting these rows from the traffic table aliased `alias`."""
-        return (
+    def where_sql(self, alias: str = "t", *, segment: bool = True) -> tuple[str, list[Any]]:
+        """Conditions selecting these rows from the traffic table aliased `alias`.
+
+        With `segment` False the segment filter is left out: every row of the breakdown (for
+        the periods the traffic covers, e.g. to line orders up with the same days).
+        """
+        sql = (
             f"{alias}.traffic_source = ? AND {alias}.grain = ? AND {alias}.dimensions = ? "
-            f"AND {alias}.period_start >= ? AND {alias}.period_end <= ?",
-            [
-                self.source,
-                self.grain,
-                self.dimensions_key,
-                self.effective_range.start,
-                self.effective_range.end,
-            ],
+            f"AND {alias}.period_start >= ? AND {alias}.period_end <= ?"
         )
+        params: list[Any] = [
+            self.source,
+            self.grain,
+            self.dimensions_key,
+            self.effective_range.start,
+            self.effective_range.end,
+        ]
+        if segment and self.segment_dimension is not None:
+            sql += f" AND lower({segment_value_sql(self.segment_dimension, alias)}) = lower(?)"
+            params.append(self.segment_value)
+        return sql, params
+
+    def segment_label(self) -> str:
+        """'device = Mobile', or '' for the whole store."""
+        if self.segment_dimension is None:
+            return ""
+        return f"{self.segment_dimension} = {self.segment_value}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (periods summarised)."""
@@ -82,7 +107,30 @@ class TrafficSelection:
             "covered_days": self.covered_days,
             "has_converted_sessions": self.has_converted_sessions,
             "note": self.note,
+            "segment_dimension": self.segment_dimension,
+            "segment_value": self.segment_value,
         }
+
+
+# Traffic dimension -> SQL expression template over a table alias: identifiers only from
+# schema.TRAFFIC_DIMENSIONS, never from user text.
+_SEGMENT_VALUE_SQL: dict[str, str] = {
+    name: "coalesce(CAST({alias}." + name + " AS VARCHAR), 'unknown')"
+    for name in schema.TRAFFIC_DIMENSIONS
+}
+
+
+def segment_value_sql(dimension: str, alias: str = "t") -> str:
+    """The traffic rows' value of `dimension` as text ('unknown' when empty)."""
+    if dimension not in _SEGMENT_VALUE_SQL or not alias.isidentifier():
+        raise InvalidInputError(f"'{dimension}' is not a traffic breakdown.")
+    return _SEGMENT_VALUE_SQL[dimension].format(alias=alias)
+
+
+def required_dimensions(filters: OrderFilters, dimension: str = "") -> tuple[str, ...]:
+    """The traffic dimensions a breakdown must contain: `dimension` and the segment's."""
+    wanted = [d for d in (dimension, filters.segment_traffic_dimension) if d]
+    return tuple(sorted(set(wanted)))
 
 
 def orders_are_shopify(db: Database) -> bool:
@@ -96,21 +144,32 @@ def orders_are_shopify(db: Database) -> bool:
     )
 
 
-def _dimensions_match_sql(dimension: str) -> tuple[str, list[Any]]:
-    """Rows split by exactly `dimension`, or by a finer breakdown that includes it."""
-    if not dimension:
+def _as_dimensions(dimension: str | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(dimension, str):
+        return (dimension,) if dimension else ()
+    return tuple(sorted({d for d in dimension if d}))
+
+
+def _dimensions_match_sql(dimension: str | tuple[str, ...]) -> tuple[str, list[Any]]:
+    """Rows split by exactly `dimension` (one or several), or by a finer breakdown."""
+    dims = _as_dimensions(dimension)
+    if not dims:
         return "dimensions = ''", []
-    return "list_contains(string_split(dimensions, ','), ?)", [dimension]
+    if len(dims) == 1:
+        return "list_contains(string_split(dimensions, ','), ?)", [dims[0]]
+    return "list_has_all(string_split(dimensions, ','), CAST(? AS VARCHAR[]))", [list(dims)]
 
 
 def grain_coverage(
-    db: Database, period: DateRange, dimension: str, source: str | None
+    db: Database, period: DateRange, dimension: str | tuple[str, ...], source: str | None
 ) -> list[tuple[str, str, int, int, bool, str]]:
     """(source, grain, periods, covered_days, all_have_converted, dimensions_key) candidates.
 
     Only periods fully inside the range count. Per source and grain the rows split by exactly
-    `dimension` are preferred, else the breakdown with the fewest other dimensions.
+    `dimension` (one name, or a tuple: split by all of them) are preferred, else the breakdown
+    with the fewest other dimensions.
     """
+    exact = ",".join(_as_dimensions(dimension))
     match, params = _dimensions_match_sql(dimension)
     source_sql = "AND traffic_source = ?" if source else ""
     params = [*params, period.start, period.end]
@@ -133,9 +192,9 @@ def grain_coverage(
     for r in rows:
         candidate = (r[0], r[1], int(r[2]), int(r[3]), bool(r[4]), r[5])
         key = (r[0], r[1])
-        rank = (r[5] != dimension, r[5].count(","), r[5])
+        rank = (r[5] != exact, r[5].count(","), r[5])
         if key not in best or rank < (
-            best[key][5] != dimension,
+            best[key][5] != exact,
             best[key][5].count(","),
             best[key][5],
         ):
@@ -181,11 +240,16 @@ def select_traffic(
     Args:
         db: the database.
         period: the date range asked for.
-        filters: supplies the forced traffic source, if any.
+        filters: supplies the forced traffic source, if any, and the segment filter: the rows
+            are then those of a breakdown containing the segment's dimension, restricted to
+            its value; None when the traffic cannot be narrowed to the segment.
         dimension: '' for store totals or one traffic dimension (e.g. 'device').
         grain: force a grain ('day', 'week', 'month', 'total'); None chooses (see module doc).
     """
-    candidates = grain_coverage(db, period, dimension, filters.traffic_source)
+    if filters.has_segment and filters.segment_traffic_dimension is None:
+        return None  # the segment cannot be told apart in the traffic: no whole-store sessions
+    wanted = required_dimensions(filters, dimension)
+    candidates = grain_coverage(db, period, wanted, filters.traffic_source)
     if grain is not None:
         candidates = [c for c in candidates if c[1] == grain]
     if not candidates:
@@ -221,8 +285,12 @@ def select_traffic(
     if chosen[1] == "total":
         note = f"{why}, one total for the range"
     note += f" ({len(periods)} period{'s' if len(periods) != 1 else ''}, {effective.label()})"
-    if chosen[5] != dimension:
-        note += f"; {dimension} summed over the finer breakdown '{chosen[5]}'"
+    if chosen[5] != ",".join(wanted):
+        what = " and ".join(wanted)
+        note += f"; {what} summed over the finer breakdown '{chosen[5]}'"
+    segment_dimension = filters.segment_traffic_dimension
+    if segment_dimension is not None:
+        note += f"; only sessions with {segment_dimension} = {filters.segment_value}"
     if effective != period or chosen[3] < period.days:
         note += (
             f"; traffic covers {chosen[3]} of the {period.days} days asked for (only periods "
@@ -238,12 +306,17 @@ def select_traffic(
         covered_days=chosen[3],
         has_converted_sessions=chosen[4],
         note=note,
+        segment_dimension=segment_dimension,
+        segment_value=filters.segment_value if segment_dimension is not None else None,
     )
 
 
 def periods_values_sql(selection: TrafficSelection) -> tuple[str, list[Any]]:
-    """A relation (period_start, period_end) of the selection's periods, for joins with orders."""
-    where, params = selection.where_sql("t")
+    """A relation (period_start, period_end) of the selection's periods, for joins with orders.
+
+    The periods of the whole breakdown (a segment without sessions on a day still covers it).
+    """
+    where, params = selection.where_sql("t", segment=False)
     return (
         f"SELECT DISTINCT t.period_start, t.period_end FROM {schema.TRAFFIC} t "
         f"WHERE {where} AND t.sessions IS NOT NULL",

@@ -6,6 +6,11 @@ and count the orders dated inside each period, so numerator and denominator cove
 Daily traffic is summed into weeks or months; weekly or monthly traffic is never split into
 days: the grain is raised and the reason returned. Weeks do not fit into months, so a monthly
 trend over weekly-only traffic stays weekly (with the reason).
+
+With a segment filter the traffic rows and orders are the segment's (see kpis); a period of the
+breakdown without a row for the segment counts zero sessions. When the orders do not carry the
+segment's dimension the order columns and order-based values (revenue, orders, AOV, RPV, CR as
+orders / sessions) are missing and `reason` says why.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from ro_core.metrics.traffic import (
     SOURCE_LABELS,
     TrafficSelection,
     grain_coverage,
+    required_dimensions,
     select_traffic,
 )
 
@@ -201,21 +207,48 @@ def _traffic_series(
     """
     orders_sql, order_params = filtered_orders_sql(filters, period)
     where, traffic_params = selection.where_sql("t")
+    all_where, all_params = selection.where_sql("t", segment=False)
     if bucket_grain is None:
-        bucket = "t.period_start"
-        natural_end = "t.period_end"
+        bucket = "p.period_start"
+        natural_end = "p.period_end"
     else:
-        bucket = f"CAST(date_trunc('{bucket_grain}', t.period_start) AS DATE)"
+        bucket = f"CAST(date_trunc('{bucket_grain}', p.period_start) AS DATE)"
         natural_end = (
-            f"CAST(date_trunc('{bucket_grain}', t.period_start) + {_INTERVAL[bucket_grain]} "
+            f"CAST(date_trunc('{bucket_grain}', p.period_start) + {_INTERVAL[bucket_grain]} "
             "- INTERVAL 1 DAY AS DATE)"
         )
+    # p: the breakdown's periods (and whether it reports visitors / converted sessions);
+    # s: the selected rows (a segment's, summed over a finer breakdown) per period. A period
+    # without a row for the segment counts zero sessions; a segment without any row in the
+    # range has no traffic figures at all (as in kpis).
     frame = db.fetch_df(
         f"""WITH f AS ({orders_sql}),
-        t AS (
-            SELECT t.period_start, t.period_end, t.sessions, t.visitors, t.converted_sessions,
-                   {bucket} AS bucket, {natural_end} AS natural_end
+        p AS (
+            SELECT t.period_start, t.period_end, bool_and(t.visitors IS NOT NULL) AS has_visitors,
+                   bool_and(t.converted_sessions IS NOT NULL) AS has_converted
+            FROM {schema.TRAFFIC} t WHERE {all_where} AND t.sessions IS NOT NULL
+            GROUP BY 1, 2
+        ),
+        s AS (
+            SELECT t.period_start, t.period_end, sum(t.sessions) AS sessions,
+                   CASE WHEN count(t.visitors) = count(*) THEN sum(t.visitors) END AS visitors,
+                   CASE WHEN count(t.converted_sessions) = count(*)
+                        THEN sum(t.converted_sessions) END AS converted_sessions
             FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL
+            GROUP BY 1, 2
+        ),
+        t AS (
+            SELECT p.period_start, p.period_end,
+                   CASE WHEN s.period_start IS NOT NULL THEN s.sessions
+                        WHEN EXISTS (SELECT 1 FROM s) THEN 0.0 END AS sessions,
+                   CASE WHEN s.period_start IS NOT NULL THEN s.visitors
+                        WHEN p.has_visitors AND EXISTS (SELECT 1 FROM s) THEN 0.0 END
+                       AS visitors,
+                   CASE WHEN s.period_start IS NOT NULL THEN s.converted_sessions
+                        WHEN p.has_converted AND EXISTS (SELECT 1 FROM s) THEN 0.0 END
+                       AS converted_sessions,
+                   {bucket} AS bucket, {natural_end} AS natural_end
+            FROM p LEFT JOIN s USING (period_start, period_end)
         ),
         daily AS (
             SELECT day, count(*) AS orders, sum(revenue) AS revenue,
@@ -245,7 +278,7 @@ def _traffic_series(
                sum(orders) AS orders, sum(revenue) AS revenue,
                sum(online_orders) AS online_orders, sum(online_revenue) AS online_revenue
         FROM per_period GROUP BY bucket ORDER BY bucket""",
-        [*order_params, *traffic_params],
+        [*order_params, *all_params, *traffic_params],
     )
     if frame.empty:
         return pd.DataFrame(columns=TRAFFIC_COLUMNS)
@@ -290,9 +323,10 @@ def _traffic_plan(
     """(selection, bucket_grain, reason, grain_used) for a traffic metric."""
     chosen = select_traffic(db, period, filters)
     if chosen is None:
-        return None, None, "There is no traffic data for these dates.", grain
+        return None, None, _no_traffic_reason(filters), grain
     forced = replace(filters, traffic_source=chosen.source)
-    coverage = {c[1]: c[3] for c in grain_coverage(db, period, "", chosen.source)}
+    wanted = required_dimensions(filters)
+    coverage = {c[1]: c[3] for c in grain_coverage(db, period, wanted, chosen.source)}
     label = SOURCE_LABELS.get(chosen.source, chosen.source)
 
     def pick(traffic_grain: str) -> TrafficSelection:
@@ -341,15 +375,37 @@ def _traffic_plan(
             f"{label} traffic has only one total for the whole range: no trend over time.",
             grain,
         )
-    return None, None, "There is no traffic data for these dates.", grain
+    return None, None, _no_traffic_reason(filters), grain
 
 
-def _mask_unknown_orders(db: Database, frame: pd.DataFrame) -> pd.DataFrame:
-    """Order columns become missing (not 0) in periods without any imported orders."""
+def _no_traffic_reason(filters: OrderFilters) -> str:
+    if filters.has_segment and filters.segment_traffic_dimension is None:
+        return f"Showing {filters.segment_scope()}."
+    if filters.has_segment:
+        return (
+            f"There is no traffic split by {filters.segment_traffic_dimension} for these dates, "
+            f"so nothing can be shown for {filters.segment_label()}."
+        )
+    return "There is no traffic data for these dates."
+
+
+def _no_orders_reason(filters: OrderFilters) -> str:
+    return (
+        f"Showing only {filters.segment_label()}: the orders carry no "
+        f"{filters.segment_name}, so order figures (revenue, orders, AOV, RPV) are not "
+        "available for this segment."
+    )
+
+
+def _mask_unknown_orders(
+    db: Database, frame: pd.DataFrame, filters: OrderFilters = DEFAULT_FILTERS
+) -> pd.DataFrame:
+    """Order columns become missing (not 0) in periods without any imported orders, and
+    everywhere when the segment filter cannot be applied to orders."""
     if frame.empty:
         return frame
     first, last = orders_span(db)
-    if first is None:
+    if first is None or not filters.segment_applies_to_orders:
         outside = pd.Series(True, index=frame.index)
     else:
         starts = pd.to_datetime(frame["period_start"])
@@ -371,7 +427,7 @@ def _series(
     plan: tuple[TrafficSelection | None, str | None, str | None, str] | None,
 ) -> tuple[pd.DataFrame, str | None]:
     if metric not in TRAFFIC_METRICS:
-        frame = _mask_unknown_orders(db, _orders_series(db, period, filters, grain))
+        frame = _mask_unknown_orders(db, _orders_series(db, period, filters, grain), filters)
         frame["value"] = _values(frame, metric, None)
         return frame, None
     assert plan is not None
@@ -380,9 +436,16 @@ def _series(
         frame = pd.DataFrame(columns=TRAFFIC_COLUMNS)
         frame["value"] = pd.Series(dtype=object)
         return frame, None
-    frame = _mask_unknown_orders(db, _traffic_series(db, period, filters, selection, bucket_grain))
+    frame = _mask_unknown_orders(
+        db, _traffic_series(db, period, filters, selection, bucket_grain), filters
+    )
     has_converted = bool(len(frame)) and bool(frame["converted_sessions"].notna().all())
-    basis = CR_BASIS_CONVERTED if has_converted else CR_BASIS_ORDERS
+    if has_converted:
+        basis = CR_BASIS_CONVERTED
+    elif filters.segment_applies_to_orders:
+        basis = CR_BASIS_ORDERS
+    else:
+        basis = None
     frame["value"] = _values(frame, metric, basis)
     return frame, basis
 
@@ -414,6 +477,11 @@ def trend(
     used = plan[3] if plan else grain
     reason = plan[2] if plan else None
     frame, basis = _series(db, metric, used, period, filters, plan)
+    needs_orders = metric in ("revenue", "orders", "aov", "rpv") or (
+        metric == "conversion_rate" and basis is None
+    )
+    if reason is None and needs_orders and not filters.segment_applies_to_orders:
+        reason = _no_orders_reason(filters)
     frame = frame.reset_index(drop=True)
     frame["comparison_period_start"] = None
     frame["comparison_value"] = None
