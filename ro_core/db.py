@@ -52,7 +52,8 @@ def _describe_lock_holder(message: str) -> str:
         return "another program"
     pid = match.group("pid")
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        cmdline = " ".join(raw.decode(errors="replace").split())  # one line, whatever the args
     except OSError:
         cmdline = match.group("prog")
     if "streamlit" in cmdline:

@@ -32,7 +32,9 @@ CREATED_KEY = "loop_created_hypothesis"
 def _goals_progress(
     db_path: str, version: int, as_of: date, items: FilterItems
 ) -> list[G.GoalProgress]:
-    return G.goals_progress(get_database(db_path), as_of, order_filters_from_items(items))
+    # Goals are store-wide targets: measure them against the whole store, not a segment.
+    filters = order_filters_from_items(items).without_segment()
+    return G.goals_progress(get_database(db_path), as_of, filters)
 
 
 def goals_progress_for(db: Database, filters: Filters) -> list[G.GoalProgress]:
