@@ -35,7 +35,7 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 IMPORT_MEMORY_LIMIT_ENV_VAR = "RO_IMPORT_MEMORY_LIMIT"
 # While a file loads, DuckDB spills sooner: a 196 MB export peaked at +780 MB over the process
 # baseline with 1 GB and at +346 MB (1.8x the file) with 256 MB, for about 10% more time.
-DEFAULT_IMPORT_MEMORY_LIMIT = "256MB"
+DEFAULT_IMPORT_MEMORY_LIMIT = "512MB"
 
 _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 

@@ -8,6 +8,7 @@ included). Re-importing the same bytes is a no-op; overlapping exports are resol
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -212,6 +213,8 @@ def _stage_part(
     )
     try:
         _read_raw(cur, part, encoding)
+    except duckdb.OutOfMemoryException:
+        raise
     except duckdb.Error as e:
         raise ImportFileError(
             f"the file could not be read as CSV ({str(e).splitlines()[0][:200]}).",
@@ -358,92 +361,115 @@ def ingest_file(
     work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
     layout = layout_mod.sniff(path, shown, work_dir)
     try:
-        with db.import_memory_limit(), db.cursor() as cur:
-            _create_stage_tables(cur)
-            contexts: list[StageContext] = []
-            spec: FormatSpec | None = None
-            # A multi-table download (GA4) is one report: a table whose own header is not
-            # recognised (cohorts, campaigns) goes to the format that recognised another table,
-            # which skips it with a note instead of failing the whole file.
-            file_spec = None
-            if len(layout.parts) > 1 and not format_name and not mapping:
-                file_spec = next(
-                    (s for s in (detect_format(p.header) for p in layout.parts) if s), None
-                )
-            for part in layout.parts:
-                if file_spec is not None and detect_format(part.header) is None:
-                    part_spec, part_mapping = file_spec, None
-                else:
-                    part_spec, part_mapping = _choose_format(cur, part, shown, format_name, mapping)
-                if spec is None:
-                    spec = part_spec
-                ctx = _stage_part(
-                    cur, part_spec, part, layout.encoding, shown, part_mapping, options
-                )
-                contexts.append(ctx)
-            assert spec is not None
-            kinds = {
-                kind
-                for kind in schema.COLUMNS
-                if cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
-            }
-            main_ctx = contexts[0]
-            for extra in contexts[1:]:
-                main_ctx.rows_read += extra.rows_read
-                main_ctx.skipped.extend(extra.skipped)
-                main_ctx.warnings.extend(w for w in extra.warnings if w not in main_ctx.warnings)
-                main_ctx.notes.extend(extra.notes)
-            if not kinds:
-                raise ImportFileError(
-                    "no rows could be loaded from this file"
-                    + (f" ({main_ctx.skipped[0].reason})" if main_ctx.skipped else "")
-                    + ".",
-                    file_name=shown,
-                    line=(main_ctx.skipped[0].lines or [None])[0] if main_ctx.skipped else None,
-                    hint="Check that it is a complete export with data rows.",
-                )
-            _validate_and_warn(cur, main_ctx, kinds)
-            counts = {
-                kind: int(cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0])
-                for kind in schema.COLUMNS
-                if kind in kinds
-            }
-            starts, ends = [], []
-            for kind in kinds:
-                first, last = date_range(cur, kind)
-                if first:
-                    starts.append(first)
-                if last:
-                    ends.append(last)
-            currencies: tuple[str, ...] = ()
-            if schema.KIND_ORDERS in kinds:
-                currencies = tuple(
-                    r[0]
-                    for r in cur.execute(
-                        f"SELECT DISTINCT currency FROM {stage_table(schema.KIND_ORDERS)} "
-                        "WHERE currency IS NOT NULL ORDER BY 1"
-                    ).fetchall()
-                )
-            skipped_total = sum(s.count for s in main_ctx.skipped)
-            report = ImportReport(
-                import_id=0,
-                file_name=shown,
-                format=spec.name,
-                format_label=spec.label,
-                kinds=tuple(k for k in schema.COLUMNS if k in kinds),
-                rows_read=main_ctx.rows_read,
-                rows_loaded=max(main_ctx.rows_read - skipped_total, 0),
-                rows_skipped=skipped_total,
-                skipped=tuple(main_ctx.skipped),
-                counts=counts,
-                first_date=min(starts) if starts else None,
-                last_date=max(ends) if ends else None,
-                currencies=currencies,
-                warnings=tuple(main_ctx.warnings),
-                notes=tuple(main_ctx.notes),
-                is_demo=is_demo,
-            )
-            import_id = _commit(db, cur, report, digest, size, is_demo, layout, mapping, kinds)
+        # Imports run under a lowered memory limit so big files spill to disk; a file whose
+        # rows are too wide for it is loaded again with the normal limit.
+        for lowered_limit in (True, False):
+            limit = db.import_memory_limit() if lowered_limit else contextlib.nullcontext()
+            try:
+                with limit, db.cursor() as cur:
+                    _create_stage_tables(cur)
+                    contexts: list[StageContext] = []
+                    spec: FormatSpec | None = None
+                    # A multi-table download (GA4) is one report: a table whose own header is not
+                    # recognised (cohorts, campaigns) goes to the format that recognised another table,
+                    # which skips it with a note instead of failing the whole file.
+                    file_spec = None
+                    if len(layout.parts) > 1 and not format_name and not mapping:
+                        file_spec = next(
+                            (s for s in (detect_format(p.header) for p in layout.parts) if s), None
+                        )
+                    for part in layout.parts:
+                        if file_spec is not None and detect_format(part.header) is None:
+                            part_spec, part_mapping = file_spec, None
+                        else:
+                            part_spec, part_mapping = _choose_format(
+                                cur, part, shown, format_name, mapping
+                            )
+                        if spec is None:
+                            spec = part_spec
+                        ctx = _stage_part(
+                            cur, part_spec, part, layout.encoding, shown, part_mapping, options
+                        )
+                        contexts.append(ctx)
+                    assert spec is not None
+                    kinds = {
+                        kind
+                        for kind in schema.COLUMNS
+                        if cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
+                    }
+                    main_ctx = contexts[0]
+                    for extra in contexts[1:]:
+                        main_ctx.rows_read += extra.rows_read
+                        main_ctx.skipped.extend(extra.skipped)
+                        main_ctx.warnings.extend(
+                            w for w in extra.warnings if w not in main_ctx.warnings
+                        )
+                        main_ctx.notes.extend(extra.notes)
+                    if not kinds:
+                        raise ImportFileError(
+                            "no rows could be loaded from this file"
+                            + (f" ({main_ctx.skipped[0].reason})" if main_ctx.skipped else "")
+                            + ".",
+                            file_name=shown,
+                            line=(main_ctx.skipped[0].lines or [None])[0]
+                            if main_ctx.skipped
+                            else None,
+                            hint="Check that it is a complete export with data rows.",
+                        )
+                    _validate_and_warn(cur, main_ctx, kinds)
+                    counts = {
+                        kind: int(
+                            cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
+                        )
+                        for kind in schema.COLUMNS
+                        if kind in kinds
+                    }
+                    starts, ends = [], []
+                    for kind in kinds:
+                        first, last = date_range(cur, kind)
+                        if first:
+                            starts.append(first)
+                        if last:
+                            ends.append(last)
+                    currencies: tuple[str, ...] = ()
+                    if schema.KIND_ORDERS in kinds:
+                        currencies = tuple(
+                            r[0]
+                            for r in cur.execute(
+                                f"SELECT DISTINCT currency FROM {stage_table(schema.KIND_ORDERS)} "
+                                "WHERE currency IS NOT NULL ORDER BY 1"
+                            ).fetchall()
+                        )
+                    skipped_total = sum(s.count for s in main_ctx.skipped)
+                    report = ImportReport(
+                        import_id=0,
+                        file_name=shown,
+                        format=spec.name,
+                        format_label=spec.label,
+                        kinds=tuple(k for k in schema.COLUMNS if k in kinds),
+                        rows_read=main_ctx.rows_read,
+                        rows_loaded=max(main_ctx.rows_read - skipped_total, 0),
+                        rows_skipped=skipped_total,
+                        skipped=tuple(main_ctx.skipped),
+                        counts=counts,
+                        first_date=min(starts) if starts else None,
+                        last_date=max(ends) if ends else None,
+                        currencies=currencies,
+                        warnings=tuple(main_ctx.warnings),
+                        notes=tuple(main_ctx.notes),
+                        is_demo=is_demo,
+                    )
+                    import_id = _commit(
+                        db, cur, report, digest, size, is_demo, layout, mapping, kinds
+                    )
+                break
+            except duckdb.OutOfMemoryException as e:
+                if not lowered_limit:
+                    raise ImportFileError(
+                        "there was not enough memory to load this file.",
+                        file_name=shown,
+                        hint="Close other programs or raise RO_MEMORY_LIMIT, then try again.",
+                    ) from e
     finally:
         layout_mod.cleanup(layout, path)
     return _replace(report, import_id=import_id, seconds=time.monotonic() - started)

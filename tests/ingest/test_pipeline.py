@@ -304,3 +304,15 @@ def test_import_lowers_the_memory_limit_only_while_it_runs(
     ingest_file(db, first_export)
     assert seen and seen[0] != before and seen[0].startswith("244")  # 256 MB in MiB
     assert db.fetch_value(setting) == before
+
+
+def test_file_too_wide_for_the_lowered_limit_loads_with_the_normal_one(
+    db: Database, tmp_path: Path, monkeypatch
+):
+    monkeypatch.setenv("RO_IMPORT_MEMORY_LIMIT", "2MB")
+    orders = [
+        shopify_order_rows(n, "2024-04-01 10:00:00 -0400", "1.00", lines=2) for n in range(20_000)
+    ]
+    report = ingest_file(db, write_shopify_export(tmp_path / "wide.csv", orders))
+    assert report.counts == {"orders": 20_000, "order_lines": 40_000}
+    assert db.fetch_value("SELECT sum(total) FROM orders") == Decimal("20000.00")
