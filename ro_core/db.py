@@ -33,8 +33,8 @@ MEMORY_LIMIT_ENV_VAR = "RO_MEMORY_LIMIT"
 # file size (measured: 1M-row Shopify export, 343 MB: 2.1 GB peak unbounded, 0.7 GB at 512 MB).
 DEFAULT_MEMORY_LIMIT = "1GB"
 IMPORT_MEMORY_LIMIT_ENV_VAR = "RO_IMPORT_MEMORY_LIMIT"
-# While a file loads, DuckDB spills sooner: a 196 MB export peaked at +780 MB over the process
-# baseline with 1 GB and at +346 MB (1.8x the file) with 256 MB, for about 10% more time.
+# While a file loads, DuckDB spills sooner: a 343 MB Shopify export (1M rows) peaked at 714 MB
+# (2.1x the file, process included) with 512 MB; 256 MB ran out of memory on its wide rows.
 DEFAULT_IMPORT_MEMORY_LIMIT = "512MB"
 
 _LOCK_PID = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
