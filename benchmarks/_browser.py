@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, start_app, stop_app
+from tests.e2e.helpers import START_CLOCK
 
 __all__ = [
     "CHROMIUM",
@@ -40,29 +41,7 @@ __all__ = [
 
 OUT_DIR = REPO / "benchmarks" / "out"
 
-# Starts a clock in the page; window.__roRun holds the seconds from now until the app's script
-# state went from running back to notRunning (what tests/e2e/helpers.wait_for_app waits for).
-# Mutation records carry the old value: a run that starts and ends between two observer callbacks
-# still counts (reading only the current attribute would miss it and wait forever).
-START_CLOCK = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    window.__roRun = null;
-    let started = false;
-    const t0 = performance.now();
-    const observer = new MutationObserver((records) => {
-        const state = app.getAttribute('data-test-script-state');
-        if (state !== 'notRunning' || records.some(r => r.oldValue !== 'notRunning')) {
-            started = true;
-        }
-        if (started && state === 'notRunning') {
-            observer.disconnect();
-            window.__roRun = (performance.now() - t0) / 1000;
-        }
-    });
-    observer.observe(app, {
-        attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true
-    });
-}"""
+# START_CLOCK (shared with the e2e speed test) lives in tests/e2e/helpers.py.
 
 
 class ScriptRuns:

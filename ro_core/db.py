@@ -202,10 +202,17 @@ class Database:
 
         Bumps the data version on commit so caches keyed on it refresh.
         """
-        with self._write_lock, self.cursor() as cur:
+        with self.cursor() as cur, self.transaction_on(cur):
+            yield cur
+
+    @contextmanager
+    def transaction_on(self, cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """A write transaction on a cursor the caller holds (an import's staging tables live in
+        its cursor); serialised, rolled back on any exception, data version bumped on commit."""
+        with self._write_lock:
             cur.execute("BEGIN TRANSACTION")
             try:
-                yield cur
+                yield
                 bump_data_version(cur)
                 cur.execute("COMMIT")
             except BaseException:

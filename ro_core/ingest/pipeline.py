@@ -493,55 +493,43 @@ def _commit(
     kinds: set[str],
 ) -> int:
     """Write staged rows in one transaction on the staging cursor (temp tables live there)."""
-    with db._write_lock:  # noqa: SLF001 - the one place that writes with its own cursor
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
-            for kind in schema.COLUMNS:
-                if kind not in kinds:
-                    continue
-                columns = ", ".join(schema.column_names(kind))
-                cur.execute(
-                    f"INSERT INTO {schema.ROWS_TABLE[kind]} (import_id, {columns}) "
-                    f"SELECT ?, {columns} FROM {stage_table(kind)}",
-                    [import_id],
-                )
-                resolve.refresh(cur, kind, import_id, removing=False)
-            resolve.run_after_refresh(cur, kinds)
-            stored = _replace(report, import_id=import_id)
+    with db.transaction_on(cur):
+        import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
+        for kind in schema.COLUMNS:
+            if kind not in kinds:
+                continue
+            columns = ", ".join(schema.column_names(kind))
             cur.execute(
-                f"""INSERT INTO {schema.IMPORTS} (import_id, file_name, file_sha256, file_size,
-                    format, kinds, rows_read, rows_loaded, rows_skipped, first_date, last_date,
-                    is_demo, report_json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    import_id,
-                    report.file_name,
-                    digest,
-                    size,
-                    report.format,
-                    ",".join(report.kinds),
-                    report.rows_read,
-                    report.rows_loaded,
-                    report.rows_skipped,
-                    report.first_date,
-                    report.last_date,
-                    is_demo,
-                    json.dumps(stored.to_dict(), default=str),
-                ],
+                f"INSERT INTO {schema.ROWS_TABLE[kind]} (import_id, {columns}) "
+                f"SELECT ?, {columns} FROM {stage_table(kind)}",
+                [import_id],
             )
-            if mapping:
-                _remember_mapping(cur, layout, mapping, report.kinds)
-            from ro_core.db import bump_data_version
-
-            bump_data_version(cur)
-            cur.execute("COMMIT")
-        except BaseException:
-            try:
-                cur.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-            raise
+            resolve.refresh(cur, kind, import_id, removing=False)
+        resolve.run_after_refresh(cur, kinds)
+        stored = _replace(report, import_id=import_id)
+        cur.execute(
+            f"""INSERT INTO {schema.IMPORTS} (import_id, file_name, file_sha256, file_size,
+                format, kinds, rows_read, rows_loaded, rows_skipped, first_date, last_date,
+                is_demo, report_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                import_id,
+                report.file_name,
+                digest,
+                size,
+                report.format,
+                ",".join(report.kinds),
+                report.rows_read,
+                report.rows_loaded,
+                report.rows_skipped,
+                report.first_date,
+                report.last_date,
+                is_demo,
+                json.dumps(stored.to_dict(), default=str),
+            ],
+        )
+        if mapping:
+            _remember_mapping(cur, layout, mapping, report.kinds)
     return import_id
 
 

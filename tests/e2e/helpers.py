@@ -8,6 +8,30 @@ from playwright.sync_api import Page, expect
 
 TIMEOUT_MS = 60_000
 
+# Starts a clock in the page; window.__roRun holds the seconds from now until the app's script
+# state went from running back to notRunning (what tests/e2e/helpers.wait_for_app waits for).
+# Mutation records carry the old value: a run that starts and ends between two observer callbacks
+# still counts (reading only the current attribute would miss it and wait forever).
+START_CLOCK = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__roRun = null;
+    let started = false;
+    const t0 = performance.now();
+    const observer = new MutationObserver((records) => {
+        const state = app.getAttribute('data-test-script-state');
+        if (state !== 'notRunning' || records.some(r => r.oldValue !== 'notRunning')) {
+            started = true;
+        }
+        if (started && state === 'notRunning') {
+            observer.disconnect();
+            window.__roRun = (performance.now() - t0) / 1000;
+        }
+    });
+    observer.observe(app, {
+        attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true
+    });
+}"""
+
 
 def wait_for_app(page: Page, timeout: int = TIMEOUT_MS) -> None:
     """Wait until the app is connected and its script has finished running."""

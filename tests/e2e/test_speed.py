@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import REPO
-from tests.e2e.helpers import open_page, wait_for_app
+from tests.e2e.helpers import START_CLOCK, open_page, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -29,35 +29,13 @@ GRAINS = ["Week", "Month", "Day"]
 PRESETS = ["Last 90 days", "Last month", "Year to date", "Last 30 days"]
 CACHED_BOUND_S = 1.0  # the goal is < 0.5 s; this is the alarm for a rerun that lost its cache
 
-START_CLOCK = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    window.__roRerun = null;
-    let started = false;
-    const t0 = performance.now();
-    // Mutation records carry the old value: a run that starts and ends between two observer
-    // callbacks still counts (reading only the current attribute would miss it and hang).
-    const observer = new MutationObserver((records) => {
-        const state = app.getAttribute('data-test-script-state');
-        if (state !== 'notRunning' || records.some(r => r.oldValue !== 'notRunning')) {
-            started = true;
-        }
-        if (started && state === 'notRunning') {
-            observer.disconnect();
-            window.__roRerun = (performance.now() - t0) / 1000;
-        }
-    });
-    observer.observe(app, {
-        attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true
-    });
-}"""
-
 
 def _timed(page: Page, log: Path, action: Callable[[], None]) -> tuple[float, float]:
     """(browser seconds from the action until the run finished, server seconds of the run)."""
     offset = log.stat().st_size
     page.evaluate(START_CLOCK)
     action()
-    browser = page.wait_for_function("() => window.__roRerun").json_value()
+    browser = page.wait_for_function("() => window.__roRun").json_value()
     wait_for_app(page)
     with log.open("rb") as fh:
         fh.seek(offset)
