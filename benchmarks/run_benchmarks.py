@@ -52,15 +52,33 @@ IMPORT_SCRIPTS = {
 }
 
 
+def _vm_hwm_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (VmHWM), in MB; None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def run_measured(script: str, *args: str) -> tuple[float, float]:
-    """Run a Python snippet in a child process: (seconds, peak RSS in MB)."""
+    """Run a Python snippet in a child process: (seconds, peak RSS in MB).
+
+    The peak is read from the child's own VmHWM while it runs (ru_maxrss from wait4 can carry a
+    high-water mark over from an earlier child, which made every 5M figure read the same).
+    """
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _vm_hwm_mb(proc.pid) or 0.0)
+        time.sleep(0.05)
     seconds = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(f"benchmark child failed with status {status}: {script[:60]}")
-    return seconds, usage.ru_maxrss / 1024
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed with status {proc.returncode}: {script[:60]}")
+    return seconds, peak
 
 
 def bench_imports(files: dict[str, Path]) -> list[dict]:
