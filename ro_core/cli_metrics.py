@@ -89,6 +89,11 @@ def _add_common(parser: argparse.ArgumentParser, *, dates: bool = True) -> None:
     parser.add_argument(
         "--traffic-source", choices=("shopify", "ga4", "mapped"), help="force a traffic source"
     )
+    parser.add_argument(
+        "--segment",
+        metavar="DIMENSION=VALUE",
+        help="show only one segment, e.g. device=Mobile or country=US",
+    )
 
 
 def filters_from_args(args: argparse.Namespace) -> OrderFilters:
@@ -106,7 +111,20 @@ def filters_from_args(args: argparse.Namespace) -> OrderFilters:
         currency=(args.currency.strip().upper() if getattr(args, "currency", None) else None),
         utc_offset_minutes=getattr(args, "utc_offset", None),
         traffic_source=getattr(args, "traffic_source", None),
+        **_segment_from_args(getattr(args, "segment", None)),
     )
+
+
+def _segment_from_args(text: str | None) -> dict[str, str]:
+    """{'segment_dimension', 'segment_value'} from --segment DIMENSION=VALUE."""
+    if not text:
+        return {}
+    dimension, sep, value = text.partition("=")
+    if not sep or not dimension.strip() or not value.strip():
+        raise InvalidInputError(
+            f"--segment expects DIMENSION=VALUE (for example device=Mobile), got '{text}'."
+        )
+    return {"segment_dimension": dimension.strip().lower(), "segment_value": value.strip()}
 
 
 def period_from_args(db: Database, start: str | None, end: str | None, what: str = "") -> DateRange:

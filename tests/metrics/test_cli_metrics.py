@@ -113,3 +113,17 @@ def test_add_metrics_commands_sets_handlers() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert {"kpis", "trend", "funnel", "segments", "decompose", "opportunities"} <= set(sub.choices)
+
+
+def test_kpis_for_one_segment(store_path, capsys) -> None:
+    span = ("--start", "2024-03-04", "--end", "2024-03-10")
+    code, out, _ = _run(
+        capsys, "--json", "--db", store_path, "kpis", *span, "--segment", "country=US"
+    )
+    assert code == 0
+    data = json.loads(out)
+    # Counted US orders that week (by hand): #1001 100.00, #1005 (pos) 40.00, #1006 30.00.
+    assert data["orders"] == 3
+    assert data["revenue"] == pytest.approx(170)
+    code, _, err = _run(capsys, "--db", store_path, "kpis", *span, "--segment", "country")
+    assert code == 2 and "DIMENSION=VALUE" in err
