@@ -124,7 +124,7 @@ if views.has_data(db, key="funnel"):
     def build(period, dimension=None):
         if source == "traffic":
             return cached.traffic_funnel_for(db, filters, period, dimension)
-        return cached.event_funnel_for(db, period, closed, dimension)
+        return cached.event_funnel_for(db, period, closed, dimension, filters)
 
     if split == "segments":
         default = filters.segment_dimension if filters.segment_dimension in dimensions else None
