@@ -367,7 +367,7 @@ def add_metrics_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--compare", choices=("previous", "year", "none"), default="none")
     p.set_defaults(handler=cmd_funnel)
 
-    p = subparsers.add_parser("segments", help="CR, AOV, RPV per segment with 95% intervals")
+    p = subparsers.add_parser("segments", help="CR, AOV, RPV per segment with 95%% intervals")
     _add_common(p)
     p.add_argument(
         "--by",

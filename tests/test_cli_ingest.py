@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ro_core.cli import main
 from ro_core.db import Database
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
@@ -133,3 +135,29 @@ def test_demo_loads_and_removes(capsys, tmp_path: Path):
     code, out, _ = run(capsys, "--db", str(db_path), "demo", "--remove")
     assert code == 0 and "Removed" in out
     assert table_counts(db_path)["orders"][0] == 0
+
+
+def test_fields_lists_what_a_mapping_can_use(capsys, tmp_path: Path):
+    from ro_core.ingest.formats.mapped import MAPPABLE_FIELDS
+
+    code, out, _ = run(capsys, "--db", str(tmp_path / "ro.duckdb"), "--json", "fields")
+    assert code == 0
+    listed = json.loads(out)
+    assert listed == {kind: list(fields) for kind, fields in MAPPABLE_FIELDS.items()}
+    assert "created_at" in listed["orders"] and "sessions" in listed["traffic"]
+
+
+def test_every_help_page_renders(capsys):
+    from ro_core.cli import build_parser
+
+    parser = build_parser()
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert {"ingest", "kpis", "sample-size", "analyze", "report"} <= set(commands)
+    for name in commands:
+        with pytest.raises(SystemExit) as done:
+            main([name, "--help"])
+        assert done.value.code == 0, name
+    assert "usage: ro" in capsys.readouterr().out
