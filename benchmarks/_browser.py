@@ -1,8 +1,8 @@
 """Shared helpers of the browser benchmarks (load_test.py, upload_memory.py).
 
 The server is started with tests/e2e/conftest.py's start_app (``streamlit run app.py`` on a free
-loopback port with $RO_DB); the browser is Debian's chromium driven by playwright (never
-``playwright install``).
+loopback port with $RO_DB); the browser is Debian's chromium driven by playwright (its own
+browser download is never used).
 """
 
 from __future__ import annotations

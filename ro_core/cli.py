@@ -5,43 +5,19 @@ traceback."""
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ro_core import __version__
+from ro_core.cli_json import print_json
 from ro_core.db import SAMPLE_DIR, Database, default_db_path
 from ro_core.errors import ImportFileError, RoError
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_PARTIAL = 1
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _jsonable(value.item())
-    return value
-
-
-def print_json(data: Any) -> None:
-    """Print data as JSON with non-finite numbers as null."""
-    print(json.dumps(_jsonable(data), indent=2, allow_nan=False))
 
 
 def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:

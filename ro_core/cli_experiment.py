@@ -8,10 +8,9 @@ an exit code. Bad input raises InvalidInputError, which the main CLI prints (exi
 from __future__ import annotations
 
 import argparse
-import json
-import math
 from typing import Any
 
+from ro_core.cli_json import print_json
 from ro_core.errors import InvalidInputError
 from ro_core.experiment import (
     ContinuousBaseline,
@@ -126,21 +125,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _wants_json(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "json", False))
-
-
-def _clean(value: Any) -> Any:
-    """Recursively replace non-finite floats with None so the JSON is strict."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(item) for item in value]
-    return value
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    print(json.dumps(_clean(data), indent=2, allow_nan=False))
 
 
 def _split_weights(text: str | None) -> list[float] | None:
@@ -284,7 +268,7 @@ def run_sample_size(args: argparse.Namespace) -> int:
     """Handler of `ro sample-size`."""
     size, data = sample_size_report(args)
     if _wants_json(args):
-        _print_json(data)
+        print_json(data)
     else:
         print(_sample_size_text(size, data))
     return 0
@@ -391,7 +375,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     """Handler of `ro analyze`."""
     analysis = analysis_from_args(args)
     if _wants_json(args):
-        _print_json(analysis.to_dict())
+        print_json(analysis.to_dict())
     else:
         print(_analysis_text(analysis))
     return 0

@@ -13,32 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ro_core.cli_metrics import filters_from_args, period_from_args, print_json
+from ro_core.cli_json import print_json
+from ro_core.cli_metrics import add_filter_options, filters_from_args, period_from_args
 from ro_core.db import Database
 from ro_core.errors import RoError
 from ro_core.loop import goals, hypotheses
 from ro_core.metrics.coverage import coverage
-from ro_core.metrics.filters import REVENUE_BASES
 from ro_core.report import write_report
-
-
-def _add_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--basis",
-        choices=tuple(REVENUE_BASES),
-        default="total",
-        help="revenue basis: total (as exported), net (minus refunds), product (subtotal)",
-    )
-    parser.add_argument(
-        "--include-cancelled", action="store_true", help="count cancelled and voided orders"
-    )
-    parser.add_argument("--include-test", action="store_true", help="count test and draft orders")
-    parser.add_argument(
-        "--channels",
-        default="web",
-        help="online channels for CR and RPV, comma separated (default web; 'all' = every one)",
-    )
-    parser.add_argument("--currency", help="only orders in this currency (e.g. USD)")
 
 
 def cmd_report(args: argparse.Namespace, db: Database) -> int:
@@ -101,12 +82,12 @@ def add_loop_commands(subparsers: argparse._SubParsersAction) -> None:
         "--compare", choices=("previous", "year", "none"), default="previous", help="comparison"
     )
     report.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
-    _add_filters(report)
+    add_filter_options(report)
     report.set_defaults(handler=cmd_report)
 
     goal = subparsers.add_parser("goals", help="goals and their progress")
     goal.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
-    _add_filters(goal)
+    add_filter_options(goal)
     goal.set_defaults(handler=cmd_goals)
 
     backlog = subparsers.add_parser("hypotheses", help="the hypothesis backlog")

@@ -9,15 +9,15 @@ stand-alone parser (global --json and --db) for tests.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 
+from ro_core.cli_json import print_json
 from ro_core.db import Database
 from ro_core.errors import InvalidInputError, NoDataError, RoError
 from ro_core.funnel import compare_funnels, event_funnel, traffic_funnel
@@ -34,39 +34,17 @@ TREND_METRIC_CHOICES = ("cr", "conversion_rate", "aov", "rpv", "revenue", "sessi
                         "orders")  # fmt: skip
 
 
-# --- JSON -------------------------------------------------------------------------------------
-def to_jsonable(value: Any) -> Any:
-    """Recursively turn results into JSON-safe values (NaN/inf -> null, dates -> ISO text)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return to_jsonable(value.to_dict(orient="records"))
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()  # numpy scalars
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return value
-
-
-def print_json(data: Any) -> None:
-    """Print JSON (never NaN)."""
-    print(json.dumps(to_jsonable(data), indent=2, allow_nan=False))
-
-
 # --- shared options -----------------------------------------------------------------------------
 def _add_common(parser: argparse.ArgumentParser, *, dates: bool = True) -> None:
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     if dates:
         parser.add_argument("--start", help="first day, YYYY-MM-DD (default: last 30 days)")
         parser.add_argument("--end", help="last day, YYYY-MM-DD (default: latest data)")
+    add_filter_options(parser)
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """The order-filter options every metrics-based command takes (see filters_from_args)."""
     parser.add_argument(
         "--basis",
         choices=tuple(REVENUE_BASES),

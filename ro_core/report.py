@@ -11,14 +11,12 @@ escapes ``<`` inside its figure JSON itself.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
@@ -26,6 +24,15 @@ from ro_core.annotations import list_annotations
 from ro_core.charts import funnel_figure, trend_figure, waterfall_figure
 from ro_core.db import Database
 from ro_core.errors import InvalidInputError, RoError
+from ro_core.formatting import (
+    CURRENCY_SYMBOLS,
+    NOT_AVAILABLE,
+    as_number,
+    change,
+    count,
+    money,
+    rate,
+)
 from ro_core.funnel import event_funnel, traffic_funnel
 from ro_core.loop import experiment_log, goals, hypotheses
 from ro_core.metrics.coverage import coverage
@@ -44,8 +51,6 @@ REPORT_SECTIONS: dict[str, str] = {
     "goals": "Goals",
     "experiments": "Experiments",
 }
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
-NOT_AVAILABLE = "–"
 MAX_OPPORTUNITIES = 10
 
 # (KpiValues metric, label, kind, KpiComparison.changes key): the dashboard's KPI cards.
@@ -79,53 +84,17 @@ nav a{margin-right:14px;font-size:14px;color:#2563eb;text-decoration:none}
 # --- formatting --------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def format_money(value: Any, currency: str | None = None) -> str:
-    """'$1,234.50', '-€3.00', '1,234.50 CAD'; '–' when missing."""
-    number = _number(value)
-    if number is None:
-        return NOT_AVAILABLE
-    sign = "-" if number < 0 else ""
-    text = f"{abs(number):,.2f}"
-    symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
-    if symbol:
-        return f"{sign}{symbol}{text}"
-    return f"{sign}{text} {currency}" if currency else f"{sign}{text}"
-
-
-def format_count(value: Any) -> str:
-    """'12,345'; '–' when missing."""
-    number = _number(value)
-    return NOT_AVAILABLE if number is None else f"{number:,.0f}"
-
-
-def format_rate(value: Any, decimals: int = 2) -> str:
-    """0.0312 -> '3.12%'; '–' when missing."""
-    number = _number(value)
-    return NOT_AVAILABLE if number is None else f"{number * 100:.{decimals}f}%"
-
-
 def format_change(value: Any) -> str:
     """0.08 -> '+8.0%'; '–' when missing."""
-    number = _number(value)
-    return NOT_AVAILABLE if number is None else f"{number * 100:+.1f}%"
+    return change(value) or NOT_AVAILABLE
 
 
 def _format(value: Any, kind: str, currency: str | None) -> str:
     if kind == "money":
-        return format_money(value, currency)
+        return money(value, currency)
     if kind == "rate":
-        return format_rate(value)
-    return format_count(value)
+        return rate(value)
+    return count(value)
 
 
 def _e(text: Any) -> str:
@@ -168,7 +137,7 @@ def _note(text: str) -> str:
 
 
 def _change_cell(value: float | None) -> Cell:
-    number = _number(value)
+    number = as_number(value)
     css = "" if number is None or number == 0 else ("up" if number > 0 else "down")
     return Cell(format_change(number), numeric=True, css=css)
 
@@ -286,14 +255,12 @@ def _decomposition_section(
         "aov": "Average order value",
         "orders": "Orders",
     }
-    rows = [["Revenue, comparison", Cell(format_money(result.revenue_base, currency), True)]]
+    rows = [["Revenue, comparison", Cell(money(result.revenue_base, currency), True)]]
     rows += [
-        [f"Change from {labels.get(k, k).lower()}", Cell(format_money(v, currency), True)]
+        [f"Change from {labels.get(k, k).lower()}", Cell(money(v, currency), True)]
         for k, v in result.contributions.items()
     ]
-    rows.append(
-        ["Revenue, this period", Cell(format_money(result.revenue_current, currency), True)]
-    )
+    rows.append(["Revenue, this period", Cell(money(result.revenue_current, currency), True)])
     return "".join(
         [
             _note(f"Method: {result.method} (LMDI): the parts add up to the change exactly."),
@@ -319,10 +286,10 @@ def _funnel_section(
     rows = [
         [
             r["label"],
-            Cell(format_count(r["sessions"]), True),
-            Cell(format_rate(r["step_conversion"], 1), True),
-            Cell(format_rate(r["from_top_conversion"], 1), True),
-            Cell(format_count(r["drop_off"]), True),
+            Cell(count(r["sessions"]), True),
+            Cell(rate(r["step_conversion"], decimals=1), True),
+            Cell(rate(r["from_top_conversion"], decimals=1), True),
+            Cell(count(r["drop_off"]), True),
         ]
         for r in frame.to_dict("records")
     ]
@@ -360,10 +327,10 @@ def _opportunities_section(
             "Whole store" if r["segment_dimension"] == "store" else r["segment_dimension"],
             "" if r["segment_dimension"] == "store" else r["segment"],
             r["label"],
-            Cell(format_rate(r["current_rate"]), True),
-            Cell(format_rate(r["benchmark_rate"]), True),
+            Cell(rate(r["current_rate"]), True),
+            Cell(rate(r["benchmark_rate"]), True),
             r["benchmark_source"],
-            Cell(format_money(r["monthly_revenue_gain"], currency), True),
+            Cell(money(r["monthly_revenue_gain"], currency), True),
         ]
         for r in top.to_dict("records")
     ]
@@ -409,7 +376,7 @@ def _goals_section(
                 goal.label,
                 Cell(_format(goal.target, kind, currency), True),
                 Cell(_format(item.actual, kind, currency), True),
-                Cell(format_rate(item.share_of_target, 1), True),
+                Cell(rate(item.share_of_target, decimals=1), True),
                 Cell(pace, True),
                 Cell(item.status_label, css="status"),
                 item.summary(symbol),
@@ -449,7 +416,7 @@ def _experiments_section(db: Database, period: DateRange, currency: str | None) 
                         css="status",
                     ),
                     _change_cell(test.relative_lift),
-                    Cell(format_money(test.monthly_revenue_impact, currency), True),
+                    Cell(money(test.monthly_revenue_impact, currency), True),
                     test.verdict or "",
                 ]
             )
@@ -483,7 +450,7 @@ def _experiments_section(db: Database, period: DateRange, currency: str | None) 
         parts.append(
             _note(
                 f"All tests ended so far: {len(ended)}, of which {won} won "
-                f"({format_rate(won / len(ended), 0)} win rate)."
+                f"({rate(won / len(ended), decimals=0)} win rate)."
             )
         )
     counts = hypotheses.status_counts(db)

@@ -1,69 +1,16 @@
-"""Numbers as people read them: money, counts, rates and changes."""
+"""Numbers as people read them (from ro_core.formatting) and Markdown escaping for st.* text."""
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
-from typing import Any
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
-NOT_AVAILABLE = "–"
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        value = float(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def money(value: Any, currency: str | None = None, *, decimals: int = 2) -> str:
-    """'€1,234.50', '$12.00', '1,234.50 CAD'; '–' when there is no value."""
-    number = _number(value)
-    if number is None:
-        return NOT_AVAILABLE
-    sign = "-" if number < 0 else ""
-    text = f"{abs(number):,.{decimals}f}"
-    symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
-    if symbol:
-        return f"{sign}{symbol}{text}"
-    return f"{sign}{text} {currency}" if currency else f"{sign}{text}"
-
-
-def count(value: Any) -> str:
-    """'12,345'; '–' when there is no value."""
-    number = _number(value)
-    return NOT_AVAILABLE if number is None else f"{number:,.0f}"
-
-
-def rate(value: Any, *, decimals: int = 2) -> str:
-    """A fraction as a percentage: 0.0312 -> '3.12%'."""
-    number = _number(value)
-    return NOT_AVAILABLE if number is None else f"{number * 100:.{decimals}f}%"
-
-
-def change(value: Any, *, decimals: int = 1) -> str | None:
-    """A relative change as '+8.0%' / '-3.2%'; None when there is none (no comparison)."""
-    number = _number(value)
-    if number is None:
-        return None
-    return f"{number * 100:+.{decimals}f}%"
-
-
-def points(value: Any, *, decimals: int = 2) -> str | None:
-    """A change of a rate in percentage points: 0.004 -> '+0.40 pp'."""
-    number = _number(value)
-    if number is None:
-        return None
-    if number and abs(number * 100) < 10**-decimals:
-        decimals += 1  # +0.004 pp instead of +0.00 pp
-    return f"{number * 100:+.{decimals}f} pp"
-
+from ro_core.formatting import (  # noqa: F401  (re-exported for the pages)
+    CURRENCY_SYMBOLS,
+    NOT_AVAILABLE,
+    change,
+    count,
+    money,
+    points,
+    rate,
+)
 
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=")
 

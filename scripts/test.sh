@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs and run all of it (unit, AppTest, real browser).
-# Browser tests use Debian's chromium (installed with apt-get when missing); never `playwright install`.
+# Browser tests use Debian's chromium (installed with apt-get when missing); Playwright's own
+# browser download is never used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

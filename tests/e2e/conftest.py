@@ -1,8 +1,8 @@
 """Real-browser fixtures: `streamlit run app.py` on a free loopback port, Debian's chromium.
 
 The browser is Debian's chromium (/usr/bin/chromium) driven by the `playwright` package; the
-test command (scripts/test.sh) installs chromium with apt-get when it is missing. Never
-`playwright install`. Without chromium the tests skip locally and FAIL under CI (CI=1).
+test command (scripts/test.sh) installs chromium with apt-get when it is missing; Playwright's
+own browser download is never used. Without chromium the tests skip locally and FAIL under CI (CI=1).
 """
 
 from __future__ import annotations
