@@ -55,9 +55,9 @@ from benchmarks._browser import (  # noqa: E402
     stop_app,
 )
 from ro_core import demo, metrics  # noqa: E402
-from ro_core.db import Database  # noqa: E402
 from ro_core.metrics.filters import OrderFilters  # noqa: E402
 from ro_core.metrics.periods import presets  # noqa: E402
+from ro_core.store.db import Database  # noqa: E402
 from tests.ingest.builders import shopify_order_rows, write_shopify_export  # noqa: E402
 
 PAGES = ("Overview", "Trends", "Funnel", "Segments", "Experiments")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from ro_core.db import Database
-from ro_core.funnel import event_funnel, traffic_funnel
 from ro_core.metrics import (
     DEFAULT_FILTERS,
     DateRange,
@@ -17,7 +15,9 @@ from ro_core.metrics import (
     trend,
 )
 from ro_core.metrics.baseline import experiment_baseline_sums
+from ro_core.metrics.funnel import event_funnel, traffic_funnel
 from ro_core.metrics.segments import segments
+from ro_core.store.db import Database
 
 
 def _last_30_days(db: Database) -> DateRange:

@@ -32,7 +32,7 @@ from benchmarks.generate_store import generate  # noqa: E402
 
 IMPORT_SCRIPTS = {
     "ro ingest": (
-        "from ro_core.db import Database\n"
+        "from ro_core.store.db import Database\n"
         "from ro_core.ingest.pipeline import ingest_file\n"
         "import sys\n"
         "db = Database(sys.argv[1])\n"
@@ -105,8 +105,8 @@ def bench_imports(files: dict[str, Path]) -> list[dict]:
 
 def bench_queries(files: dict[str, Path]) -> list[dict]:
     """Latency of every query the pages run, on a database holding the whole store."""
-    from ro_core.db import Database
     from ro_core.ingest.pipeline import ingest_file
+    from ro_core.store.db import Database
 
     try:
         from benchmarks.page_queries import page_queries

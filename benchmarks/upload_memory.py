@@ -58,8 +58,8 @@ from benchmarks._browser import (  # noqa: E402
 )
 from benchmarks.generate_store import LINES_PER_ORDER, write_shopify_orders  # noqa: E402
 from ro_core import schema  # noqa: E402
-from ro_core.db import Database  # noqa: E402
-from ro_core.settings import DEMO_OFFERED, set_setting  # noqa: E402
+from ro_core.store.db import Database  # noqa: E402
+from ro_core.store.settings import DEMO_OFFERED, set_setting  # noqa: E402
 from tests.e2e.helpers import open_page, wait_for_app  # noqa: E402
 
 DATA_DIR = ROOT / "benchmarks" / "data"
@@ -76,7 +76,7 @@ from pathlib import Path
 def mb(name):
     text = Path('/proc/self/status').read_text()
     return int(re.search(rf'^{name}:\\s+(\\d+) kB', text, re.M).group(1)) / 1024
-from ro_core.db import Database
+from ro_core.store.db import Database
 from ro_core.ingest.pipeline import ingest_file
 with tempfile.TemporaryDirectory() as folder:
     db = Database(Path(folder) / 'ro.duckdb')

@@ -4,9 +4,9 @@ drop-off; two periods or two segments side by side; open or closed for event dat
 import pandas as pd
 import streamlit as st
 
-from ro_core.charts import funnel_figure
-from ro_core.funnel import compare_funnels
+from ro_core.metrics.funnel import compare_funnels
 from ro_core.metrics.segments import TRAFFIC_SEGMENT_LABELS
+from ro_core.present.charts import funnel_figure
 from ro_ui import cached, fmt, views
 from ro_ui.state import current_filters
 from ro_ui.widgets import download_table

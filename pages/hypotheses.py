@@ -3,9 +3,9 @@
 import streamlit as st
 
 from ro_core.errors import RoError
-from ro_core.funnel import STEP_LABELS
 from ro_core.loop import experiment_log as E
 from ro_core.loop import hypotheses as H
+from ro_core.metrics.funnel import STEP_LABELS
 from ro_ui import cached, fmt, loop_views, views
 from ro_ui.state import current_filters
 from ro_ui.widgets import download_table, show_error

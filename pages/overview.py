@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from ro_core.charts import waterfall_figure
-from ro_core.summary import revenue_summary
+from ro_core.present.charts import waterfall_figure
+from ro_core.present.summary import revenue_summary
 from ro_ui import cached, fmt, loop_views, views
 from ro_ui.state import current_filters
 from ro_ui.widgets import download_table, money_column

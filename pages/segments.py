@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ro_core.charts import segment_figure
+from ro_core.present.charts import segment_figure
 from ro_ui import cached, fmt, views
 from ro_ui.state import current_filters
 from ro_ui.widgets import download_table, money_column

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from ro_core.charts import trend_figure
 from ro_core.metrics import TREND_METRICS
+from ro_core.present.charts import trend_figure
 from ro_ui import cached, fmt, notes, views
 from ro_ui.state import GRAIN_LABELS, current_filters
 from ro_ui.widgets import download_table, money_column

@@ -33,11 +33,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ro_core.db import SAMPLE_DIR
+from ro_core.store.db import SAMPLE_DIR
 
 if TYPE_CHECKING:
-    from ro_core.db import Database
     from ro_core.ingest.pipeline import ImportReport
+    from ro_core.store.db import Database
 
 STORE_TIME_ZONE = "America/New_York"
 END_DATE = date(2025, 10, 31)  # the demo year ends here: ranges follow the data, not today

@@ -17,14 +17,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ro_core import annotations as notes
 from ro_core import metrics
-from ro_core.charts import sparkline_values
-from ro_core.db import Database, get_database
 from ro_core.errors import RoError
 from ro_core.ingest import pipeline
 from ro_core.metrics import segments as segments_mod
 from ro_core.metrics.periods import DateRange
+from ro_core.present.charts import sparkline_values
+from ro_core.store import annotations as notes
+from ro_core.store.db import Database, get_database
 from ro_ui.state import FILTERS_KEY, Filters, order_filters_from_items
 
 CACHE_ENTRIES = 256
@@ -151,7 +151,7 @@ def _traffic_funnel(
     items: FilterItems,
     segment_dimension: str | None,
 ) -> Any:
-    build = optional("ro_core.funnel", "traffic_funnel")
+    build = optional("ro_core.metrics.funnel", "traffic_funnel")
     return build(
         get_database(db_path),
         DateRange(start, end),
@@ -170,7 +170,7 @@ def _event_funnel(
     segment_dimension: str | None,
     items: FilterItems = (),
 ) -> Any:
-    build = optional("ro_core.funnel", "event_funnel")
+    build = optional("ro_core.metrics.funnel", "event_funnel")
     return build(
         get_database(db_path),
         DateRange(start, end),

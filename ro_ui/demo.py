@@ -6,10 +6,10 @@ import importlib
 
 import streamlit as st
 
-from ro_core.db import Database
 from ro_core.errors import RoError
 from ro_core.ingest.pipeline import remove_demo_data
-from ro_core.settings import DEMO_OFFERED, get_setting, set_setting
+from ro_core.store.db import Database
+from ro_core.store.settings import DEMO_OFFERED, get_setting, set_setting
 from ro_ui import cached
 from ro_ui.widgets import show_error
 

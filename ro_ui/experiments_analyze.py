@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError, RoError
 from ro_core.experiment import (
     SUMMARY_COLUMNS,
@@ -24,9 +23,10 @@ from ro_core.experiment import (
     analyze_summary_frame,
 )
 from ro_core.experiment.orders_csv import guess_columns, summarise_variant_csv, variant_csv_columns
-from ro_core.experiment_charts import lift_interval_figure
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.loop import experiment_log
+from ro_core.present.experiment_charts import lift_interval_figure
+from ro_core.store.db import Database
 from ro_ui import fmt
 from ro_ui.experiments_plan import percent_text, split_weights
 from ro_ui.imports import work_dir

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ro_core.db import Database, get_database
 from ro_core.errors import RoError
 from ro_core.experiment import (
     MAX_RECOMMENDED_WEEKS,
@@ -37,9 +36,10 @@ from ro_core.experiment import (
     power_curve,
     sample_size,
 )
-from ro_core.experiment_charts import mde_by_week_figure, power_curve_figure
 from ro_core.metrics import BaselineSums, experiment_baseline_sums
 from ro_core.metrics.periods import DateRange
+from ro_core.present.experiment_charts import mde_by_week_figure, power_curve_figure
+from ro_core.store.db import Database, get_database
 from ro_ui import cached, fmt
 from ro_ui.state import Filters, order_filters_from_items
 from ro_ui.views import TRAFFIC_HINT

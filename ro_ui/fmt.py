@@ -1,8 +1,8 @@
-"""Numbers as people read them (from ro_core.formatting) and Markdown escaping for st.* text."""
+"""Numbers as people read them (from ro_core.present.formatting) and Markdown escaping for st.* text."""
 
 from __future__ import annotations
 
-from ro_core.formatting import (  # noqa: F401  (re-exported for the pages)
+from ro_core.present.formatting import (  # noqa: F401  (re-exported for the pages)
     CURRENCY_SYMBOLS,
     NOT_AVAILABLE,
     change,

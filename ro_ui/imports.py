@@ -17,11 +17,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ro_core.db import Database
 from ro_core.errors import RoError, UnknownFormatError
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.ingest.pipeline import ImportReport, ingest_file, remove_import
 from ro_core.ingest.preview import preview_rows
+from ro_core.store.db import Database
 from ro_ui import cached
 from ro_ui.fmt import count, md_escape
 from ro_ui.widgets import download_table, show_error

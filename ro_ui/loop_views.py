@@ -1,7 +1,7 @@
 """Views of the RO loop that several pages share: goal progress, the report download, turning an
 opportunity into a hypothesis. The Overview calls :func:`overview_goals` and
 :func:`opportunity_hypothesis_buttons`; the Goals, Hypotheses and Experiment log pages use the
-rest. Every number comes from ro_core.loop / ro_core.report."""
+rest. Every number comes from ro_core.loop / ro_core.present.report."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ro_core.db import Database, get_database
 from ro_core.errors import RoError
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
-from ro_core.report import build_report, report_file_name
+from ro_core.present.report import build_report, report_file_name
+from ro_core.store.db import Database, get_database
 from ro_ui import cached, fmt
 from ro_ui.cached import FilterItems
 from ro_ui.state import Filters, order_filters_from_items

@@ -6,15 +6,15 @@ from datetime import date
 
 import streamlit as st
 
-from ro_core.annotations import add_annotation, delete_annotation
-from ro_core.db import Database
 from ro_core.errors import RoError
+from ro_core.store.annotations import add_annotation, delete_annotation
+from ro_core.store.db import Database
 from ro_ui import cached
 from ro_ui.widgets import show_error
 
 
 def notes_for_chart(db: Database) -> list[tuple[date, date | None, str]]:
-    """Every note as (start, end, text) for ro_core.charts."""
+    """Every note as (start, end, text) for ro_core.present.charts."""
     db_path, version = cached.key(db)
     return [(start, end, text) for _, start, end, text in cached.annotations(db_path, version)]
 

@@ -7,12 +7,12 @@ from datetime import date
 
 import streamlit as st
 
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.metrics.coverage import DataCoverage
 from ro_core.metrics.filters import REVENUE_BASES, SEGMENT_SHARED_DIMENSIONS, OrderFilters
 from ro_core.metrics.periods import PRESET_LABELS, DateRange, presets
 from ro_core.metrics.segments import ORDER_SEGMENT_LABELS, TRAFFIC_SEGMENT_LABELS
+from ro_core.store.db import Database
 from ro_ui import cached
 from ro_ui import state as S
 

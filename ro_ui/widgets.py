@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ro_core.errors import RoError
-from ro_core.export import csv_bytes
+from ro_core.present.export import csv_bytes
 
 DATA_PAGE = "pages/data.py"
 

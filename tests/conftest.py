@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ro_core.db import Database
+from ro_core.store.db import Database
 
 REAL_EXPORTS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-exports"
 

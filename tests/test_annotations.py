@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from ro_core.annotations import add_annotation, delete_annotation, list_annotations
 from ro_core.errors import InvalidInputError
+from ro_core.store.annotations import add_annotation, delete_annotation, list_annotations
 
 
 def test_add_list_and_delete(db) -> None:
@@ -51,7 +51,7 @@ def test_invalid_notes_are_refused(db, start, text, end) -> None:
 
 
 def test_settings_round_trip(db) -> None:
-    from ro_core.settings import get_setting, set_setting
+    from ro_core.store.settings import get_setting, set_setting
 
     assert get_setting(db, "demo_offered") is None
     assert get_setting(db, "demo_offered", "no") == "no"

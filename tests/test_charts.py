@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ro_core import charts
+from ro_core.present import charts
 
 CONFIG = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
 

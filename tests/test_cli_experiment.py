@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from ro_core.cli_experiment import add_experiment_commands, build_parser
+from ro_core.cli.experiment import add_experiment_commands, build_parser
 from ro_core.errors import InvalidInputError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ro_core.cli import main
-from ro_core.db import Database
+from ro_core.store.db import Database
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
 
 OLIST_MAPS = {

@@ -8,7 +8,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from ro_core.charts import DOWN_COLOR, PALETTE, TEMPLATE, UP_COLOR
 from ro_core.experiment import (
     ConversionBaseline,
     ExperimentDesign,
@@ -16,7 +15,8 @@ from ro_core.experiment import (
     power_curve,
     sample_size,
 )
-from ro_core.experiment_charts import (
+from ro_core.present.charts import DOWN_COLOR, PALETTE, TEMPLATE, UP_COLOR
+from ro_core.present.experiment_charts import (
     lift_interval_figure,
     mde_by_week_figure,
     power_curve_figure,

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from ro_core.export import csv_bytes, neutralise_cell, neutralise_frame
+from ro_core.present.export import csv_bytes, neutralise_cell, neutralise_frame
 
 
 def _read(data: bytes) -> list[list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ro_core.summary import main_driver, revenue_summary
+from ro_core.present.summary import main_driver, revenue_summary
 
 
 def test_fall_explained_by_the_segment_factor_that_moved_most() -> None:

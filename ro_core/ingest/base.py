@@ -3,7 +3,7 @@
 A format is a :class:`FormatSpec`: ``detect(header)`` says whether a header is this format's,
 ``stage(ctx)`` turns the raw text table ``ctx.raw`` (every column VARCHAR, positional names
 ``c0``, ``c1``... plus ``line_no``) into rows of the temporary staging tables
-``stage_<kind>`` (canonical columns, see ``ro_core.schema``) with INSERT ... SELECT statements.
+``stage_<kind>`` (canonical columns, see ``ro_core.store.schema``) with INSERT ... SELECT statements.
 Staging runs inside the import's transaction: raising ImportFileError rolls everything back.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from ro_core import schema
 from ro_core.errors import ImportFileError
+from ro_core.store import schema
 
 RAW_TABLE = "temp.raw"
 

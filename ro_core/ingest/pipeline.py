@@ -3,7 +3,7 @@
 Staging happens in temporary tables of the import's own cursor; the database is only touched
 by the final transaction, which is rolled back on any exception (Streamlit's stop/rerun
 included). Re-importing the same bytes is a no-op; overlapping exports are resolved per key
-(see ``ro_core.resolve``) so nothing is counted twice.
+(see ``ro_core.store.resolve``) so nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from typing import Any
 
 import duckdb
 
-from ro_core import resolve, schema
-from ro_core.db import Database
 from ro_core.errors import ImportFileError, UnknownFormatError
 from ro_core.ingest import layout as layout_mod
 from ro_core.ingest.base import (
@@ -35,6 +33,8 @@ from ro_core.ingest.base import (
     header_signature,
     stage_table,
 )
+from ro_core.store import resolve, schema
+from ro_core.store.db import Database
 
 MAX_REJECT_SHARE = 0.10  # more broken rows than this (and over 5) and the file is refused
 MAX_LINE_BYTES = 8 << 20

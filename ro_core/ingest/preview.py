@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ro_core.db import restrict_file_access
 from ro_core.ingest import layout as layout_mod
+from ro_core.store.db import restrict_file_access
 
 MAX_PREVIEW_ROWS = 100
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ro_core.charts import COMPARISON_COLOR, DOWN_COLOR, TEMPLATE, UP_COLOR
+from ro_core.present.charts import COMPARISON_COLOR, DOWN_COLOR, TEMPLATE, UP_COLOR
 
 INCONCLUSIVE_COLOR = COMPARISON_COLOR
 WIN_RATE_COLOR = "#2563eb"

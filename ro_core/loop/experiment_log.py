@@ -3,7 +3,7 @@
 Lifecycle
 - plan: the test stores the sample-size calculator's inputs and outputs (JSON) and its expected
   duration; its hypothesis moves to 'planned'.
-- start: the test gets a start date and a note on the timeline (``ro_core.annotations``) from
+- start: the test gets a start date and a note on the timeline (``ro_core.store.annotations``) from
   the start to the planned end, so every trend chart shows it; the hypothesis moves to 'running'.
 - end: the analyzer's result (``ExperimentAnalysis.to_dict()``) is saved; the outcome follows the
   verdict (winner -> won, loser -> lost, otherwise inconclusive), the timeline note is replaced
@@ -26,9 +26,6 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core import schema
-from ro_core.annotations import MAX_TEXT_LENGTH, add_annotation, delete_annotation
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.experiment.analysis import ExperimentAnalysis
 from ro_core.experiment.planning import (
@@ -41,6 +38,9 @@ from ro_core.experiment.planning import (
 )
 from ro_core.loop import hypotheses as H
 from ro_core.metrics.opportunities import DAYS_PER_MONTH
+from ro_core.store import schema
+from ro_core.store.annotations import MAX_TEXT_LENGTH, add_annotation, delete_annotation
+from ro_core.store.db import Database
 
 PLANNED = "planned"
 RUNNING = "running"

@@ -25,13 +25,13 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.experiment.planning import as_fraction, as_positive
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 # metric -> (label, kind); kind is 'money' or 'rate'. Keys are KpiValues.value() names.
 GOAL_METRICS: dict[str, tuple[str, str]] = {

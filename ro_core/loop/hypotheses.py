@@ -19,9 +19,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 # --- statuses ---------------------------------------------------------------------------------
 IDEA = "idea"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ro_core import schema
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
+from ro_core.store import schema
 
 _REVENUE_SQL = {
     "total": "coalesce(o.total, 0)",

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import ONLINE_ON_TRAFFIC_DAYS, as_float, filtered_orders_sql, safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import TrafficSelection, periods_values_sql, select_traffic
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.metrics.periods import DateRange
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 DEFAULT_RANGE_DAYS = 30
 

@@ -28,7 +28,6 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError, NoDataError
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
@@ -36,6 +35,7 @@ from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.segments import segments
 from ro_core.metrics.traffic import select_traffic
+from ro_core.store.db import Database
 
 METHOD_FULL = "sessions x CR x AOV"
 METHOD_ORDERS = "orders x AOV"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ro_core import schema
 from ro_core.errors import InvalidInputError
+from ro_core.store import schema
 
 REVENUE_BASES: dict[str, str] = {
     "total": "Order total as exported (product sales after discounts, plus shipping and tax)",

@@ -23,8 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.metrics._sql import (
     ONLINE_ON_TRAFFIC_DAYS,
     as_float,
@@ -35,6 +33,8 @@ from ro_core.metrics._sql import (
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import TrafficSelection, periods_values_sql, select_traffic
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 CR_BASIS_CONVERTED = "converted sessions / sessions"
 CR_BASIS_ORDERS = "orders / sessions"

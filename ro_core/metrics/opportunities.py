@@ -30,8 +30,6 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics._stats import wilson_interval
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
@@ -39,6 +37,8 @@ from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS, segments
 from ro_core.metrics.traffic import traffic_sources
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 MIN_BENCHMARK_SESSIONS = MIN_SEGMENT_SESSIONS
 DAYS_PER_MONTH = 30.4375
@@ -66,7 +66,7 @@ def _step_rows(
     frame: pd.DataFrame, dimension: str, source: str, aov_by_segment: dict[str, float | None]
 ) -> list[dict[str, Any]]:
     """One row per (segment, step) below the top: entering sessions, rate, downstream rate."""
-    from ro_core.funnel import STEP_LABELS  # ro_core.funnel imports this package
+    from ro_core.metrics.funnel import STEP_LABELS  # ro_core.metrics.funnel imports this package
 
     rows: list[dict[str, Any]] = []
     for segment, part in frame.groupby("segment", sort=False):
@@ -105,7 +105,7 @@ def _step_rows(
 def _collect(
     db: Database, period: DateRange, filters: OrderFilters, store_aov: float | None
 ) -> list[dict[str, Any]]:
-    from ro_core.funnel import STEP_LABELS, event_funnel, traffic_funnel
+    from ro_core.metrics.funnel import STEP_LABELS, event_funnel, traffic_funnel
 
     rows: list[dict[str, Any]] = []
     default_aov = {"*": store_aov}
@@ -194,7 +194,7 @@ def _event_aov(
     filters: OrderFilters = DEFAULT_FILTERS,
 ) -> dict[str, float | None]:
     """Purchase revenue per purchase event, per segment (from events' revenue)."""
-    from ro_core.funnel import EVENT_SEGMENT_COLUMNS
+    from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS
 
     seg = f"coalesce(CAST({dimension} AS VARCHAR), 'unknown')" if dimension else "'All'"
     only, params = "", [period.start, period.end]

@@ -30,8 +30,6 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import ORDER_DIMENSIONS, filtered_orders_sql, safe_div
 from ro_core.metrics._stats import mean_interval, wilson_interval
@@ -44,6 +42,8 @@ from ro_core.metrics.traffic import (
     segment_value_sql,
     select_traffic,
 )
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 MIN_SEGMENT_ORDERS = 30
 MAX_SEGMENT_VALUES = 500

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.metrics.filters import TRAFFIC_SOURCES, OrderFilters
 from ro_core.metrics.periods import DateRange
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 GRAIN_ORDER = ("day", "week", "month", "total")
 SOURCE_LABELS = {"shopify": "Shopify", "ga4": "GA4", "mapped": "Mapped file"}

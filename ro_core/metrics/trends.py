@@ -20,8 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import filtered_orders_sql, orders_span
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
@@ -34,6 +32,8 @@ from ro_core.metrics.traffic import (
     required_dimensions,
     select_traffic,
 )
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 GRAINS = ("day", "week", "month")
 TREND_METRICS: dict[str, str] = {

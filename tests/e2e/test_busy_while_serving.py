@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.ingest.pipeline import ingest_file, list_imports
+from ro_core.store import schema
+from ro_core.store.db import Database
 from tests.e2e.conftest import REPO, start_app, stop_app
 from tests.e2e.helpers import metric_value, wait_for_app
 from tests.ingest.builders import shopify_order_rows, write_shopify_export

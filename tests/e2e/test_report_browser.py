@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from ro_core.db import Database
 from ro_core.experiment import VariantData, analyze_experiment
 from ro_core.loop import experiment_log as E
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
 from ro_core.metrics import DateRange
-from ro_core.report import REPORT_SECTIONS, write_report
+from ro_core.present.report import REPORT_SECTIONS, write_report
+from ro_core.store.db import Database
 from tests.e2e.helpers import metric_value, screenshot, wait_for_app
 from tests.loop.conftest import HOSTILE, WEEK, load_store
 

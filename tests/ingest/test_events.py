@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import ImportFileError, InvalidInputError
 from ro_core.ingest import layout
 from ro_core.ingest.base import detect_format
 from ro_core.ingest.pipeline import ingest_file, remove_import
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 REES46_SAMPLE = "rees46_events/rees46_2019-Oct_head17k_complete_lines.csv"
 REES46_HEADER = (

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ro_core.db import Database
 from ro_core.errors import ImportFileError, UnknownFormatError
 from ro_core.ingest.base import detect_format
 from ro_core.ingest.formats import ga4_reports
 from ro_core.ingest.pipeline import ImportReport, ingest_file
+from ro_core.store.db import Database
 
 FOLDER = "ga4_exports"
 OVERVIEW = "GA 2024 Acquisition_overview.csv"

@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ro_core.db import Database
 from ro_core.errors import ImportFileError
-from ro_core.export import csv_bytes
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.ingest.pipeline import ingest_file, list_imports
+from ro_core.present.export import csv_bytes
+from ro_core.store.db import Database
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
 from tests.ingest.test_pipeline import snapshot
 
@@ -204,7 +204,7 @@ def test_sigkill_mid_import_leaves_file_fully_in_or_not_at_all(tmp_path: Path):
     export = write_shopify_export(tmp_path / "big.csv", orders)
     db_path = tmp_path / "ro.duckdb"
     script = (
-        "import sys; from ro_core.db import Database\n"
+        "import sys; from ro_core.store.db import Database\n"
         "from ro_core.ingest.pipeline import ingest_file\n"
         f"db = Database({str(db_path)!r})\n"
         "db.connection\nprint('open', flush=True)\n"

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import ImportFileError
 from ro_core.ingest.formats.mapped import (
     FIELD_HELP,
@@ -22,6 +20,8 @@ from ro_core.ingest.formats.mapped import (
     suggest_mapping,
 )
 from ro_core.ingest.pipeline import ingest_file
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 
 def write(path: Path, text: str) -> Path:

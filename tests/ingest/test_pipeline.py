@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import DatabaseBusyError, ImportFileError, UnknownFormatError
 from ro_core.ingest.pipeline import ingest_file, list_imports, remove_import
+from ro_core.store import schema
+from ro_core.store.db import Database
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
 
 CONTENT_TABLES = [
@@ -148,7 +148,7 @@ def test_streamlit_stop_or_rerun_during_write_rolls_back(
     calls) arriving in the middle of the write leave nothing behind."""
     from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
-    from ro_core import resolve
+    from ro_core.store import resolve
 
     raised = StopException() if control == "stop" else RerunException(None)
 
@@ -257,7 +257,7 @@ def test_second_process_gets_a_one_line_busy_message(tmp_path: Path):
     _ = holder.connection  # open and hold the file lock
     try:
         script = (
-            "import sys; from ro_core.db import Database\n"
+            "import sys; from ro_core.store.db import Database\n"
             "from ro_core.errors import DatabaseBusyError\n"
             f"db = Database({str(tmp_path / 'ro.duckdb')!r}, lock_wait_seconds=0.5)\n"
             "try:\n    db.connection\nexcept DatabaseBusyError as e:\n"
@@ -291,7 +291,7 @@ def test_totals_that_do_not_add_up_are_warned(db: Database, tmp_path: Path):
 def test_import_lowers_the_memory_limit_only_while_it_runs(
     db: Database, first_export: Path, monkeypatch
 ):
-    from ro_core import resolve
+    from ro_core.store import resolve
 
     setting = "SELECT current_setting('memory_limit')"
     before = db.fetch_value(setting)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from ro_core.db import Database
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import detect_format
 from ro_core.ingest.formats import shopify_analytics
 from ro_core.ingest.pipeline import ImportReport, ingest_file, remove_import
+from ro_core.store.db import Database
 from tests.conftest import write_csv
 from tests.ingest.builders import SHOPIFY_HEADER
 

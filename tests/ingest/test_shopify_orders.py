@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from ro_core.db import Database
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import detect_format
 from ro_core.ingest.formats import shopify_checkouts, shopify_orders
 from ro_core.ingest.pipeline import ingest_file
+from ro_core.store.db import Database
 from tests.ingest.builders import SHOPIFY_HEADER, shopify_order_rows, write_shopify_export
 
 REAL_FILE = "shopify_orders/forezia_devstore_orders_export.csv"

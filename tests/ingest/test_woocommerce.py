@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ro_core.db import Database
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import detect_format
 from ro_core.ingest.pipeline import ingest_file
+from ro_core.store.db import Database
 
 # Header from WooCommerce core's orders report controller (get_export_columns).
 US_REPORT = """\

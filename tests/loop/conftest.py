@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.ingest.pipeline import ingest_file
+from ro_core.store import schema
+from ro_core.store.db import Database
 from tests.metrics.conftest import (
     STORE_ORDERS,
     STORE_TRAFFIC_DAYS,

@@ -9,8 +9,6 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from ro_core.annotations import list_annotations
-from ro_core.charts import trend_figure
 from ro_core.errors import InvalidInputError
 from ro_core.experiment import (
     ContinuousBaseline,
@@ -22,6 +20,8 @@ from ro_core.experiment import (
 )
 from ro_core.loop import experiment_log as E
 from ro_core.loop import hypotheses as H
+from ro_core.present.charts import trend_figure
+from ro_core.store.annotations import list_annotations
 
 START = date(2024, 3, 4)
 END = date(2024, 3, 31)

@@ -14,13 +14,13 @@ import plotly.offline
 import pytest
 
 from ro_core import cli
-from ro_core.db import reset_databases
 from ro_core.experiment import VariantData, analyze_experiment
 from ro_core.loop import experiment_log as E
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
 from ro_core.metrics import DEFAULT_FILTERS, DateRange, kpis
-from ro_core.report import REPORT_SECTIONS, build_report, write_report
+from ro_core.present.report import REPORT_SECTIONS, build_report, write_report
+from ro_core.store.db import reset_databases
 from tests.loop.conftest import HOSTILE, WEEK
 
 PERIOD = DateRange(*WEEK)

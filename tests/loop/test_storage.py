@@ -7,13 +7,13 @@ from pathlib import Path
 
 import duckdb
 
-from ro_core import schema
-from ro_core.annotations import list_annotations
-from ro_core.db import Database
 from ro_core.ingest.pipeline import ingest_file, list_imports, remove_import
 from ro_core.loop import experiment_log as E
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
+from ro_core.store import schema
+from ro_core.store.annotations import list_annotations
+from ro_core.store.db import Database
 from tests.metrics.conftest import shopify_order, write_shopify_orders
 
 LOOP_TABLES = (schema.GOALS, schema.HYPOTHESES, schema.EXPERIMENTS, schema.ANNOTATIONS)

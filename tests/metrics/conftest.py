@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from ro_core import resolve, schema
-from ro_core.db import Database
+from ro_core.store import resolve, schema
+from ro_core.store.db import Database
 
 SHOPIFY_ORDERS_HEADER = [
     "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at",

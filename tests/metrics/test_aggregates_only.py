@@ -6,9 +6,6 @@ from datetime import date
 
 import pytest
 
-from ro_core import resolve, schema
-from ro_core.db import Database
-from ro_core.funnel import compare_funnels, event_funnel, traffic_funnel
 from ro_core.metrics import (
     DateRange,
     coverage,
@@ -18,7 +15,10 @@ from ro_core.metrics import (
     opportunities,
     trend,
 )
+from ro_core.metrics.funnel import compare_funnels, event_funnel, traffic_funnel
 from ro_core.metrics.segments import segments
+from ro_core.store import resolve, schema
+from ro_core.store.db import Database
 
 N_ORDERS = 5000
 N_EVENTS = 8000

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from ro_core.cli_metrics import build_parser, main
-from ro_core.db import reset_databases
+from ro_core.cli.metrics import build_parser, main
 from ro_core.errors import InvalidInputError
+from ro_core.store.db import reset_databases
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_bad_input_raises_invalid_input_error(store_path) -> None:
     args = parser.parse_args(
         ["--db", store_path, "kpis", "--start", "2024-13-01", "--end", "2024-03-10"]
     )
-    from ro_core.db import get_database
+    from ro_core.store.db import get_database
 
     with pytest.raises(InvalidInputError, match="not a date"):
         args.handler(args, get_database(args.db))

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from ro_core.cli_metrics import main
-from ro_core.db import reset_databases
+from ro_core.cli.metrics import main
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.metrics import CR_BASIS_CONVERTED, DateRange, OrderFilters, kpi_values, trend
 from ro_core.metrics.segments import segments
+from ro_core.store.db import reset_databases
 
 YEAR_2024 = DateRange(date(2024, 1, 1), date(2024, 12, 31))
 

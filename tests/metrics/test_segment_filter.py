@@ -20,9 +20,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ro_core import schema
 from ro_core.errors import InvalidInputError
-from ro_core.funnel import event_funnel, traffic_funnel
 from ro_core.metrics import (
     CR_BASIS_CONVERTED,
     CR_BASIS_ORDERS,
@@ -37,7 +35,9 @@ from ro_core.metrics import (
     trend,
 )
 from ro_core.metrics.baseline import experiment_baseline_sums
+from ro_core.metrics.funnel import event_funnel, traffic_funnel
 from ro_core.metrics.segments import segments
+from ro_core.store import schema
 from tests.metrics.conftest import event_row, insert_canonical, traffic_row
 
 D0 = date(2024, 6, 3)

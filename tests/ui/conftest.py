@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ro_core import demo
-from ro_core.db import Database, get_database, reset_databases
-from ro_core.settings import DEMO_OFFERED, set_setting
+from ro_core.store.db import Database, get_database, reset_databases
+from ro_core.store.settings import DEMO_OFFERED, set_setting
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 RUN_TIMEOUT = 60

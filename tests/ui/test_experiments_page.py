@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ro_core.db import Database, get_database, reset_databases
 from ro_core.demo import ORDERS_FILE, SESSIONS_FILE, generate_demo_files
 from ro_core.experiment import (
     ContinuousBaseline,
@@ -33,6 +32,7 @@ from ro_core.experiment import (
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.metrics import coverage, experiment_baseline_sums
 from ro_core.metrics.periods import presets
+from ro_core.store.db import Database, get_database, reset_databases
 from ro_ui import experiments_analyze as analyze_ui
 from ro_ui import experiments_plan as plan_ui
 
@@ -319,7 +319,7 @@ def test_analysis_shown_equals_analyze_experiment(app_env: Path) -> None:
 
 def test_srm_and_downloads_are_neutralised(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     exported: dict[str, bytes] = {}
-    from ro_core import export
+    from ro_core.present import export
     from ro_ui import widgets
 
     def recording_csv_bytes(df: pd.DataFrame, **kwargs: object) -> bytes:

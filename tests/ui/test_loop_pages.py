@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 
 from ro_core import metrics
-from ro_core.annotations import list_annotations
 from ro_core.experiment import (
     ConversionBaseline,
     ExperimentDesign,
@@ -21,6 +20,7 @@ from ro_core.loop import experiment_log as E
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
 from ro_core.metrics.periods import DateRange
+from ro_core.store.annotations import list_annotations
 from tests.ui.conftest import assert_clean, plain, run_app
 
 

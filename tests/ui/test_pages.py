@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from ro_core import metrics
-from ro_core.annotations import list_annotations
-from ro_core.funnel import traffic_funnel
 from ro_core.ingest.pipeline import has_demo_data
+from ro_core.metrics.funnel import traffic_funnel
 from ro_core.metrics.segments import segments
+from ro_core.store.annotations import list_annotations
 from tests.ui.conftest import assert_clean, metric, number, run_app
 
 PAGES = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ro_core import metrics, schema
+from ro_core import metrics
+from ro_core.store import schema
 from tests.ui.conftest import assert_clean, metric, number, plain, run_app
 
 PAGES = (  # every page that shows the header caption

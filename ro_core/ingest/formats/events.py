@@ -24,9 +24,9 @@ from typing import Any
 
 import duckdb
 
-from ro_core import schema
 from ro_core.errors import ImportFileError, InvalidInputError
 from ro_core.ingest.base import RAW_TABLE, StageContext, insert_stage, normalise_header_name
+from ro_core.store import schema
 
 PARSED_TABLE = "temp.events_parsed"
 MAX_OFFSET_MINUTES = 14 * 60

@@ -30,7 +30,6 @@ Profile, pinned (no sniffing):
 
 from __future__ import annotations
 
-from ro_core import schema
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import RAW_TABLE, FormatSpec, StageContext, register
 from ro_core.ingest.formats.events import (
@@ -44,6 +43,7 @@ from ro_core.ingest.formats.events import (
     other_event_names,
     stage_parsed_events,
 )
+from ro_core.store import schema
 
 DATE_FORMAT = "%Y%m%d"
 # event_timestamp must fall between 2005-01-01 and 2100-01-01 (in microseconds): a 13-digit

@@ -14,7 +14,6 @@ approximated by a session with a purchase.
 
 from __future__ import annotations
 
-from ro_core import schema
 from ro_core.ingest.base import RAW_TABLE, FormatSpec, StageContext, register
 from ro_core.ingest.formats.events import (
     OTHER,
@@ -26,6 +25,7 @@ from ro_core.ingest.formats.events import (
     other_event_names,
     stage_parsed_events,
 )
+from ro_core.store import schema
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 REQUIRED = ("event_time", "event_type", "product_id", "price", "user_id", "user_session")

@@ -32,7 +32,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ro_core import schema
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import (
     RAW_TABLE,
@@ -43,6 +42,7 @@ from ro_core.ingest.base import (
     register,
     stage_table,
 )
+from ro_core.store import schema
 
 SOURCE = "ga4"
 NOT_SET = "(not set)"

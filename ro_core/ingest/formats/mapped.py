@@ -28,7 +28,7 @@ How values are read:
 
 Fields a file does not map stay NULL, so a payments file imported after an orders file adds
 totals without erasing dates or statuses (resolution keeps, field by field, the latest non-NULL
-value; see ``ro_core.resolve``).
+value; see ``ro_core.store.resolve``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
-from ro_core import schema
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import (
     RAW_TABLE,
@@ -50,6 +49,7 @@ from ro_core.ingest.base import (
 )
 from ro_core.ingest.formats.shopify_orders import customer_key_sql
 from ro_core.ingest.sqlfuncs import DATE_FORMATS, detect_date_format, detect_decimal_comma
+from ro_core.store import schema
 
 # --- the fields a user may map to ------------------------------------------------------------
 ORDER_FIELDS: tuple[str, ...] = (

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ro_core import schema
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import (
     RAW_TABLE,
@@ -47,6 +46,7 @@ from ro_core.ingest.base import (
     register,
 )
 from ro_core.ingest.sqlfuncs import detect_date_format
+from ro_core.store import schema
 
 SOURCE = "shopify"
 NOT_SET = "(not set)"

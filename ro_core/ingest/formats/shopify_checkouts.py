@@ -14,7 +14,6 @@ column) or, failing that, when it has a ``Completed at`` time. Without either co
 
 from __future__ import annotations
 
-from ro_core import schema
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -31,6 +30,7 @@ from ro_core.ingest.formats.shopify_orders import (
     customer_key_sql,
     is_abandoned_checkout_header,
 )
+from ro_core.store import schema
 
 REQUIRED = ("Created at", "Lineitem name", "Lineitem quantity", "Total")
 RECOVERY_COLUMNS = ("Recovery Status", "Recovered")  # matched case-insensitively

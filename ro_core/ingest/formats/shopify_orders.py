@@ -12,7 +12,6 @@ a hundred times too large.
 
 from __future__ import annotations
 
-from ro_core import schema
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -22,6 +21,7 @@ from ro_core.ingest.base import (
     normalise_header_name,
     register,
 )
+from ro_core.store import schema
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 REQUIRED = ("Name", "Financial Status", "Created at", "Lineitem name", "Lineitem quantity", "Total")

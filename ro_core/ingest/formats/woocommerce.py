@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ro_core import schema
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -51,6 +50,7 @@ from ro_core.ingest.formats.mapped import (
 )
 from ro_core.ingest.formats.shopify_orders import customer_key_sql
 from ro_core.ingest.sqlfuncs import detect_decimal_comma
+from ro_core.store import schema
 
 NOT_ORDERS = ("checkout-draft", "trash", "auto-draft")
 CANCELLED = ("cancelled", "canceled", "failed")

@@ -306,7 +306,7 @@ def funnel_figure(
 
     Args:
         frame: ``step``/``label``, ``sessions``, ``step_conversion``, ``from_top_conversion``
-            and a group column (``segment`` in ``ro_core.funnel`` results).
+            and a group column (``segment`` in ``ro_core.metrics.funnel`` results).
         group_column: the column whose values become separate funnels, left to right.
 
     Returns:

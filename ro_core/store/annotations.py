@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 MAX_TEXT_LENGTH = 200
 

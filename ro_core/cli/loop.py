@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ro_core.cli_json import print_json
-from ro_core.cli_metrics import add_filter_options, filters_from_args, period_from_args
-from ro_core.db import Database
+from ro_core.cli.json_out import print_json
+from ro_core.cli.metrics import add_filter_options, filters_from_args, period_from_args
 from ro_core.errors import RoError
 from ro_core.loop import goals, hypotheses
 from ro_core.metrics.coverage import coverage
-from ro_core.report import write_report
+from ro_core.present.report import write_report
+from ro_core.store.db import Database
 
 
 def cmd_report(args: argparse.Namespace, db: Database) -> int:
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one loop command (for tests and scripts); errors print a message and return 2."""
-    from ro_core.db import get_database
+    from ro_core.store.db import get_database
 
     args = build_parser().parse_args(argv)
     try:

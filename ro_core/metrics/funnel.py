@@ -30,13 +30,13 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core import schema
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import TrafficSelection, required_dimensions, select_traffic
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 STEP_LABELS = {
     "sessions": "Sessions",

@@ -1,7 +1,7 @@
 """Plotly figures for the experiment planner and analysis (no Streamlit; tested directly).
 
 The builders take the DataFrames of ``ro_core.experiment`` (``power_curve``, ``mde_by_week``) or
-plain numbers and use the dashboard's template and palette from ``ro_core.charts``.
+plain numbers and use the dashboard's template and palette from ``ro_core.present.charts``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from ro_core.charts import (
+from ro_core.present.charts import (
     COMPARISON_COLOR,
     CURRENT_COLOR,
     DOWN_COLOR,

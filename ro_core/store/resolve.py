@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from ro_core import schema
+from ro_core.store import schema
 
 _FIELD_MERGE_KINDS = {
     schema.KIND_ORDERS,

@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ro_core import schema
 from ro_core.errors import DatabaseBusyError, DatabaseError
 from ro_core.ingest.sqlfuncs import install_macros
+from ro_core.store import schema
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "ro.duckdb"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ro_core import schema
-from ro_core.db import Database
+from ro_core.store import schema
+from ro_core.store.db import Database
 
 DEMO_OFFERED = "demo_offered"  # set once the first run loaded the demo store
 

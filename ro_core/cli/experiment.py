@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ro_core.cli_json import print_json
+from ro_core.cli.json_out import print_json
 from ro_core.errors import InvalidInputError
 from ro_core.experiment import (
     ContinuousBaseline,

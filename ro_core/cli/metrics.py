@@ -17,18 +17,18 @@ from typing import Any
 
 import pandas as pd
 
-from ro_core.cli_json import print_json
-from ro_core.db import Database
+from ro_core.cli.json_out import print_json
 from ro_core.errors import InvalidInputError, NoDataError, RoError
-from ro_core.funnel import compare_funnels, event_funnel, traffic_funnel
 from ro_core.metrics.coverage import coverage
 from ro_core.metrics.decomposition import decompose
 from ro_core.metrics.filters import REVENUE_BASES, OrderFilters
+from ro_core.metrics.funnel import compare_funnels, event_funnel, traffic_funnel
 from ro_core.metrics.kpis import kpis
 from ro_core.metrics.opportunities import opportunities
 from ro_core.metrics.periods import DateRange, parse_date
 from ro_core.metrics.segments import segments
 from ro_core.metrics.trends import trend
+from ro_core.store.db import Database
 
 TREND_METRIC_CHOICES = ("cr", "conversion_rate", "aov", "rpv", "revenue", "sessions", "visitors",
                         "orders")  # fmt: skip
@@ -382,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one metrics command (for tests and scripts); errors print a message and return 2."""
-    from ro_core.db import get_database
+    from ro_core.store.db import get_database
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -5,7 +5,7 @@ Storage model
 Every import writes its rows into a ``*_rows`` table tagged with ``import_id``. The canonical
 tables the metrics read (``orders``, ``order_lines``, ``traffic``, ``events``,
 ``abandoned_checkouts``) are *resolved* from those rows after every import and removal
-(see ``ro_core.resolve``): the same order, traffic period or event seen in several imports is
+(see ``ro_core.store.resolve``): the same order, traffic period or event seen in several imports is
 counted once, the latest import winning field by field. Removing an import deletes exactly its
 rows and resolves again, so nothing is lost or double counted.
 """

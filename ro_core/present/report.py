@@ -2,7 +2,7 @@
 
 Sections (each a ``<section id=...>``, see REPORT_SECTIONS): KPIs with the comparison and the
 revenue trend, the revenue decomposition, the funnel, the top opportunities, goal progress, and
-the tests that ran. Charts are Plotly figures from :mod:`ro_core.charts`; plotly.js is inlined
+the tests that ran. Charts are Plotly figures from :mod:`ro_core.present.charts`; plotly.js is inlined
 once in the page head (no CDN, no external script), so the file opens without a network. Every
 text that comes from data (segments, notes, test names) is escaped with ``html.escape``; Plotly
 escapes ``<`` inside its figure JSON itself.
@@ -20,11 +20,18 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.offline
 
-from ro_core.annotations import list_annotations
-from ro_core.charts import funnel_figure, trend_figure, waterfall_figure
-from ro_core.db import Database
 from ro_core.errors import InvalidInputError, RoError
-from ro_core.formatting import (
+from ro_core.loop import experiment_log, goals, hypotheses
+from ro_core.metrics.coverage import coverage
+from ro_core.metrics.decomposition import decompose
+from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
+from ro_core.metrics.funnel import event_funnel, traffic_funnel
+from ro_core.metrics.kpis import KpiComparison, kpis
+from ro_core.metrics.opportunities import opportunities
+from ro_core.metrics.periods import DateRange
+from ro_core.metrics.trends import trend
+from ro_core.present.charts import funnel_figure, trend_figure, waterfall_figure
+from ro_core.present.formatting import (
     CURRENCY_SYMBOLS,
     NOT_AVAILABLE,
     as_number,
@@ -33,15 +40,8 @@ from ro_core.formatting import (
     money,
     rate,
 )
-from ro_core.funnel import event_funnel, traffic_funnel
-from ro_core.loop import experiment_log, goals, hypotheses
-from ro_core.metrics.coverage import coverage
-from ro_core.metrics.decomposition import decompose
-from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
-from ro_core.metrics.kpis import KpiComparison, kpis
-from ro_core.metrics.opportunities import opportunities
-from ro_core.metrics.periods import DateRange
-from ro_core.metrics.trends import trend
+from ro_core.store.annotations import list_annotations
+from ro_core.store.db import Database
 
 REPORT_SECTIONS: dict[str, str] = {
     "kpis": "Key figures",

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ro_core import __version__
-from ro_core.cli_json import print_json
-from ro_core.db import SAMPLE_DIR, Database, default_db_path
+from ro_core.cli.json_out import print_json
 from ro_core.errors import ImportFileError, RoError
+from ro_core.store.db import SAMPLE_DIR, Database, default_db_path
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -236,7 +236,9 @@ def _add_json_flag(subparser: argparse.ArgumentParser) -> None:
 
 
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
-    from ro_core import cli_experiment, cli_loop, cli_metrics
+    from ro_core.cli import experiment as cli_experiment
+    from ro_core.cli import loop as cli_loop
+    from ro_core.cli import metrics as cli_metrics
 
     cli_metrics.add_metrics_commands(sub)
     cli_experiment.add_experiment_commands(sub)

@@ -1,0 +1,1 @@
+"""Presentation without a UI: charts, number formatting, CSV export, summary sentences, the HTML report."""
