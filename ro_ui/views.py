@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
+from ro_core.metrics.definitions import help_text
 
 from ro_core.metrics import KpiComparison, OrderFilters
-from ro_core.metrics.definitions import help_text
 from ro_core.store.db import Database
 from ro_ui import cached, demo, fmt
 from ro_ui.state import Filters

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from ro_core.metrics import segments
 from ro_core.metrics.baseline import BaselineSums, experiment_baseline_sums
+from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, TERMS, Metric, help_text, metric
 from ro_core.metrics.coverage import DataCoverage, coverage
 from ro_core.metrics.decomposition import Decomposition, decompose, lmdi
-from ro_core.metrics.definitions import GLOSSARY, Definition, help_text
 from ro_core.metrics.filters import DEFAULT_FILTERS, REVENUE_BASES, OrderFilters
 from ro_core.metrics.kpis import (
     CR_BASIS_CONVERTED,
@@ -37,7 +37,9 @@ __all__ = [
     "CR_BASIS_CONVERTED",
     "CR_BASIS_ORDERS",
     "DEFAULT_FILTERS",
-    "GLOSSARY",
+    "KPI_CARD_METRICS",
+    "METRICS",
+    "TERMS",
     "KPI_METRICS",
     "OPPORTUNITY_COLUMNS",
     "PRESET_LABELS",
@@ -47,7 +49,7 @@ __all__ = [
     "DataCoverage",
     "DateRange",
     "Decomposition",
-    "Definition",
+    "Metric",
     "KpiComparison",
     "KpiValues",
     "MetricChange",
@@ -62,6 +64,7 @@ __all__ = [
     "kpi_values",
     "kpis",
     "lmdi",
+    "metric",
     "opportunities",
     "parse_date",
     "presets",

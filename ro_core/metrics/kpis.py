@@ -1,6 +1,6 @@
 """Headline KPIs for a date range, with the previous period or the same period a year earlier.
 
-Definitions (see ``definitions.GLOSSARY``):
+Definitions (see ``catalog.METRICS``):
 - orders / revenue / aov: every order passing the filters, dated in the range asked for.
 - online_orders / online_revenue / online_aov: orders from the online channels, dated on days
   the traffic covers (the traffic's effective range; the whole range when there is no traffic),

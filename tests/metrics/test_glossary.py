@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ro_core.metrics.definitions import GLOSSARY, glossary_markdown, help_text
+from ro_core.metrics.catalog import METRICS, glossary_markdown, help_text
 
 DOC = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -16,8 +16,8 @@ REQUIRED = (
 
 def test_every_required_definition_exists() -> None:
     for key in REQUIRED:
-        assert key in GLOSSARY and help_text(key)
-    assert "converted sessions / sessions" in GLOSSARY["conversion_rate"].formula
+        assert key in METRICS and help_text(key)
+    assert "converted sessions / sessions" in METRICS["conversion_rate"].formula
     assert help_text("no_such_metric") == ""
 
 
