@@ -227,6 +227,31 @@ def traffic_sources(db: Database, dimension: str = "") -> list[str]:
     return [s for s in (*TRAFFIC_SOURCES, *sorted(present)) if s in present and s]
 
 
+def default_traffic_source(db: Database) -> str | None:
+    """The traffic source every figure uses when the user has not picked one (None: no traffic).
+
+    Shopify when the orders come from a Shopify export and Shopify traffic exists; otherwise the
+    source whose session rows cover the most days (ties: shopify, ga4, mapped). Decided once for
+    the whole store, never per question, so KPIs, trends, funnel, segments, decomposition and
+    opportunities all use the same source.
+    """
+    rows = db.fetch_all(
+        f"""SELECT traffic_source,
+                   count(DISTINCT d) AS days
+        FROM (SELECT traffic_source, unnest(generate_series(period_start, period_end,
+                     INTERVAL 1 DAY)) AS d
+              FROM {schema.TRAFFIC} WHERE sessions IS NOT NULL)
+        GROUP BY 1"""
+    )
+    if not rows:
+        return None
+    days = {r[0]: int(r[1]) for r in rows}
+    if "shopify" in days and orders_are_shopify(db):
+        return "shopify"
+    preference = {name: i for i, name in enumerate(TRAFFIC_SOURCES)}
+    return sorted(days, key=lambda s: (-days[s], preference.get(s, 99), s))[0]
+
+
 def select_traffic(
     db: Database,
     period: DateRange,
