@@ -26,7 +26,7 @@ def cmd_report(args: argparse.Namespace, db: Database) -> int:
     """ro report: write the HTML report of a period."""
     period = period_from_args(db, args.start, args.end)
     compare = None if args.compare == "none" else args.compare
-    path = write_report(db, period, Path(args.out), filters_from_args(args), compare=compare)
+    path = write_report(db, period, Path(args.out), filters_from_args(args, db), compare=compare)
     size = path.stat().st_size
     if args.json:
         print_json({"path": str(path), "bytes": size, "period": period.to_dict()})
@@ -36,17 +36,25 @@ def cmd_report(args: argparse.Namespace, db: Database) -> int:
 
 
 def cmd_goals(args: argparse.Namespace, db: Database) -> int:
-    """ro goals: every goal with its progress to the latest day with data."""
+    """ro goals: every goal with its progress to the latest day with data.
+
+    Goals measure the whole store in their own currency (ro_core.loop.goals.goals_progress): a
+    --segment is left out, and the output says so.
+    """
+    filters = filters_from_args(args, db)
     latest = coverage(db).latest_date
-    progress = goals.goals_progress(db, latest, filters_from_args(args)) if latest else []
+    progress = goals.goals_progress(db, latest, filters) if latest else []
     if not latest:
         progress = [goals.goal_progress(g, None, g.period.start) for g in goals.list_goals(db)]
+    note = goals.goals_scope_note(filters)
     if args.json:
-        print_json({"as_of": latest, "goals": [p.to_dict() for p in progress]})
+        print_json({"as_of": latest, "note": note, "goals": [p.to_dict() for p in progress]})
         return 0
     if not progress:
         print("No goals set yet: add them on the Goals page of the dashboard.")
         return 0
+    if note:
+        print(note)
     for item in progress:
         print(
             f"#{item.goal.goal_id:<4} {item.goal.label:<32} {item.status_label:<12} {item.summary()}"

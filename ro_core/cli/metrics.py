@@ -20,6 +20,7 @@ import pandas as pd
 from ro_core.cli.json_out import print_json
 from ro_core.errors import InvalidInputError, NoDataError, RoError
 from ro_core.metrics.coverage import coverage
+from ro_core.metrics.currency import ALL_CURRENCIES, store_order_filters
 from ro_core.metrics.decomposition import decompose
 from ro_core.metrics.filters import REVENUE_BASES, OrderFilters
 from ro_core.metrics.funnel import compare_funnels, event_funnel, traffic_funnel
@@ -60,7 +61,11 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
         default="web",
         help="online channels for CR and RPV, comma separated (default web; 'all' = every one)",
     )
-    parser.add_argument("--currency", help="only orders in this currency (e.g. USD)")
+    parser.add_argument(
+        "--currency",
+        help="only orders in this currency, e.g. EUR (default: the store currency, the one most "
+        "revenue is in; orders without a currency count in it; 'all' = every currency)",
+    )
     parser.add_argument(
         "--utc-offset", type=int, help="bucket days at this UTC offset in minutes (e.g. -300)"
     )
@@ -74,23 +79,34 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def filters_from_args(args: argparse.Namespace) -> OrderFilters:
-    """OrderFilters from the common options."""
+def filters_from_args(args: argparse.Namespace, db: Database | None = None) -> OrderFilters:
+    """OrderFilters from the common options.
+
+    With `db`, money is in the store currency unless --currency names another ('all' = every
+    currency), and orders without a currency count in the store currency (the same rule as the
+    sidebar: ro_core.metrics.currency.store_order_filters). Without `db`, --currency alone
+    filters (no currency = every currency).
+    """
     channels_text = (getattr(args, "channels", "web") or "").strip()
     if channels_text.lower() in ("", "all", "*"):
         channels = None
     else:
         channels = tuple(c.strip().lower() for c in channels_text.split(",") if c.strip())
-    return OrderFilters(
-        exclude_cancelled=not getattr(args, "include_cancelled", False),
-        exclude_test=not getattr(args, "include_test", False),
-        online_channels=channels,
-        revenue_basis=getattr(args, "basis", "total"),
-        currency=(args.currency.strip().upper() if getattr(args, "currency", None) else None),
-        utc_offset_minutes=getattr(args, "utc_offset", None),
-        traffic_source=getattr(args, "traffic_source", None),
+    fields: dict[str, Any] = {
+        "exclude_cancelled": not getattr(args, "include_cancelled", False),
+        "exclude_test": not getattr(args, "include_test", False),
+        "online_channels": channels,
+        "revenue_basis": getattr(args, "basis", "total"),
+        "utc_offset_minutes": getattr(args, "utc_offset", None),
+        "traffic_source": getattr(args, "traffic_source", None),
         **_segment_from_args(getattr(args, "segment", None)),
-    )
+    }
+    currency = (getattr(args, "currency", None) or "").strip() or None
+    if db is not None:
+        return store_order_filters(db, currency, **fields)
+    if currency and currency.lower() == ALL_CURRENCIES:
+        currency = None
+    return OrderFilters(currency=currency.upper() if currency else None, **fields)
 
 
 def _segment_from_args(text: str | None) -> dict[str, str]:
@@ -171,7 +187,7 @@ KPI_ROWS = (
 def cmd_kpis(args: argparse.Namespace, db: Database) -> int:
     """ro kpis."""
     period = period_from_args(db, args.start, args.end)
-    result = kpis(db, period, filters_from_args(args), _compare(args.compare))
+    result = kpis(db, period, filters_from_args(args, db), _compare(args.compare))
     if args.json:
         print_json(result.to_dict())
         return 0
@@ -197,7 +213,7 @@ def cmd_trend(args: argparse.Namespace, db: Database) -> int:
     """ro trend."""
     period = period_from_args(db, args.start, args.end)
     result = trend(
-        db, args.metric, args.grain, period, filters_from_args(args), _compare(args.compare)
+        db, args.metric, args.grain, period, filters_from_args(args, db), _compare(args.compare)
     )
     if args.json:
         print_json(result.to_dict())
@@ -219,7 +235,7 @@ def cmd_trend(args: argparse.Namespace, db: Database) -> int:
 def cmd_funnel(args: argparse.Namespace, db: Database) -> int:
     """ro funnel."""
     period = period_from_args(db, args.start, args.end)
-    filters = filters_from_args(args)
+    filters = filters_from_args(args, db)
 
     def build(p: DateRange):
         if args.events:
@@ -252,7 +268,7 @@ def cmd_funnel(args: argparse.Namespace, db: Database) -> int:
 def cmd_segments(args: argparse.Namespace, db: Database) -> int:
     """ro segments."""
     period = period_from_args(db, args.start, args.end)
-    result = segments(db, args.by, period, filters_from_args(args), side=args.side)
+    result = segments(db, args.by, period, filters_from_args(args, db), side=args.side)
     if args.json:
         print_json(result.to_dict())
         return 0
@@ -280,7 +296,7 @@ def cmd_decompose(args: argparse.Namespace, db: Database) -> int:
         if args.vs_start
         else period.previous()
     )
-    result = decompose(db, period, base, filters_from_args(args), segment_dimension=args.by)
+    result = decompose(db, period, base, filters_from_args(args, db), segment_dimension=args.by)
     if args.json:
         print_json(result.to_dict())
         return 0
@@ -303,7 +319,7 @@ def cmd_decompose(args: argparse.Namespace, db: Database) -> int:
 def cmd_opportunities(args: argparse.Namespace, db: Database) -> int:
     """ro opportunities."""
     period = period_from_args(db, args.start, args.end)
-    frame = opportunities(db, period, filters_from_args(args))
+    frame = opportunities(db, period, filters_from_args(args, db))
     if args.limit:
         frame = frame.head(args.limit)
     if args.json:

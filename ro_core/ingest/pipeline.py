@@ -33,6 +33,7 @@ from ro_core.ingest.base import (
     header_signature,
     stage_table,
 )
+from ro_core.metrics.currency import store_currency_among
 from ro_core.store import resolve, schema
 from ro_core.store.db import Database
 
@@ -240,6 +241,41 @@ def _stage_part(
     return ctx
 
 
+def _warn_about_currencies(
+    cur: duckdb.DuckDBPyConnection, ctx: StageContext, currencies: list[str]
+) -> None:
+    """Report lines on the file's currencies: several in one file, and orders without one (they
+    count in the store currency, see ro_core.metrics.currency)."""
+    staged = stage_table(schema.KIND_ORDERS)
+    columns = "currency, total, cancelled, financial_status, is_test, channel"
+    # The store currency as it will be once this file is in: stored orders plus this file's.
+    relation = (
+        f"(SELECT {columns} FROM {schema.ORDERS} "
+        f"WHERE order_id NOT IN (SELECT order_id FROM {staged}) "
+        f"UNION ALL SELECT {columns} FROM {staged})"
+    )
+    store = store_currency_among(cur, relation)
+    if len(currencies) > 1:
+        ctx.warn(
+            f"orders in several currencies ({', '.join(currencies)}): figures show one currency "
+            f"at a time, the store currency ({store}) unless you pick another; amounts in "
+            "different currencies are never added together."
+        )
+    blank, total = cur.execute(
+        f"SELECT count(*) FILTER (WHERE currency IS NULL), count(*) FROM {staged}"
+    ).fetchone()
+    if not blank:
+        return
+    of = f"All {blank:,}" if blank == total else f"{blank:,} of {total:,}"
+    if store:
+        ctx.warn(f"{of} orders have no currency: they count in the store currency ({store}).")
+    else:
+        ctx.warn(
+            f"{of} orders have no currency, and no stored order has one: they count in the "
+            "store currency once orders with a currency are imported."
+        )
+
+
 def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds: set[str]) -> None:
     """Checks every format gets: duplicates, mixed currencies, future dates."""
     if schema.KIND_ORDERS in kinds:
@@ -262,11 +298,7 @@ def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds:
                 "WHERE currency IS NOT NULL ORDER BY 1"
             ).fetchall()
         ]
-        if len(currencies) > 1:
-            ctx.warn(
-                f"orders in several currencies ({', '.join(currencies)}): totals add them as if "
-                "they were one currency; filter by currency or convert before comparing."
-            )
+        _warn_about_currencies(cur, ctx, currencies)
         # Total = subtotal (after discounts) + shipping + tax, or without tax where prices
         # include it; anything else is worth a look (duties, tips or an edited export).
         mismatched, examples = cur.execute(

@@ -14,12 +14,22 @@ Pace
   remaining days must average. (With D a day, the period needs target x D x total in the
   numerator; actual x D x elapsed is in, so the rest needs target x total - actual x elapsed over
   D x remaining.)
+
+Scope
+- Goals are store-wide targets: :func:`goals_progress` measures them on the whole store even
+  when the filters carry a "Show only" segment, and says so in each progress' ``note`` (see
+  :func:`goals_scope_note`). The Goals page, the report and ``ro goals`` all call it, so they
+  agree.
+- A goal carries its currency: the store currency when it was set (goals set before goals had
+  one take the store currency). It is measured in that currency, orders without a currency
+  counting in the store currency (``ro_core.metrics.currency``), whatever currency the caller's
+  filters show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,18 +37,20 @@ import pandas as pd
 
 from ro_core.errors import InvalidInputError
 from ro_core.experiment.planning import as_fraction, as_positive
+from ro_core.metrics.catalog import metric as catalog_metric
+from ro_core.metrics.currency import store_currency
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
+from ro_core.present.formatting import CURRENCY_SYMBOLS, money
 from ro_core.store import schema
 from ro_core.store.db import Database
 
-# metric -> (label, kind); kind is 'money' or 'rate'. Keys are KpiValues.value() names.
+# metric -> (short label, kind) from the metric catalogue; kind is 'money' or 'rate'. Keys are
+# KpiValues.value() names.
 GOAL_METRICS: dict[str, tuple[str, str]] = {
-    "revenue": ("Revenue", "money"),
-    "conversion_rate": ("Conversion rate", "rate"),
-    "aov": ("AOV", "money"),
-    "rpv": ("RPV", "money"),
+    key: (catalog_metric(key).short_label, catalog_metric(key).kind)
+    for key in ("revenue", "conversion_rate", "aov", "rpv")
 }
 ADDITIVE_METRICS = frozenset({"revenue"})
 PERIOD_KINDS: dict[str, str] = {"month": "Month", "quarter": "Quarter"}
@@ -83,13 +95,18 @@ def period_label(kind: str, period: DateRange) -> str:
 
 @dataclass(frozen=True)
 class Goal:
-    """A target for one metric over one calendar month or quarter."""
+    """A target for one metric over one calendar month or quarter.
+
+    `currency` is the currency the goal is measured in (money targets are amounts in it); None
+    only when no order has a currency.
+    """
 
     goal_id: int
     metric: str
     period_kind: str
     period: DateRange
     target: float
+    currency: str | None = None
 
     @property
     def label(self) -> str:
@@ -101,6 +118,15 @@ class Goal:
         """'money' or 'rate'."""
         return GOAL_METRICS[self.metric][1]
 
+    @property
+    def currency_symbol(self) -> str:
+        """'$' for USD, '' for a currency without a known symbol or no currency."""
+        return CURRENCY_SYMBOLS.get((self.currency or "").upper(), "")
+
+    def format_value(self, value: float | None) -> str:
+        """A target or actual as shown: '$80,000.00', '1,000.00 CHF', '3.20%', '–'."""
+        return _show(value, self.kind, None, self.currency)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "goal_id": self.goal_id,
@@ -108,6 +134,7 @@ class Goal:
             "period_kind": self.period_kind,
             "period": self.period.to_dict(),
             "target": self.target,
+            "currency": self.currency,
             "label": self.label,
         }
 
@@ -122,30 +149,57 @@ def check_target(metric: str, target: object) -> float:
     return as_positive(target, label)
 
 
-def _goal(row: Sequence[Any]) -> Goal:
-    goal_id, metric, kind, start, end, target = row
-    return Goal(int(goal_id), metric, kind, DateRange(start, end), float(target))
+def _goal(row: Sequence[Any], default_currency: str | None = None) -> Goal:
+    goal_id, metric, kind, start, end, target, currency = row
+    return Goal(
+        int(goal_id),
+        metric,
+        kind,
+        DateRange(start, end),
+        float(target),
+        currency or default_currency,
+    )
 
 
-_GOAL_COLUMNS = "goal_id, metric, period_kind, period_start, period_end, target"
+def _goals(db: Database, rows: Sequence[Sequence[Any]]) -> list[Goal]:
+    """Goals from rows; goals stored without a currency take the store currency."""
+    default = store_currency(db) if any(r[-1] is None for r in rows) else None
+    return [_goal(r, default) for r in rows]
 
 
-def set_goal(db: Database, metric: str, period_kind: str, day: date, target: object) -> Goal:
+_GOAL_COLUMNS = "goal_id, metric, period_kind, period_start, period_end, target, currency"
+
+
+def set_goal(
+    db: Database,
+    metric: str,
+    period_kind: str,
+    day: date,
+    target: object,
+    *,
+    currency: str | None = None,
+) -> Goal:
     """Set (or replace) the target of a metric for the month or quarter containing `day`.
+
+    The goal is stored in `currency` (default: the store currency now, see
+    ``ro_core.metrics.currency.store_currency``) and always measured in it.
 
     Raises:
         InvalidInputError: unknown metric or period kind, or an unusable target.
     """
     value = check_target(metric, target)
     period = goal_period(period_kind, day)
+    code = currency.strip().upper() if currency and currency.strip() else store_currency(db)
     with db.transaction() as cur:
         row = cur.execute(
-            f"""INSERT INTO {schema.GOALS} (metric, period_kind, period_start, period_end, target)
-            VALUES (?, ?, ?, ?, ?)
+            f"""INSERT INTO {schema.GOALS}
+                (metric, period_kind, period_start, period_end, target, currency)
+            VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (metric, period_kind, period_start)
-            DO UPDATE SET target = excluded.target, updated_at = now()
+            DO UPDATE SET target = excluded.target, currency = excluded.currency,
+                updated_at = now()
             RETURNING {_GOAL_COLUMNS}""",
-            [metric, period_kind, period.start, period.end, value],
+            [metric, period_kind, period.start, period.end, value, code],
         ).fetchone()
     return _goal(row)
 
@@ -159,7 +213,7 @@ def list_goals(db: Database, *, active_on: date | None = None) -> list[Goal]:
         [active_on, active_on],
     )
     order = list(GOAL_METRICS)
-    goals = [_goal(r) for r in rows]
+    goals = _goals(db, rows)
     return sorted(goals, key=lambda g: (g.period.start, g.period.end, order.index(g.metric)))
 
 
@@ -171,7 +225,7 @@ def goals_overlapping(db: Database, period: DateRange) -> list[Goal]:
         ORDER BY period_start, metric""",
         [period.end, period.start],
     )
-    return [_goal(r) for r in rows]
+    return _goals(db, rows)
 
 
 def delete_goal(db: Database, goal_id: int) -> bool:
@@ -206,6 +260,8 @@ class GoalProgress:
         required_change: how much better the rest of the period must do than so far
             (required / current - 1); None when already reached or undefined.
         status: one of STATUS_LABELS' keys.
+        note: how the goal was measured when it differs from the caller's filters (a "Show
+            only" segment left out: goals measure the whole store); '' otherwise.
     """
 
     goal: Goal
@@ -222,17 +278,21 @@ class GoalProgress:
     current_per_day: float | None
     required_change: float | None
     status: str
+    note: str = ""
 
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
 
-    def summary(self, currency_symbol: str = "") -> str:
-        """One plain sentence: where the goal stands and what pace it needs."""
+    def summary(self, currency_symbol: str | None = None) -> str:
+        """One plain sentence: where the goal stands and what pace it needs.
+
+        Money is shown in the goal's currency; `currency_symbol` overrides its symbol.
+        """
         goal = self.goal
 
         def show(value: float | None) -> str:
-            return _show(value, goal.kind, currency_symbol)
+            return _show(value, goal.kind, currency_symbol, goal.currency)
 
         target = show(goal.target)
         if self.status == NOT_STARTED:
@@ -283,14 +343,17 @@ class GoalProgress:
             "current_per_day": self.current_per_day,
             "required_change": self.required_change,
             "status": self.status,
+            "note": self.note,
         }
 
 
-def _show(value: float | None, kind: str, symbol: str) -> str:
+def _show(value: float | None, kind: str, symbol: str | None, currency: str | None = None) -> str:
     if value is None:
         return "–"
     if kind == "rate":
         return f"{value * 100:.2f}%"
+    if symbol is None:
+        return money(value, currency)
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.2f}"
 
@@ -403,6 +466,29 @@ def goal_progress(goal: Goal, actual: float | None, as_of: date) -> GoalProgress
     )
 
 
+def goals_scope_note(filters: OrderFilters) -> str:
+    """Why goal figures may differ from the page's: '' unless `filters` show only a segment."""
+    if not filters.has_segment:
+        return ""
+    return (
+        f"Goals are store-wide targets: measured on the whole store, not only "
+        f"{filters.segment_label()}."
+    )
+
+
+def goal_filters(db: Database, goal: Goal, filters: OrderFilters = DEFAULT_FILTERS) -> OrderFilters:
+    """The filters a goal is measured with: the caller's order filters and revenue basis, on
+    the whole store (no "Show only" segment), in the goal's currency (the store currency for a
+    goal without one), orders without a currency counting in the store currency."""
+    return _measured_with(filters, goal, store_currency(db))
+
+
+def _measured_with(filters: OrderFilters, goal: Goal, store: str | None) -> OrderFilters:
+    return replace(
+        filters.without_segment(), currency=goal.currency or store, blank_currency_as=store
+    )
+
+
 def goals_progress(
     db: Database,
     as_of: date,
@@ -412,17 +498,24 @@ def goals_progress(
 ) -> list[GoalProgress]:
     """Progress of every goal (or `goals`) with actuals from ro_core.metrics.kpi_values.
 
+    Each goal is measured with :func:`goal_filters`: the whole store (a "Show only" segment in
+    `filters` is left out, and each progress' ``note`` says so) in the goal's currency.
     `as_of` should be the latest day with data (``coverage(db).latest_date``).
     """
     chosen = list_goals(db) if goals is None else list(goals)
+    note = goals_scope_note(filters)
+    store = store_currency(db) if chosen else None
     results = []
     for goal in chosen:
+        if goal.currency is None and store is not None:
+            goal = replace(goal, currency=store)
         counted_to = min(as_of, goal.period.end)
         actual = None
         if counted_to >= goal.period.start:
-            values = kpi_values(db, DateRange(goal.period.start, counted_to), filters)
+            measured = _measured_with(filters, goal, store)
+            values = kpi_values(db, DateRange(goal.period.start, counted_to), measured)
             actual = values.value(goal.metric)
-        results.append(goal_progress(goal, actual, as_of))
+        results.append(replace(goal_progress(goal, actual, as_of), note=note))
     return results
 
 
@@ -430,6 +523,7 @@ PROGRESS_COLUMNS: tuple[str, ...] = (
     "goal_id",
     "goal",
     "metric",
+    "currency",
     "period_start",
     "period_end",
     "target",
@@ -447,12 +541,14 @@ PROGRESS_COLUMNS: tuple[str, ...] = (
 
 
 def progress_frame(progress: Sequence[GoalProgress]) -> pd.DataFrame:
-    """Progress as a table with PROGRESS_COLUMNS (money in store currency, rates as fractions)."""
+    """Progress as a table with PROGRESS_COLUMNS (money in the goal's currency, rates as
+    fractions)."""
     records = [
         {
             "goal_id": p.goal.goal_id,
             "goal": p.goal.label,
             "metric": p.goal.metric,
+            "currency": p.goal.currency,
             "period_start": p.goal.period.start,
             "period_end": p.goal.period.end,
             "target": p.goal.target,

@@ -70,8 +70,13 @@ def order_conditions(filters: OrderFilters) -> tuple[str, list[Any]]:
     if filters.exclude_test:
         parts.append("NOT coalesce(o.is_test, false) AND coalesce(o.channel, '') <> 'draft'")
     if filters.currency:
-        parts.append("o.currency = ?")
-        params.append(filters.currency)
+        if filters.blank_currency_as:
+            # Orders without a currency count in `blank_currency_as` (the store currency).
+            parts.append("coalesce(o.currency, ?) = ?")
+            params += [filters.blank_currency_as, filters.currency]
+        else:
+            parts.append("o.currency = ?")
+            params.append(filters.currency)
     if filters.has_segment:
         if filters.segment_applies_to_orders:
             # The expression comes from ORDER_DIMENSIONS (constants), the value is bound.

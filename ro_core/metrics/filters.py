@@ -50,6 +50,10 @@ class OrderFilters:
             (orders with an unknown channel count as online). None or () = every channel.
         revenue_basis: 'total', 'net' or 'product' (see REVENUE_BASES).
         currency: only orders in this currency (None = all currencies).
+        blank_currency_as: the currency that orders without one (a mapped file without a
+            currency column) count in; None = such orders match no currency filter. The edges
+            set it to the store currency (``ro_core.metrics.currency.store_order_filters``), so
+            a currency filter keeps the store's orders whose export left the currency blank.
         utc_offset_minutes: bucket orders by dates at this UTC offset instead of the store-local
             date of the export (e.g. -300 for UTC-5). None = as exported.
         traffic_source: force the analytics source ('shopify', 'ga4', 'mapped'); None = choose
@@ -70,6 +74,7 @@ class OrderFilters:
     online_channels: tuple[str, ...] | None = ("web",)
     revenue_basis: str = "total"
     currency: str | None = None
+    blank_currency_as: str | None = None
     utc_offset_minutes: int | None = None
     traffic_source: str | None = None
     segment_dimension: str | None = None
@@ -83,6 +88,10 @@ class OrderFilters:
                 + ", ".join(REVENUE_BASES)
                 + "."
             )
+        for name in ("currency", "blank_currency_as"):
+            code = getattr(self, name)
+            if code is not None and not (isinstance(code, str) and code.strip()):
+                object.__setattr__(self, name, None)
         if self.online_channels is not None and not isinstance(self.online_channels, tuple):
             object.__setattr__(self, "online_channels", tuple(self.online_channels))
         if (
@@ -216,7 +225,13 @@ class OrderFilters:
             "revenue: " + REVENUE_BASES[self.revenue_basis].lower(),
         ]
         if self.currency:
-            parts.append(f"currency {self.currency} only")
+            if self.blank_currency_as == self.currency:
+                parts.append(
+                    f"currency {self.currency} only (orders without a currency count as "
+                    f"{self.currency})"
+                )
+            else:
+                parts.append(f"currency {self.currency} only")
         if self.utc_offset_minutes is not None:
             parts.append(f"days at UTC offset {self.utc_offset_minutes:+d} minutes")
         if self.traffic_source:
@@ -233,6 +248,7 @@ class OrderFilters:
             "online_channels": list(self.online_channels) if self.online_channels else None,
             "revenue_basis": self.revenue_basis,
             "currency": self.currency,
+            "blank_currency_as": self.blank_currency_as,
             "utc_offset_minutes": self.utc_offset_minutes,
             "traffic_source": self.traffic_source,
             "segment_dimension": self.segment_dimension,

@@ -12,7 +12,7 @@ rows and resolves again, so nothing is lost or double counted.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # --- table names -------------------------------------------------------------------------
 IMPORTS = "imports"
@@ -311,5 +311,11 @@ _V2: list[str] = [
 )""",
 ]
 
+# --- migration 3: a goal carries its currency (the store currency when it was set; NULL for goals
+# set before: they take the store currency, see ro_core.loop.goals) ---------------------------
+_V3: list[str] = [
+    f"ALTER TABLE {GOALS} ADD COLUMN IF NOT EXISTS currency VARCHAR",
+]
+
 # MIGRATIONS[v] brings a database from version v-1 to v. Append, never edit a released step.
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
