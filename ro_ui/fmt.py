@@ -5,9 +5,12 @@ from __future__ import annotations
 from ro_core.present.formatting import (  # noqa: F401  (re-exported for the pages)
     CURRENCY_SYMBOLS,
     NOT_AVAILABLE,
+    cell,
     change,
     count,
     money,
+    money_change,
+    p_value,
     points,
     rate,
 )

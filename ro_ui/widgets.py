@@ -9,6 +9,7 @@ import streamlit as st
 
 from ro_core.errors import RoError
 from ro_core.present.export import csv_bytes
+from ro_core.present.formatting import table_text
 
 DATA_PAGE = "pages/data.py"
 
@@ -45,3 +46,33 @@ def money_column(label: str, currency: str | None, *, decimals: int = 2) -> obje
         return st.column_config.NumberColumn(label, format=named)
     suffix = f" ({currency})" if currency else ""
     return st.column_config.NumberColumn(label + suffix, format=f"%,.{decimals}f")
+
+
+def show_table(
+    df: pd.DataFrame,
+    *,
+    key: str,
+    kinds: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    currency: str | None = None,
+    column_order: list[str] | None = None,
+    widths: dict[str, str] | None = None,
+) -> None:
+    """A read-only table whose cells read as everywhere else: '–' for a missing value (never
+    'None'), rates with 2 decimals, relative changes with 1, points as 'pp', money with 2,
+    counts with thousands separators (``ro_core.present.formatting.cell``).
+
+    Args:
+        kinds: column -> cell kind (money, money_change, count, rate, change, points, p_value,
+            date, text); other columns are text.
+        labels: column -> header. Unlabelled columns keep their name.
+        column_order: the columns to show, in order (default: all).
+        widths: column -> 'small' | 'medium' | 'large'.
+    """
+    shown = table_text(df, kinds or {}, currency)
+    labels, widths = labels or {}, widths or {}
+    config = {
+        column: st.column_config.TextColumn(labels.get(column, column), width=widths.get(column))
+        for column in shown.columns
+    }
+    st.dataframe(shown, hide_index=True, key=key, column_order=column_order, column_config=config)

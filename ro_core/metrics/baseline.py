@@ -1,7 +1,11 @@
 """Sufficient statistics of the store's recent traffic and orders for planning an A/B test.
 
 The experiment engine turns these sums into CR, AOV and RPV variances; nothing here is a
-statistic of a test.
+statistic of a test. The sums use the KPI cards' definitions for the same period and filters
+(``ro_core.metrics.kpis.kpi_values``, which supplies the traffic figures and the CR): CR is
+converted sessions / sessions where the traffic reports them, else online orders / sessions; AOV
+is over every filtered order of the period (``aov_*`` sums); RPV is online revenue / sessions
+(online orders on traffic days). Uncapped, the baseline's CR, AOV and RPV equal the cards'.
 """
 
 from __future__ import annotations
@@ -12,10 +16,9 @@ from typing import Any
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import ONLINE_ON_TRAFFIC_DAYS, as_float, filtered_orders_sql, safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
-from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
+from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import TrafficSelection, periods_values_sql, select_traffic
-from ro_core.store import schema
 from ro_core.store.db import Database
 
 
@@ -26,12 +29,16 @@ class BaselineSums:
     Attributes:
         days: days the sums cover (the traffic's covered days, else the range's days).
         sessions / visitors / converted_sessions: traffic sums (None without traffic).
-        orders: online orders; revenue: their revenue (capped when cap_percentile is set);
-        revenue_sum_squares: sum of squared (capped) order values.
+        orders: online orders on traffic days; revenue: their revenue (capped when
+            cap_percentile is set); revenue_sum_squares: sum of squared (capped) order values.
+            These give RPV (the card's online revenue / sessions) and its spread.
+        aov_orders / aov_revenue / aov_revenue_sum_squares: the same sums over every filtered
+            order of the period (capped alike): the AOV card's orders, for AOV and its spread.
         cap_value: the cap applied to each order value (None without capping).
         daily_sessions / daily_visitors / daily_orders: averages per day over `days`.
-        conversion_rate_basis: which CR the sums support ('converted sessions / sessions'
-            when converted_sessions is present, else 'orders / sessions').
+        conversion_rate: the CR card's figure (None without traffic);
+        conversion_rate_basis: its definition ('converted sessions / sessions' when the
+            traffic reports converted sessions, else 'orders / sessions').
     """
 
     period: DateRange
@@ -49,6 +56,10 @@ class BaselineSums:
     daily_orders: float | None
     conversion_rate_basis: str | None
     traffic: TrafficSelection | None
+    conversion_rate: float | None = None
+    aov_orders: int = 0
+    aov_revenue: float = 0.0
+    aov_revenue_sum_squares: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -87,6 +98,7 @@ def experiment_baseline_sums(
             "or a segment both have (e.g. country), or type the segment's figures yourself."
         )
     selection = select_traffic(db, period, filters)
+    cards = kpi_values(db, period, filters, traffic=selection)  # the cards' own computation
     orders_sql, params = filtered_orders_sql(filters, period)
     if selection is not None:
         periods_sql, periods_params = periods_values_sql(selection)
@@ -96,39 +108,29 @@ def experiment_baseline_sums(
         periods_params, with_p, aligned = [], "", "online"
     row = db.fetch_one(
         f"""WITH f AS ({orders_sql}){with_p},
-        g AS (SELECT revenue FROM f WHERE {aligned}),
+        g AS (SELECT revenue, ({aligned}) AS aligned FROM f),
         cap AS (SELECT CASE WHEN CAST(? AS DOUBLE) IS NULL THEN NULL
-                            ELSE quantile_cont(revenue, coalesce(CAST(? AS DOUBLE), 0.5)) END AS c
-                FROM g)
-        SELECT count(*), coalesce(sum(v), 0), coalesce(sum(v * v), 0), any_value(c)
-        FROM (SELECT CASE WHEN cap.c IS NULL THEN g.revenue ELSE least(g.revenue, cap.c) END AS v,
-                     cap.c AS c
-              FROM g CROSS JOIN cap)""",
+                            ELSE quantile_cont(revenue, coalesce(CAST(? AS DOUBLE), 0.5))
+                                 FILTER (WHERE aligned) END AS c
+                FROM g),
+        v AS (SELECT CASE WHEN cap.c IS NULL THEN g.revenue ELSE least(g.revenue, cap.c) END AS v,
+                     g.aligned, cap.c AS c
+              FROM g CROSS JOIN cap)
+        SELECT count(*) FILTER (WHERE aligned), coalesce(sum(v) FILTER (WHERE aligned), 0),
+               coalesce(sum(v * v) FILTER (WHERE aligned), 0), any_value(c),
+               count(*), coalesce(sum(v), 0), coalesce(sum(v * v), 0)
+        FROM v""",
         [*params, *periods_params, cap_percentile, cap_percentile],
     )
     orders, revenue, sum_sq, cap_value = int(row[0]), float(row[1]), float(row[2]), row[3]
-    sessions = visitors = converted = None
-    basis = None
-    days = period.days
-    if selection is not None:
-        where, tparams = selection.where_sql("t")
-        t = db.fetch_one(
-            f"""SELECT sum(sessions), sum(visitors), sum(converted_sessions), count(*),
-                       count(visitors), count(converted_sessions)
-            FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL""",
-            tparams,
-        )
-        sessions = as_float(t[0])
-        visitors = as_float(t[1]) if t[4] == t[3] else None
-        converted = as_float(t[2]) if t[5] == t[3] else None
-        basis = CR_BASIS_CONVERTED if converted is not None else CR_BASIS_ORDERS
-        days = selection.covered_days
+    days = selection.covered_days if selection is not None else period.days
+    sessions, visitors = cards.sessions, cards.visitors
     return BaselineSums(
         period=period,
         days=days,
         sessions=sessions,
         visitors=visitors,
-        converted_sessions=converted,
+        converted_sessions=cards.converted_sessions,
         orders=orders,
         revenue=revenue,
         revenue_sum_squares=sum_sq,
@@ -137,6 +139,10 @@ def experiment_baseline_sums(
         daily_sessions=safe_div(sessions, days),
         daily_visitors=safe_div(visitors, days),
         daily_orders=safe_div(orders, days),
-        conversion_rate_basis=basis,
+        conversion_rate_basis=cards.conversion_rate_basis,
         traffic=selection,
+        conversion_rate=cards.conversion_rate,
+        aov_orders=int(row[4]),
+        aov_revenue=float(row[5]),
+        aov_revenue_sum_squares=float(row[6]),
     )
