@@ -2,8 +2,9 @@
 
 Two sources:
 - traffic tables (aggregates per period, e.g. Shopify's customer behaviour report): each step is
-  the sessions the export counts at that step, whichever steps it has. Aggregates cannot say who
-  continued, so when a step counts more sessions than the previous one (Buy Now purchases that
+  the sessions the export counts at that step, whichever steps it has (rows of the store's one
+  traffic source having any step count). Without a sessions report the funnel starts at the
+  first step present, and the note says so. Aggregates cannot say who continued, so when a step counts more sessions than the previous one (Buy Now purchases that
   skip the cart) the excess is reported as `skipped` (a lower bound) and drop-off is 0, never
   negative.
 - events (one row per event): sessions are grouped by session_id (else user and day). The
@@ -34,7 +35,12 @@ from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.traffic import TrafficSelection, required_dimensions, select_traffic
+from ro_core.metrics.traffic import (
+    TrafficSelection,
+    no_traffic_note,
+    required_dimensions,
+    select_traffic,
+)
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -165,15 +171,19 @@ def traffic_funnel(
             + ", ".join(schema.TRAFFIC_DIMENSIONS)
             + "."
         )
-    selection = select_traffic(db, period, filters, dimension=dimension)
+    measures = tuple(TRAFFIC_STEP_MEASURES.values())
+    selection = select_traffic(db, period, filters, dimension=dimension, measures=measures)
     if selection is None:
         what = f" split by {dimension}" if dimension else ""
-        note = f"No traffic{what} for these dates."
+        note = no_traffic_note(db, filters, what)
         if filters.has_segment and filters.segment_traffic_dimension is None:
             note = f"Showing {filters.segment_scope()}."
         elif filters.has_segment:
             dims = " and ".join(required_dimensions(filters, dimension))
-            note = f"No traffic split by {dims} for these dates ({filters.segment_label()})."
+            note = (
+                no_traffic_note(db, filters, f" split by {dims}").rstrip(".")
+                + f" ({filters.segment_label()})."
+            )
         return FunnelResult(
             kind="traffic",
             closed=False,
@@ -189,10 +199,11 @@ def traffic_funnel(
         f"CASE WHEN count(t.{m}) = count(*) THEN sum(t.{m}) END AS {step}"
         for step, m in TRAFFIC_STEP_MEASURES.items()
     )
+    size = "coalesce(" + ", ".join(f"t.{m}" for m in measures) + ")"
     agg = db.fetch_df(
         f"""SELECT {segment_sql} AS segment, {sums}
-        FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL
-        GROUP BY 1 ORDER BY sum(t.sessions) DESC, 1""",
+        FROM {schema.TRAFFIC} t WHERE {where} AND {selection.measure_sql("t")}
+        GROUP BY 1 ORDER BY sum({size}) DESC NULLS LAST, 1""",
         params,
     )
     steps = [s for s in TRAFFIC_STEP_MEASURES if len(agg) and agg[s].notna().all()]
@@ -205,6 +216,11 @@ def traffic_funnel(
     note = selection.note
     if missing:
         note += "; the export has no counts for: " + ", ".join(missing)
+    if steps and steps[0] != "sessions":
+        note += (
+            f". No sessions report for these dates: the funnel starts at "
+            f"'{STEP_LABELS[steps[0]]}', and rates are shares of that step"
+        )
     note += (
         ". Aggregated counts: where a step counts more sessions than the previous one, the "
         "excess is shown as skipped (e.g. Buy Now)."

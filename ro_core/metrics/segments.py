@@ -38,6 +38,7 @@ from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import (
     TrafficSelection,
+    no_traffic_note,
     required_dimensions,
     segment_value_sql,
     select_traffic,
@@ -408,11 +409,11 @@ def _traffic_side(
                 note = f"Showing {filters.segment_scope()}."
             else:
                 note = (
-                    f"No traffic split by {what} for these dates: no breakdown by {dimension} "
-                    f"within {filters.segment_label()}."
+                    no_traffic_note(db, filters, f" split by {what}").rstrip(".")
+                    + f": no breakdown by {dimension} within {filters.segment_label()}."
                 )
         else:
-            note = f"No traffic split by {dimension} for these dates."
+            note = no_traffic_note(db, filters, f" split by {dimension}")
         return SegmentBreakdown(
             dimension=dimension,
             side="traffic",

@@ -6,11 +6,25 @@ Sources are never summed together: one source answers a question. A period count
 range only when it lies fully inside it (a week straddling the end of the range is left out, not
 prorated), so the effective range can be shorter than the one asked for; it is returned.
 
-Source choice: the forced ``filters.traffic_source``; else Shopify when the orders come from a
-Shopify export and Shopify traffic exists in the range; else the source covering the most days
-(ties: shopify, ga4, mapped). Grain choice within the source: among the grains covering at least
-90% of the best coverage, prefer one that reports converted sessions (Shopify's CR numerator),
-then the finest.
+Source choice: one source per store. The forced ``filters.traffic_source``, else
+``default_traffic_source`` (Shopify when the orders come from a Shopify export and Shopify
+traffic exists; else the source covering the most days). Segments, funnels, trends and KPIs never
+pick a different source per dimension: a breakdown the store's source lacks is missing, with a
+note naming the source. Grain choice within the source: among the grains covering at least 90% of
+the best coverage, prefer one that reports converted sessions (Shopify's CR numerator), then the
+finest.
+
+Breakdown choice (``grain_coverage``): several files can split one dimension (Shopify's
+"Sessions by referrer" splits every session by channel; "Sessions by social referrer" holds only
+the social ones, also stored as channel rows). The breakdown whose sessions add up to the
+store total of the same source and periods (within COMPLETE_TOLERANCE) wins; then one with no
+store total to compare with; then a partial one, largest share first, and its selection note
+says what share of sessions it covers. Within a class: split by exactly the dimension, then the
+fewest other dimensions. When a source has no store-total rows at all, the store totals are the
+sum of a breakdown that partitions sessions (one value per session: PARTITION_DIMENSIONS, with
+at least two values; never the first-user channel), the most sessions per day first; the note
+says so. Funnels select rows having any step count (``measures``), so a funnel without a
+sessions report still has its other steps.
 
 Segment filter (``filters.segment_dimension`` / ``segment_value``): the rows come from the
 breakdown that contains the segment's dimension (a finer one is summed, e.g. channel from
@@ -25,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from ro_core.errors import InvalidInputError
 from ro_core.metrics.filters import TRAFFIC_SOURCES, OrderFilters
@@ -36,6 +50,22 @@ from ro_core.store.db import Database
 GRAIN_ORDER = ("day", "week", "month", "total")
 SOURCE_LABELS = {"shopify": "Shopify", "ga4": "GA4", "mapped": "Mapped file"}
 COVERAGE_TOLERANCE = 0.9
+# A breakdown whose sessions are within 2% of the store total is complete.
+COMPLETE_TOLERANCE = 0.02
+# Dimensions with exactly one value per session: their breakdowns add up to the store's sessions
+# (GA4's session channel group, device, landing page...). Not the first-user channel (a user's,
+# repeated over their sessions).
+PARTITION_DIMENSIONS: tuple[str, ...] = (
+    "channel",
+    "referrer",
+    "device",
+    "country",
+    "region",
+    "landing_page",
+    "customer_type",
+)
+# Traffic measures (identifiers from schema constants): rows count when one of them has a value.
+SESSIONS_ONLY: tuple[str, ...] = ("sessions",)
 
 
 @dataclass(frozen=True)
@@ -52,7 +82,14 @@ class TrafficSelection:
         effective_range: first period start to last period end.
         covered_days: days covered by the periods used.
         has_converted_sessions: every period used reports converted sessions.
-        note: why this source and grain, for people.
+        note: why this source, breakdown and grain, for people (names the source).
+        segment_dimension / segment_value: the segment filter applied to the rows, if any.
+        measures: rows count when one of these measures has a value ('sessions', or every
+            funnel step for a funnel).
+        share: the breakdown's sessions / the store total of the same source and periods
+            (None when there is no total to compare with, or for the totals themselves).
+        totals_from_breakdown: store totals summed from a breakdown partitioning sessions
+            (the source has no store-total rows).
     """
 
     source: str
@@ -66,6 +103,23 @@ class TrafficSelection:
     note: str
     segment_dimension: str | None = None
     segment_value: str | None = None
+    measures: tuple[str, ...] = SESSIONS_ONLY
+    share: float | None = None
+    totals_from_breakdown: bool = False
+
+    @property
+    def source_label(self) -> str:
+        """The source for people ('Shopify', 'GA4', 'Mapped file')."""
+        return SOURCE_LABELS.get(self.source, self.source)
+
+    @property
+    def is_partial(self) -> bool:
+        """The breakdown covers clearly less (or more) than the store's sessions."""
+        return self.share is not None and abs(self.share - 1) > COMPLETE_TOLERANCE
+
+    def measure_sql(self, alias: str = "t") -> str:
+        """Condition: the row has one of the selection's measures (see ``measures``)."""
+        return measures_sql(self.measures, alias)
 
     def where_sql(self, alias: str = "t", *, segment: bool = True) -> tuple[str, list[Any]]:
         """Conditions selecting these rows from the traffic table aliased `alias`.
@@ -109,6 +163,8 @@ class TrafficSelection:
             "note": self.note,
             "segment_dimension": self.segment_dimension,
             "segment_value": self.segment_value,
+            "share": self.share,
+            "totals_from_breakdown": self.totals_from_breakdown,
         }
 
 
@@ -125,6 +181,16 @@ def segment_value_sql(dimension: str, alias: str = "t") -> str:
     if dimension not in _SEGMENT_VALUE_SQL or not alias.isidentifier():
         raise InvalidInputError(f"'{dimension}' is not a traffic breakdown.")
     return _SEGMENT_VALUE_SQL[dimension].format(alias=alias)
+
+
+def measures_sql(measures: tuple[str, ...], alias: str = "t") -> str:
+    """Condition: one of `measures` (traffic measure names) has a value in the row."""
+    if not measures or not alias.isidentifier():
+        raise InvalidInputError("No traffic measure to select rows by.")
+    for name in measures:
+        if name not in schema.TRAFFIC_MEASURES:
+            raise InvalidInputError(f"'{name}' is not a traffic measure.")
+    return "(" + " OR ".join(f"{alias}.{m} IS NOT NULL" for m in measures) + ")"
 
 
 def required_dimensions(filters: OrderFilters, dimension: str = "") -> tuple[str, ...]:
@@ -150,65 +216,197 @@ def _as_dimensions(dimension: str | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({d for d in dimension if d}))
 
 
-def _dimensions_match_sql(dimension: str | tuple[str, ...]) -> tuple[str, list[Any]]:
+def _dimensions_match_sql(
+    dimension: str | tuple[str, ...], alias: str = ""
+) -> tuple[str, list[Any]]:
     """Rows split by exactly `dimension` (one or several), or by a finer breakdown."""
     dims = _as_dimensions(dimension)
+    column = f"{alias}.dimensions" if alias else "dimensions"
     if not dims:
-        return "dimensions = ''", []
+        return f"{column} = ''", []
     if len(dims) == 1:
-        return "list_contains(string_split(dimensions, ','), ?)", [dims[0]]
-    return "list_has_all(string_split(dimensions, ','), CAST(? AS VARCHAR[]))", [list(dims)]
+        return f"list_contains(string_split({column}, ','), ?)", [dims[0]]
+    return f"list_has_all(string_split({column}, ','), CAST(? AS VARCHAR[]))", [list(dims)]
+
+
+class Candidate(NamedTuple):
+    """One breakdown of one source and grain that could answer a question.
+
+    The first six fields keep the order of the old tuple: (source, grain, periods,
+    covered_days, all_have_converted, dimensions_key).
+    """
+
+    source: str
+    grain: str
+    periods: int
+    days: int
+    has_converted: bool
+    dimensions_key: str
+    sessions: float | None = None  # sessions summed over the candidate's periods
+    share: float | None = None  # sessions / the store total of the same periods (None: unknown)
+    n_values: int = 0  # distinct segment values in the breakdown
+    totals_from_breakdown: bool = False  # store totals summed from a partitioning breakdown
+
+    @property
+    def is_partial(self) -> bool:
+        """The breakdown's sessions are clearly not the store total."""
+        return self.share is not None and abs(self.share - 1) > COMPLETE_TOLERANCE
+
+
+# All dimension columns of a row as one text value (identifiers from schema constants).
+_VALUES_SQL = (
+    "concat_ws('|', "
+    + ", ".join(f"coalesce(CAST(t.{d} AS VARCHAR), '')" for d in schema.TRAFFIC_DIMENSIONS)
+    + ")"
+)
+
+
+def _candidates(
+    db: Database,
+    period: DateRange,
+    match: str,
+    match_params: list[Any],
+    source: str | None,
+    measures: tuple[str, ...],
+) -> list[Candidate]:
+    """Per (source, grain, dimensions) matching `match`: coverage, sessions and their share of
+    the store total of the same source and periods (same grain, else complete daily totals)."""
+    source_sql = "AND t.traffic_source = ?" if source else ""
+    src = [source] if source else []
+    rng = [period.start, period.end]
+    inside = "t.period_start >= ? AND t.period_end <= ?"
+    rows = db.fetch_all(
+        f"""WITH c AS (
+            SELECT t.traffic_source, t.grain, t.dimensions, t.period_start, t.period_end,
+                   bool_or(t.converted_sessions IS NOT NULL) AS has_converted,
+                   sum(t.sessions) AS sessions
+            FROM {schema.TRAFFIC} t
+            WHERE {match} AND {measures_sql(measures, "t")} AND {inside} {source_sql}
+            GROUP BY ALL),
+        v AS (
+            SELECT t.traffic_source, t.grain, t.dimensions, count(DISTINCT {_VALUES_SQL}) AS n
+            FROM {schema.TRAFFIC} t
+            WHERE {match} AND {measures_sql(measures, "t")} AND {inside} {source_sql}
+            GROUP BY ALL),
+        tot AS (
+            SELECT t.traffic_source, t.grain, t.period_start, t.period_end,
+                   sum(t.sessions) AS sessions
+            FROM {schema.TRAFFIC} t
+            WHERE t.dimensions = '' AND t.sessions IS NOT NULL AND {inside} {source_sql}
+            GROUP BY ALL),
+        dtot AS (
+            SELECT traffic_source, period_start AS day, sessions FROM tot WHERE grain = 'day'),
+        j AS (
+            SELECT c.*, coalesce(tot.sessions, (
+                SELECT CASE WHEN count(*) = c.period_end - c.period_start + 1
+                            THEN sum(d.sessions) END
+                FROM dtot d WHERE d.traffic_source = c.traffic_source
+                  AND d.day BETWEEN c.period_start AND c.period_end)) AS total
+            FROM c LEFT JOIN tot ON tot.traffic_source = c.traffic_source
+              AND tot.grain = c.grain AND tot.period_start = c.period_start
+              AND tot.period_end = c.period_end)
+        SELECT j.traffic_source, j.grain, count(*) AS periods,
+               CAST(sum(j.period_end - j.period_start + 1) AS BIGINT) AS days,
+               bool_and(j.has_converted) AS all_converted, j.dimensions,
+               sum(j.sessions) AS sessions,
+               sum(j.sessions) FILTER (WHERE j.total IS NOT NULL) AS matched,
+               sum(j.total) FILTER (WHERE j.sessions IS NOT NULL) AS total,
+               any_value(v.n) AS n_values
+        FROM j JOIN v USING (traffic_source, grain, dimensions)
+        GROUP BY j.traffic_source, j.grain, j.dimensions""",
+        [*match_params, *rng, *src, *match_params, *rng, *src, *rng, *src],
+    )
+    out = []
+    for r in rows:
+        sessions = float(r[6]) if r[6] is not None else None
+        share = None
+        if r[5] != "" and r[7] is not None and r[8]:
+            share = float(r[7]) / float(r[8])
+        out.append(
+            Candidate(
+                r[0], r[1], int(r[2]), int(r[3]), bool(r[4]), r[5], sessions, share, int(r[9] or 0)
+            )  # fmt: skip
+        )
+    return out
+
+
+def _rank(candidate: Candidate, exact: str) -> tuple[Any, ...]:
+    """Complete breakdowns first, then those without a total to compare, then partial ones
+    (closest to the total first); then split by exactly the dimension, then fewest others."""
+    if candidate.share is None:
+        kind, gap = 1, 0.0
+    elif not candidate.is_partial:
+        kind, gap = 0, 0.0
+    else:
+        kind, gap = 2, abs(candidate.share - 1)
+    key = candidate.dimensions_key
+    return (kind, gap, key != exact, key.count(","), key)
+
+
+def _partition_rank(candidate: Candidate) -> tuple[Any, ...]:
+    """Breakdowns standing in for missing store totals: most sessions per day first."""
+    per_day = (candidate.sessions or 0.0) / max(candidate.days, 1)
+    key = candidate.dimensions_key
+    return (-per_day, key.count(","), key)
 
 
 def grain_coverage(
-    db: Database, period: DateRange, dimension: str | tuple[str, ...], source: str | None
-) -> list[tuple[str, str, int, int, bool, str]]:
-    """(source, grain, periods, covered_days, all_have_converted, dimensions_key) candidates.
+    db: Database,
+    period: DateRange,
+    dimension: str | tuple[str, ...],
+    source: str | None,
+    *,
+    measures: tuple[str, ...] = SESSIONS_ONLY,
+) -> list[Candidate]:
+    """The best breakdown per source and grain for `dimension`, as Candidate rows.
 
-    Only periods fully inside the range count. Per source and grain the rows split by exactly
-    `dimension` (one name, or a tuple: split by all of them) are preferred, else the breakdown
-    with the fewest other dimensions.
+    Only periods fully inside the range count, and rows having one of `measures`. Per source
+    and grain: the breakdown adding up to the store total wins, then one without a total to
+    compare, then partial ones; within each, rows split by exactly `dimension` (one name, or a
+    tuple: split by all of them), else the fewest other dimensions. For store totals
+    (`dimension` empty), a source without store-total rows in the range offers its breakdown
+    partitioning sessions instead (see PARTITION_DIMENSIONS), with totals_from_breakdown set.
     """
-    exact = ",".join(_as_dimensions(dimension))
-    match, params = _dimensions_match_sql(dimension)
-    source_sql = "AND traffic_source = ?" if source else ""
-    params = [*params, period.start, period.end]
-    if source:
-        params.append(source)
-    rows = db.fetch_all(
-        f"""SELECT traffic_source, grain, count(*) AS periods,
-                   CAST(sum(period_end - period_start + 1) AS BIGINT) AS days,
-                   bool_and(has_converted) AS all_converted, dimensions
-        FROM (SELECT traffic_source, grain, dimensions, period_start, period_end,
-                     bool_or(converted_sessions IS NOT NULL) AS has_converted
-              FROM {schema.TRAFFIC}
-              WHERE {match} AND sessions IS NOT NULL
-                AND period_start >= ? AND period_end <= ? {source_sql}
-              GROUP BY ALL)
-        GROUP BY ALL""",
-        params,
-    )
-    best: dict[tuple[str, str], tuple[str, str, int, int, bool, str]] = {}
-    for r in rows:
-        candidate = (r[0], r[1], int(r[2]), int(r[3]), bool(r[4]), r[5])
-        key = (r[0], r[1])
-        rank = (r[5] != exact, r[5].count(","), r[5])
-        if key not in best or rank < (
-            best[key][5] != exact,
-            best[key][5].count(","),
-            best[key][5],
+    dims = _as_dimensions(dimension)
+    exact = ",".join(dims)
+    match, params = _dimensions_match_sql(dims, "t")
+    found = _candidates(db, period, match, params, source, measures)
+    best: dict[tuple[str, str], Candidate] = {}
+    for c in found:
+        key = (c.source, c.grain)
+        if key not in best or _rank(c, exact) < _rank(best[key], exact):
+            best[key] = c
+    if not dims:
+        with_totals = {c.source for c in found}
+        partition_sql = (
+            "t.dimensions <> '' AND list_has_all(CAST(? AS VARCHAR[]), "
+            "string_split(t.dimensions, ','))"
+        )
+        for c in _candidates(
+            db, period, partition_sql, [list(PARTITION_DIMENSIONS)], source, measures
         ):
-            best[key] = candidate
+            if c.source in with_totals or c.n_values < 2 or c.sessions is None:
+                continue  # a single value (the social referrer report) is no partition
+            c = c._replace(totals_from_breakdown=True)
+            key = (c.source, c.grain)
+            if key not in best or _partition_rank(c) < _partition_rank(best[key]):
+                best[key] = c
     return list(best.values())
 
 
 def _periods(
-    db: Database, period: DateRange, dimensions_key: str, source: str, grain: str
+    db: Database,
+    period: DateRange,
+    dimensions_key: str,
+    source: str,
+    grain: str,
+    measures: tuple[str, ...] = SESSIONS_ONLY,
 ) -> tuple[tuple[date, date], ...]:
     rows = db.fetch_all(
-        f"""SELECT DISTINCT period_start, period_end FROM {schema.TRAFFIC}
-        WHERE traffic_source = ? AND grain = ? AND dimensions = ? AND sessions IS NOT NULL
-          AND period_start >= ? AND period_end <= ?
+        f"""SELECT DISTINCT t.period_start, t.period_end FROM {schema.TRAFFIC} t
+        WHERE t.traffic_source = ? AND t.grain = ? AND t.dimensions = ?
+          AND {measures_sql(measures, "t")}
+          AND t.period_start >= ? AND t.period_end <= ?
         ORDER BY 1, 2""",
         [source, grain, dimensions_key, period.start, period.end],
     )
@@ -227,29 +425,53 @@ def traffic_sources(db: Database, dimension: str = "") -> list[str]:
     return [s for s in (*TRAFFIC_SOURCES, *sorted(present)) if s in present and s]
 
 
+def _source_days(db: Database, condition: str) -> dict[str, int]:
+    rows = db.fetch_all(
+        f"""SELECT traffic_source, count(DISTINCT d) AS days
+        FROM (SELECT traffic_source, unnest(generate_series(period_start, period_end,
+                     INTERVAL 1 DAY)) AS d
+              FROM {schema.TRAFFIC} t WHERE {condition})
+        GROUP BY 1"""
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def _default_source(db: Database) -> tuple[str | None, str]:
+    """(source, why for people) of the store's traffic, or (None, '') without traffic."""
+    days = _source_days(db, "t.sessions IS NOT NULL")
+    if not days:  # no sessions anywhere: a funnel report alone still names its source
+        days = _source_days(db, measures_sql(schema.TRAFFIC_MEASURES, "t"))
+    if not days:
+        return None, ""
+    if "shopify" in days and orders_are_shopify(db):
+        return "shopify", "Shopify traffic, the store's source because the orders come from Shopify"
+    preference = {name: i for i, name in enumerate(TRAFFIC_SOURCES)}
+    source = sorted(days, key=lambda s: (-days[s], preference.get(s, 99), s))[0]
+    label = SOURCE_LABELS.get(source, source)
+    if len(days) == 1:
+        return source, f"{label} traffic, the store's only traffic source"
+    return source, f"{label} traffic, the store's source because it covers the most days"
+
+
 def default_traffic_source(db: Database) -> str | None:
     """The traffic source every figure uses when the user has not picked one (None: no traffic).
 
     Shopify when the orders come from a Shopify export and Shopify traffic exists; otherwise the
-    source whose session rows cover the most days (ties: shopify, ga4, mapped). Decided once for
+    source whose session rows cover the most days (ties: shopify, ga4, mapped); without any
+    session rows, the same among rows with any count (a funnel report alone). Decided once for
     the whole store, never per question, so KPIs, trends, funnel, segments, decomposition and
     opportunities all use the same source.
     """
-    rows = db.fetch_all(
-        f"""SELECT traffic_source,
-                   count(DISTINCT d) AS days
-        FROM (SELECT traffic_source, unnest(generate_series(period_start, period_end,
-                     INTERVAL 1 DAY)) AS d
-              FROM {schema.TRAFFIC} WHERE sessions IS NOT NULL)
-        GROUP BY 1"""
-    )
-    if not rows:
-        return None
-    days = {r[0]: int(r[1]) for r in rows}
-    if "shopify" in days and orders_are_shopify(db):
-        return "shopify"
-    preference = {name: i for i, name in enumerate(TRAFFIC_SOURCES)}
-    return sorted(days, key=lambda s: (-days[s], preference.get(s, 99), s))[0]
+    return _default_source(db)[0]
+
+
+def traffic_source_for(db: Database, filters: OrderFilters) -> tuple[str | None, str]:
+    """(source, why) answering every traffic question under `filters`: the forced
+    ``filters.traffic_source``, else ``default_traffic_source``."""
+    if filters.traffic_source:
+        label = SOURCE_LABELS.get(filters.traffic_source, filters.traffic_source)
+        return filters.traffic_source, f"{label} traffic (chosen in the filters)"
+    return _default_source(db)
 
 
 def select_traffic(
@@ -259,81 +481,108 @@ def select_traffic(
     *,
     dimension: str = "",
     grain: str | None = None,
+    measures: tuple[str, ...] = SESSIONS_ONLY,
 ) -> TrafficSelection | None:
     """The traffic rows answering questions about `period`, or None when there are none.
 
     Args:
         db: the database.
         period: the date range asked for.
-        filters: supplies the forced traffic source, if any, and the segment filter: the rows
-            are then those of a breakdown containing the segment's dimension, restricted to
-            its value; None when the traffic cannot be narrowed to the segment.
+        filters: supplies the forced traffic source, if any (else the store's source, see
+            ``default_traffic_source``), and the segment filter: the rows are then those of a
+            breakdown containing the segment's dimension, restricted to its value; None when
+            the traffic cannot be narrowed to the segment.
         dimension: '' for store totals or one traffic dimension (e.g. 'device').
         grain: force a grain ('day', 'week', 'month', 'total'); None chooses (see module doc).
+        measures: rows count when one of these measures has a value (a funnel passes its steps).
     """
     if filters.has_segment and filters.segment_traffic_dimension is None:
         return None  # the segment cannot be told apart in the traffic: no whole-store sessions
+    source, why = traffic_source_for(db, filters)
+    if source is None:
+        return None
     wanted = required_dimensions(filters, dimension)
-    candidates = grain_coverage(db, period, wanted, filters.traffic_source)
+    candidates = grain_coverage(db, period, wanted, source, measures=measures)
     if grain is not None:
-        candidates = [c for c in candidates if c[1] == grain]
+        candidates = [c for c in candidates if c.grain == grain]
     if not candidates:
         return None
-    best_days_by_source: dict[str, int] = {}
-    for src, _grain, _n, days, _conv, _key in candidates:
-        best_days_by_source[src] = max(best_days_by_source.get(src, 0), days)
-    preference = {name: i for i, name in enumerate(TRAFFIC_SOURCES)}
-    if filters.traffic_source:
-        source = filters.traffic_source
-        why = f"{SOURCE_LABELS.get(source, source)} traffic (chosen in the filters)"
-    elif "shopify" in best_days_by_source and orders_are_shopify(db):
-        source = "shopify"
-        why = "Shopify traffic, because the orders come from Shopify"
-    else:
-        source = sorted(
-            best_days_by_source, key=lambda s: (-best_days_by_source[s], preference.get(s, 99), s)
-        )[0]
-        label = SOURCE_LABELS.get(source, source)
-        why = (
-            f"{label} traffic, the source covering the most days"
-            if len(best_days_by_source) > 1
-            else f"{label} traffic, the only source for these dates"
+    best = max(c.days for c in candidates)
+    eligible = [c for c in candidates if c.days >= COVERAGE_TOLERANCE * best]
+    eligible.sort(
+        key=lambda c: (
+            c.is_partial,
+            not c.has_converted,
+            GRAIN_ORDER.index(c.grain) if c.grain in GRAIN_ORDER else 9,
         )
-    mine = [c for c in candidates if c[0] == source]
-    best = max(c[3] for c in mine)
-    eligible = [c for c in mine if c[3] >= COVERAGE_TOLERANCE * best]
-    eligible.sort(key=lambda c: (not c[4], GRAIN_ORDER.index(c[1]) if c[1] in GRAIN_ORDER else 9))
+    )
     chosen = eligible[0]
-    periods = _periods(db, period, chosen[5], source, chosen[1])
+    periods = _periods(db, period, chosen.dimensions_key, source, chosen.grain, measures)
     effective = DateRange(periods[0][0], periods[-1][1])
-    note = f"{why}, {chosen[1]}ly rows" if chosen[1] != "day" else f"{why}, daily rows"
-    if chosen[1] == "total":
+    note = f"{why}, {chosen.grain}ly rows" if chosen.grain != "day" else f"{why}, daily rows"
+    if chosen.grain == "total":
         note = f"{why}, one total for the range"
     note += f" ({len(periods)} period{'s' if len(periods) != 1 else ''}, {effective.label()})"
-    if chosen[5] != ",".join(wanted):
+    label = SOURCE_LABELS.get(source, source)
+    if chosen.totals_from_breakdown:
+        split = chosen.dimensions_key.replace(",", " and ")
+        note += (
+            f"; {label} has no store-total rows for these dates, so the totals are the sum of "
+            f"its {split} breakdown (each session has exactly one {split})"
+        )
+    elif chosen.dimensions_key != ",".join(wanted):
         what = " and ".join(wanted)
-        note += f"; {what} summed over the finer breakdown '{chosen[5]}'"
+        note += f"; {what} summed over the finer breakdown '{chosen.dimensions_key}'"
+    if chosen.is_partial and chosen.share is not None:
+        what = " and ".join(wanted)
+        note += (
+            f"; this breakdown covers only {chosen.share:.1%} of the {label} sessions of these "
+            f"periods (no breakdown by {what} adds up to the store total), so its rows do not "
+            "add up to the total"
+        )
     segment_dimension = filters.segment_traffic_dimension
     if segment_dimension is not None:
         note += f"; only sessions with {segment_dimension} = {filters.segment_value}"
-    if effective != period or chosen[3] < period.days:
+    if effective != period or chosen.days < period.days:
         note += (
-            f"; traffic covers {chosen[3]} of the {period.days} days asked for (only periods "
+            f"; traffic covers {chosen.days} of the {period.days} days asked for (only periods "
             "fully inside the range count), and orders are matched to the same days"
         )
     return TrafficSelection(
         source=source,
-        grain=chosen[1],
+        grain=chosen.grain,
         dimension=dimension,
-        dimensions_key=chosen[5],
+        dimensions_key=chosen.dimensions_key,
         periods=periods,
         effective_range=effective,
-        covered_days=chosen[3],
-        has_converted_sessions=chosen[4],
+        covered_days=chosen.days,
+        has_converted_sessions=chosen.has_converted,
         note=note,
         segment_dimension=segment_dimension,
         segment_value=filters.segment_value if segment_dimension is not None else None,
+        measures=tuple(measures),
+        share=chosen.share,
+        totals_from_breakdown=chosen.totals_from_breakdown,
     )
+
+
+def no_traffic_note(db: Database, filters: OrderFilters, what: str = "") -> str:
+    """Why there is no traffic selection, naming the store's source (and another that has it).
+
+    `what` is the breakdown asked for, e.g. ' split by channel' ('' for store totals).
+    """
+    source, _why = traffic_source_for(db, filters)
+    if source is None:
+        return f"No traffic{what} for these dates: load an analytics export."
+    label = SOURCE_LABELS.get(source, source)
+    note = f"No {label} traffic{what} for these dates"
+    dims = required_dimensions(filters)
+    dimension = what.removeprefix(" split by ").strip() if what.startswith(" split by ") else ""
+    others = [s for s in traffic_sources(db, dimension or (dims[0] if dims else "")) if s != source]
+    if others:
+        names = ", ".join(SOURCE_LABELS.get(s, s) for s in others)
+        note += f" ({names} traffic has it: pick it as the traffic source)"
+    return note + "."
 
 
 def periods_values_sql(selection: TrafficSelection) -> tuple[str, list[Any]]:
@@ -344,6 +593,6 @@ def periods_values_sql(selection: TrafficSelection) -> tuple[str, list[Any]]:
     where, params = selection.where_sql("t", segment=False)
     return (
         f"SELECT DISTINCT t.period_start, t.period_end FROM {schema.TRAFFIC} t "
-        f"WHERE {where} AND t.sessions IS NOT NULL",
+        f"WHERE {where} AND {selection.measure_sql('t')}",
         params,
     )

@@ -29,6 +29,7 @@ from ro_core.metrics.traffic import (
     SOURCE_LABELS,
     TrafficSelection,
     grain_coverage,
+    no_traffic_note,
     required_dimensions,
     select_traffic,
 )
@@ -323,7 +324,7 @@ def _traffic_plan(
     """(selection, bucket_grain, reason, grain_used) for a traffic metric."""
     chosen = select_traffic(db, period, filters)
     if chosen is None:
-        return None, None, _no_traffic_reason(filters), grain
+        return None, None, _no_traffic_reason(db, filters), grain
     forced = replace(filters, traffic_source=chosen.source)
     wanted = required_dimensions(filters)
     coverage = {c[1]: c[3] for c in grain_coverage(db, period, wanted, chosen.source)}
@@ -375,18 +376,21 @@ def _traffic_plan(
             f"{label} traffic has only one total for the whole range: no trend over time.",
             grain,
         )
-    return None, None, _no_traffic_reason(filters), grain
+    return None, None, _no_traffic_reason(db, filters), grain
 
 
-def _no_traffic_reason(filters: OrderFilters) -> str:
+def _no_traffic_reason(db: Database, filters: OrderFilters) -> str:
+    """Why a traffic metric has no trend, naming the store's traffic source."""
     if filters.has_segment and filters.segment_traffic_dimension is None:
         return f"Showing {filters.segment_scope()}."
     if filters.has_segment:
         return (
-            f"There is no traffic split by {filters.segment_traffic_dimension} for these dates, "
-            f"so nothing can be shown for {filters.segment_label()}."
+            no_traffic_note(db, filters, f" split by {filters.segment_traffic_dimension}").rstrip(
+                "."
+            )
+            + f", so nothing can be shown for {filters.segment_label()}."
         )
-    return "There is no traffic data for these dates."
+    return no_traffic_note(db, filters)
 
 
 def _no_orders_reason(filters: OrderFilters) -> str:
