@@ -4,6 +4,7 @@ import streamlit as st
 
 from ro_core.errors import InvalidInputError, RoError
 from ro_core.loop import goals as G
+from ro_core.metrics.currency import store_currency
 from ro_ui import cached, fmt, loop_views, views
 from ro_ui.state import current_filters
 from ro_ui.widgets import download_table, show_error
@@ -12,9 +13,13 @@ db = cached.database()
 filters = current_filters()
 views.header("Goals", filters)
 anchor = filters.anchor
+currency = store_currency(db)
+in_currency = f" in {fmt.md_escape(currency)}, the store currency" if currency else ""
 st.caption(
-    "Set a target per month or quarter. Progress counts from the period's first day to the "
-    f"latest day with data ({anchor}); the pace says what the rest of the period needs."
+    "Set a target per month or quarter for the whole store. Progress counts from the period's "
+    f"first day to the latest day with data ({anchor}); the pace says what the rest of the "
+    f"period needs. Money targets are set{in_currency} and measured in the currency they were "
+    "set in."
 )
 
 with st.form("goal_form", border=True):
@@ -41,7 +46,8 @@ with st.form("goal_form", border=True):
         value=None,
         step=1.0,
         key="goal_target",
-        help="Money in the store currency; conversion rate in % (3.2 means 3.2%).",
+        help=f"Money{in_currency or ' in the store currency'}; conversion rate in % "
+        "(3.2 means 3.2%).",
     )
     submitted = st.form_submit_button("Save goal", icon=":material/flag:")
 if submitted:
@@ -49,7 +55,7 @@ if submitted:
         if target is None:
             raise InvalidInputError("Type the target, e.g. 50000 for revenue or 3.2 for CR.")
         value = target / 100 if G.GOAL_METRICS[metric][1] == "rate" else target
-        G.set_goal(db, metric, period_kind, day, value)
+        G.set_goal(db, metric, period_kind, day, value, currency=currency)
     except RoError as error:
         show_error(error)
     else:
@@ -64,20 +70,21 @@ except RoError as error:
 if not progress:
     st.info("No goals yet: set the first one above.", icon=":material/flag:")
 else:
+    loop_views.goal_scope_caption(progress)
     current = [p for p in progress if anchor and p.goal.period.contains(anchor)]
     if current:
         st.subheader(f"Now ({anchor})")
-        loop_views.goal_progress_bars(current, filters.currency)
+        loop_views.goal_progress_bars(current)
     st.subheader("All goals")
     table = [
         {
             "goal_id": p.goal.goal_id,
             "goal": p.goal.label,
-            "target": loop_views.format_goal_value(p.goal.target, p.goal.kind, filters.currency),
-            "actual": loop_views.format_goal_value(p.actual, p.goal.kind, filters.currency),
+            "target": loop_views.format_goal_value(p.goal.target, p.goal),
+            "actual": loop_views.format_goal_value(p.actual, p.goal),
             "share_of_target": p.share_of_target,
             "status": p.status_label,
-            "pace": p.summary(fmt.CURRENCY_SYMBOLS.get((filters.currency or "").upper(), "")),
+            "pace": p.summary(),
         }
         for p in progress
     ]

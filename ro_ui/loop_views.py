@@ -32,9 +32,9 @@ CREATED_KEY = "loop_created_hypothesis"
 def _goals_progress(
     db_path: str, version: int, as_of: date, items: FilterItems
 ) -> list[G.GoalProgress]:
-    # Goals are store-wide targets: measure them against the whole store, not a segment.
-    filters = order_filters_from_items(items).without_segment()
-    return G.goals_progress(get_database(db_path), as_of, filters)
+    # goals_progress measures the whole store in each goal's currency and notes a left-out
+    # "Show only" segment (the rule lives in ro_core.loop.goals).
+    return G.goals_progress(get_database(db_path), as_of, order_filters_from_items(items))
 
 
 def goals_progress_for(db: Database, filters: Filters) -> list[G.GoalProgress]:
@@ -44,27 +44,34 @@ def goals_progress_for(db: Database, filters: Filters) -> list[G.GoalProgress]:
     return _goals_progress(db_path, version, as_of, filters.order_filter_items())
 
 
-def format_goal_value(value: Any, kind: str, currency: str | None) -> str:
-    """A goal's target or actual as shown: money or a percentage."""
-    return fmt.rate(value) if kind == "rate" else fmt.money(value, currency)
+def format_goal_value(value: Any, goal: G.Goal) -> str:
+    """A goal's target or actual as shown: money in the goal's currency, or a percentage."""
+    return goal.format_value(value)
 
 
-def goal_progress_bars(progress: list[G.GoalProgress], currency: str | None) -> None:
-    """One progress bar per goal with where it stands and the pace it needs."""
-    symbol = fmt.CURRENCY_SYMBOLS.get((currency or "").upper(), "")
+def goal_scope_caption(progress: list[G.GoalProgress]) -> None:
+    """The note that goals measure the whole store, when a "Show only" segment is set."""
+    note = next((p.note for p in progress if p.note), "")
+    if note:
+        st.caption(fmt.md_escape(note))
+
+
+def goal_progress_bars(progress: list[G.GoalProgress]) -> None:
+    """One progress bar per goal with where it stands and the pace it needs (each goal in its
+    own currency)."""
     columns = st.columns(min(max(len(progress), 1), 2))
     for position, item in enumerate(progress):
         goal = item.goal
         bar = min(max(item.share_of_target or 0.0, 0.0), 1.0)  # actual / target
-        target = format_goal_value(goal.target, goal.kind, currency)
-        actual = format_goal_value(item.actual, goal.kind, currency)
+        target = goal.format_value(goal.target)
+        actual = goal.format_value(item.actual)
         with columns[position % len(columns)], st.container(border=True):
             st.progress(
                 bar,
-                text=f"**{goal.label}**: {fmt.md_escape(actual)} of {fmt.md_escape(target)} · "
-                f"{item.status_label}",
+                text=f"**{fmt.md_escape(goal.label)}**: {fmt.md_escape(actual)} of "
+                f"{fmt.md_escape(target)} · {item.status_label}",
             )
-            st.caption(fmt.md_escape(item.summary(symbol)))
+            st.caption(fmt.md_escape(item.summary()))
 
 
 def overview_goals(db: Database, filters: Filters) -> None:
@@ -82,7 +89,8 @@ def overview_goals(db: Database, filters: Filters) -> None:
         return
     st.subheader("Goals")
     if progress:
-        goal_progress_bars(progress, filters.currency)
+        goal_scope_caption(progress)
+        goal_progress_bars(progress)
     else:
         st.caption("No goal for a month or quarter in this period yet.")
     columns = st.columns([1, 1, 3], vertical_alignment="center")
