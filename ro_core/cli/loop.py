@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ro_core.cli.json_out import print_json
-from ro_core.cli.metrics import add_filter_options, filters_from_args, period_from_args
+from ro_core.cli.metrics import (
+    add_filter_options,
+    add_period_options,
+    filters_from_args,
+    scope_from_args,
+)
 from ro_core.errors import RoError
 from ro_core.loop import goals, hypotheses
 from ro_core.metrics.coverage import coverage
@@ -24,9 +29,9 @@ from ro_core.store.db import Database
 
 def cmd_report(args: argparse.Namespace, db: Database) -> int:
     """ro report: write the HTML report of a period."""
-    period = period_from_args(db, args.start, args.end)
-    compare = None if args.compare == "none" else args.compare
-    path = write_report(db, period, Path(args.out), filters_from_args(args, db), compare=compare)
+    scope = scope_from_args(args, db)
+    period = scope.period
+    path = write_report(db, scope, Path(args.out))
     size = path.stat().st_size
     if args.json:
         print_json({"path": str(path), "bytes": size, "period": period.to_dict()})
@@ -83,8 +88,7 @@ def add_loop_commands(subparsers: argparse._SubParsersAction) -> None:
     report = subparsers.add_parser(
         "report", help="write a self-contained HTML report of a period (opens offline)"
     )
-    report.add_argument("--start", help="first day, YYYY-MM-DD (default: last 30 days)")
-    report.add_argument("--end", help="last day, YYYY-MM-DD (default: latest data)")
+    add_period_options(report)
     report.add_argument("--out", required=True, help="the .html file to write")
     report.add_argument(
         "--compare", choices=("previous", "year", "none"), default="previous", help="comparison"

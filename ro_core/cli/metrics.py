@@ -12,23 +12,33 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 
 from ro_core.cli.json_out import print_json
 from ro_core.errors import InvalidInputError, NoDataError, RoError
+from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.coverage import coverage
 from ro_core.metrics.currency import ALL_CURRENCIES, store_order_filters
-from ro_core.metrics.decomposition import decompose
+from ro_core.metrics.decomposition import decompose_scope
 from ro_core.metrics.filters import REVENUE_BASES, OrderFilters
 from ro_core.metrics.funnel import compare_funnels, event_funnel, traffic_funnel
-from ro_core.metrics.kpis import kpis
+from ro_core.metrics.kpis import compare_kpis
 from ro_core.metrics.opportunities import opportunities
-from ro_core.metrics.periods import DateRange, parse_date
+from ro_core.metrics.periods import PRESET_LABELS, DateRange, parse_date, presets
+from ro_core.metrics.scope import Breakdown, Scope
 from ro_core.metrics.segments import segments
 from ro_core.metrics.trends import trend
+from ro_core.overview import (
+    build_overview,
+    decomposition_rows,
+    format_change,
+    format_metric,
+    opportunity_table,
+)
+from ro_core.present.formatting import NOT_AVAILABLE
 from ro_core.store.db import Database
 
 TREND_METRIC_CHOICES = ("cr", "conversion_rate", "aov", "rpv", "revenue", "sessions", "visitors",
@@ -39,9 +49,19 @@ TREND_METRIC_CHOICES = ("cr", "conversion_rate", "aov", "rpv", "revenue", "sessi
 def _add_common(parser: argparse.ArgumentParser, *, dates: bool = True) -> None:
     parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     if dates:
-        parser.add_argument("--start", help="first day, YYYY-MM-DD (default: last 30 days)")
-        parser.add_argument("--end", help="last day, YYYY-MM-DD (default: latest data)")
+        add_period_options(parser)
     add_filter_options(parser)
+
+
+def add_period_options(parser: argparse.ArgumentParser) -> None:
+    """--start/--end, or --preset (the sidebar's period presets, ending on the latest data)."""
+    parser.add_argument("--start", help="first day, YYYY-MM-DD (default: last 30 days)")
+    parser.add_argument("--end", help="last day, YYYY-MM-DD (default: latest data)")
+    parser.add_argument(
+        "--preset",
+        choices=tuple(PRESET_LABELS),
+        help="a preset period ending on the latest day with data (instead of --start/--end)",
+    )
 
 
 def add_filter_options(parser: argparse.ArgumentParser) -> None:
@@ -121,11 +141,18 @@ def _segment_from_args(text: str | None) -> dict[str, str]:
     return {"segment_dimension": dimension.strip().lower(), "segment_value": value.strip()}
 
 
-def period_from_args(db: Database, start: str | None, end: str | None, what: str = "") -> DateRange:
-    """The date range from --start/--end, defaulting to the last 30 days with data."""
+def period_from_args(
+    db: Database, start: str | None, end: str | None, what: str = "", preset: str | None = None
+) -> DateRange:
+    """The date range from --start/--end or --preset, defaulting to the default range (the
+    latest 30 days with both orders and traffic, else with any data)."""
+    cov = coverage(db)
+    if preset:
+        if start or end:
+            raise InvalidInputError("Give --preset or --start/--end, not both.")
+        return presets(cov.latest_date or date.today())[preset]
     if start and end:
         return DateRange(parse_date(start, f"{what}start date"), parse_date(end, f"{what}end date"))
-    cov = coverage(db)
     if cov.default_range is None:
         raise NoDataError(
             "Nothing has been imported yet: import an orders or analytics export first "
@@ -138,6 +165,37 @@ def period_from_args(db: Database, start: str | None, end: str | None, what: str
         last = parse_date(end, f"{what}end date")
         return DateRange(last - timedelta(days=29), last)
     return cov.default_range
+
+
+def scope_from_args(args: argparse.Namespace, db: Database) -> Scope:
+    """The one Scope of a command: period, comparison, grain and filters from its options."""
+    preset = getattr(args, "preset", None)
+    period = period_from_args(db, getattr(args, "start", None), getattr(args, "end", None),
+                              preset=preset)  # fmt: skip
+    compare = getattr(args, "compare", None) or "previous"
+    vs_start, vs_end = getattr(args, "vs_start", None), getattr(args, "vs_end", None)
+    custom = None
+    if vs_start or vs_end:
+        if not (vs_start and vs_end):
+            raise InvalidInputError("Give both --vs-start and --vs-end, or neither.")
+        custom = DateRange(parse_date(vs_start, "--vs-start date"),
+                           parse_date(vs_end, "--vs-end date"))  # fmt: skip
+        compare = "custom"
+    grain = getattr(args, "grain", None)
+    breakdown = None
+    by = getattr(args, "by", None)
+    if by:
+        breakdown = Breakdown(by, getattr(args, "side", None) or "")
+    return Scope(
+        period,
+        compare,
+        filters_from_args(args, db),
+        grain=grain if grain in ("day", "week", "month") else "day",
+        preset=preset,
+        breakdown=breakdown,
+        custom_comparison=custom,
+        anchor=coverage(db).latest_date,
+    )
 
 
 def _compare(value: str | None) -> str | None:
@@ -170,40 +228,69 @@ def _print_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> N
 
 
 # --- handlers -----------------------------------------------------------------------------------
-KPI_ROWS = (
-    ("sessions", "Sessions", "number"),
-    ("visitors", "Visitors", "number"),
-    ("orders", "Orders", "number"),
-    ("online_orders", "Online orders", "number"),
-    ("revenue", "Revenue", "money"),
-    ("online_revenue", "Online revenue", "money"),
-    ("conversion_rate", "Conversion rate", "rate"),
-    ("aov", "AOV", "money"),
-    ("revenue_per_session", "Revenue per session", "money"),
-    ("revenue_per_visitor", "Revenue per visitor", "money"),
-)
+KPI_TEXT_ROWS = ("sessions", "visitors", "orders", "revenue", "conversion_rate", "aov", "rpv",
+                 "revenue_per_visitor")  # fmt: skip
+
+
+def cmd_overview(args: argparse.Namespace, db: Database) -> int:
+    """ro overview: the period overview the Overview page and the report show."""
+    overview = build_overview(db, scope_from_args(args, db))
+    if args.json:
+        print_json(overview.to_dict())
+        return 0
+    scope = overview.scope
+    print(f"Overview {scope.describe_period()}")
+    print(f"  {overview.summary}")
+    for card in overview.cards:
+        line = f"  {METRICS[card.key].label:<28}{card.value_text:>16}"
+        if card.base_text is not None:
+            line += f"{card.base_text:>16}  {card.change_text or NOT_AVAILABLE:>8}"
+        print(line)
+    for note in overview.notes:
+        print(f"  note: {note}")
+    print("\nWhere the change came from")
+    if overview.decomposition is None:
+        print(f"  {overview.decomposition_reason}")
+    else:
+        for step, amount in decomposition_rows(overview.decomposition, overview.currency):
+            print(f"  {step:<36}{amount:>16}")
+    print("\nTop opportunities")
+    table = opportunity_table(overview.opportunities, overview.currency, 5)
+    if table.empty:
+        print(f"  {overview.opportunities_reason or 'none in this period'}")
+    else:
+        _print_frame(table)
+    print("\nGoals")
+    if not overview.goals:
+        print(f"  {overview.goals_reason}")
+    for item in overview.goals:
+        print(f"  {item.goal.label:<32} {item.status_label:<12} {item.summary()}")
+    print("  filters: " + "; ".join(scope.filters.describe()))
+    return 0
 
 
 def cmd_kpis(args: argparse.Namespace, db: Database) -> int:
     """ro kpis."""
-    period = period_from_args(db, args.start, args.end)
-    result = kpis(db, period, filters_from_args(args, db), _compare(args.compare))
+    scope = scope_from_args(args, db)
+    result = compare_kpis(db, scope)
     if args.json:
         print_json(result.to_dict())
         return 0
     cur, cmp_ = result.current, result.comparison
-    print(f"KPIs {period.label()}")
+    currency = scope.currency
+    print(f"KPIs {scope.period.label()}")
     if cmp_:
         print(f"compared with {cmp_.period.label()}")
-    for key, label, kind in KPI_ROWS:
-        line = f"  {label:<22}{_fmt(cur.value(key), kind):>16}"
+    for key in KPI_TEXT_ROWS:
+        line = f"  {METRICS[key].label:<28}{format_metric(key, cur.value(key), currency):>16}"
         if cmp_:
             change = result.changes[key]
-            line += f"{_fmt(cmp_.value(key), kind):>16}  {_fmt(change.relative, 'change'):>8}"
+            base = format_metric(key, change.base, currency)
+            line += f"{base:>16}  {format_change(key, change) or NOT_AVAILABLE:>8}"
         print(line)
-    if cur.conversion_rate_basis:
-        print(f"  CR = {cur.conversion_rate_basis}")
-    for note in cur.notes:
+    if result.cr_basis:
+        print(f"  CR = {result.cr_basis}")
+    for note in (*result.notes, *cur.notes):
         print(f"  note: {note}")
     print("  filters: " + "; ".join(result.filters.describe()))
     return 0
@@ -286,17 +373,11 @@ def cmd_segments(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_decompose(args: argparse.Namespace, db: Database) -> int:
     """ro decompose."""
-    period = period_from_args(db, args.start, args.end)
-    if bool(args.vs_start) != bool(args.vs_end):
-        raise InvalidInputError("Give both --vs-start and --vs-end, or neither (previous period).")
-    base = (
-        DateRange(
-            parse_date(args.vs_start, "--vs-start date"), parse_date(args.vs_end, "--vs-end date")
-        )
-        if args.vs_start
-        else period.previous()
-    )
-    result = decompose(db, period, base, filters_from_args(args, db), segment_dimension=args.by)
+    scope = scope_from_args(args, db)
+    if scope.compare == "none":
+        raise InvalidInputError("A revenue change needs a comparison: drop --compare none.")
+    result = decompose_scope(db, scope)
+    period, base = result.period, result.base_period
     if args.json:
         print_json(result.to_dict())
         return 0
@@ -306,8 +387,8 @@ def cmd_decompose(args: argparse.Namespace, db: Database) -> int:
         f"  revenue {_fmt(result.revenue_base, 'money')} -> {_fmt(result.revenue_current, 'money')}"
         f" = {result.change:+,.2f}"
     )
-    for name, value in result.contributions.items():
-        print(f"  {name:<16}{value:+,.2f}")
+    for step, amount in decomposition_rows(result, scope.currency)[1:-1]:
+        print(f"  {step:<32}{amount:>16}")
     for note in result.notes:
         print(f"  note: {note}")
     if result.segments is not None:
@@ -336,6 +417,14 @@ def cmd_opportunities(args: argparse.Namespace, db: Database) -> int:
 
 def add_metrics_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register kpis, trend, funnel, segments, decompose and opportunities."""
+    p = subparsers.add_parser(
+        "overview", help="the period overview: KPIs, summary, decomposition, opportunities, goals"
+    )
+    _add_common(p)
+    p.add_argument("--compare", choices=("previous", "year", "none"), default="previous")
+    p.add_argument("--grain", choices=("day", "week", "month"), default="day")
+    p.set_defaults(handler=cmd_overview)
+
     p = subparsers.add_parser("kpis", help="headline KPIs with the previous period or last year")
     _add_common(p)
     p.add_argument("--compare", choices=("previous", "year", "none"), default="previous")
@@ -373,6 +462,7 @@ def add_metrics_commands(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("decompose", help="revenue change into traffic, CR and AOV")
     _add_common(p)
+    p.add_argument("--compare", choices=("previous", "year"), default="previous")
     p.add_argument("--vs-start", help="first day of the period compared against")
     p.add_argument("--vs-end", help="last day of the period compared against")
     p.add_argument("--by", help="also per segment of this dimension")

@@ -33,8 +33,9 @@ class DataCoverage:
         currencies: order currencies (more than one means revenue mixes currencies unless a
             currency filter is set).
         utc_offset_minutes: the most common UTC offset in the orders export (the store's zone).
-        latest_date: the last date with orders or traffic (with events only, of events).
-        default_range: the range to show first: the last 30 days with data.
+        latest_date: the last date with both orders and traffic where the two overlap, else the
+            last date with orders or traffic (with events only, of events); presets end on it.
+        default_range: the range to show first: the last 30 days of latest_date's data.
     """
 
     has_orders: bool
@@ -139,15 +140,21 @@ def coverage(db: Database) -> DataCoverage:
     event_types = tuple(
         r[0] for r in db.fetch_all(f"SELECT DISTINCT event_type FROM {schema.EVENTS} ORDER BY 1")
     )
-    # Orders and traffic set the range: events alone only when there is nothing else (a session
-    # that starts before midnight and ends after it must not add a day without orders).
+    # The range shown first is the latest one where orders and traffic both exist (so CR, AOV
+    # and RPV all have figures after an import); without an overlap, the latest day with orders
+    # or traffic; events alone only when there is nothing else (a session that starts before
+    # midnight and ends after it must not add a day without orders).
     lasts = [d for d in (o[2], t[2]) if d is not None] or [d for d in (e[2],) if d is not None]
     firsts = [d for d in (o[1], t[1]) if d is not None] or [d for d in (e[1],) if d is not None]
     latest = max(lasts) if lasts else None
+    earliest = min(firsts) if firsts else None
+    if o[1] is not None and t[1] is not None:
+        both_first, both_last = max(o[1], t[1]), min(o[2], t[2])
+        if both_first <= both_last:
+            latest, earliest = both_last, both_first
     default_range = None
-    if latest is not None:
+    if latest is not None and earliest is not None:
         start = latest - timedelta(days=DEFAULT_RANGE_DAYS - 1)
-        earliest = min(firsts)
         default_range = DateRange(max(start, earliest), latest)
     return DataCoverage(
         has_orders=order_count > 0,

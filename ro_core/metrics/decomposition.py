@@ -1,13 +1,22 @@
 """Revenue change decomposition: how much came from traffic, conversion rate and AOV.
 
-Revenue = sessions x CR x AOV with CR = online orders / sessions and AOV = online revenue /
-online orders (an identity, so the parts can sum to the change; Shopify's converted-sessions CR
-is not used here). Without traffic in both periods, revenue = orders x AOV over all filtered
-orders. Attribution uses the additive log-mean Divisia index (LMDI-I, Ang 2004):
+The change explained is the headline's: total revenue on the days both periods have orders for
+(the same compared days as the KPI cards, see ro_core.metrics.comparison). It splits into
+
+    online revenue on the days both periods have orders and traffic = sessions x CR x AOV
+    other revenue (other channels, orders on days without traffic) = the rest
+
+The first part is attributed with the additive log-mean Divisia index (LMDI-I, Ang 2004), using
+the cards' CR definition: CR = converted sessions / sessions with "AOV" = online revenue per
+converted session where the traffic reports converted sessions (Shopify), else CR = online orders
+/ sessions with AOV = online revenue per online order. Either way sessions x CR x AOV equals
+online revenue exactly:
 
     contribution_x = L(V1, V0) * ln(x1 / x0),   L(a, b) = (a - b) / (ln a - ln b),  L(a, a) = a
 
-which sums exactly to V1 - V0 because ln(V1/V0) = sum of ln(x1/x0).
+which sums exactly to V1 - V0 because ln(V1/V0) = sum of ln(x1/x0). The other part is its own
+bar, so the waterfall starts at the comparison's revenue and ends at the current revenue the
+cards show. Without traffic on both sides: revenue = orders x AOV over all filtered orders.
 
 Zero and missing factors (no NaN, ever):
 - a factor that is undefined in one period (AOV without orders, CR without sessions) takes the
@@ -30,11 +39,12 @@ import pandas as pd
 
 from ro_core.errors import InvalidInputError, NoDataError
 from ro_core.metrics._sql import safe_div
+from ro_core.metrics.comparison import BOTH, ORDERS
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
-from ro_core.metrics.kpis import kpi_values
+from ro_core.metrics.kpis import CR_BASIS_CONVERTED, KpiComparison, KpiValues, compare_kpis
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.scope import Breakdown, Scope
 from ro_core.metrics.segments import segments
-from ro_core.metrics.traffic import select_traffic
 from ro_core.store.db import Database
 
 METHOD_FULL = "sessions x CR x AOV"
@@ -44,7 +54,9 @@ FACTOR_LABELS = {
     "conversion_rate": "Conversion rate",
     "orders": "Orders",
     "aov": "Average order value",
+    "other": "Other revenue",
 }
+AOV_PER_CONVERTED_LABEL = "Revenue per converted session"
 SEGMENT_COLUMNS = [
     "segment",
     "revenue_base",
@@ -171,17 +183,18 @@ def _factors_frame(
     current: dict[str, float | None],
     contributions: dict[str, float],
     change: float,
+    labels: dict[str, str],
 ) -> pd.DataFrame:
     rows = [
         {
             "factor": name,
-            "label": FACTOR_LABELS[name],
-            "base": base[name],
-            "current": current[name],
+            "label": labels.get(name, FACTOR_LABELS[name]),
+            "base": base.get(name),
+            "current": current.get(name),
             "contribution": contributions[name],
             "share_of_change": safe_div(contributions[name], change),
         }
-        for name in base
+        for name in contributions
     ]
     return pd.DataFrame(rows, columns=["factor", "label", "base", "current", "contribution",
                                        "share_of_change"])  # fmt: skip
@@ -197,6 +210,119 @@ def _full_factors(sessions: float | None, orders: float, revenue: float) -> dict
 
 def _orders_factors(orders: float, revenue: float) -> dict[str, float | None]:
     return {"orders": float(orders), "aov": safe_div(revenue, orders)}
+
+
+def _online_factors(values: KpiValues, basis: str | None) -> dict[str, float | None]:
+    """sessions x CR x AOV of the online revenue, CR as the cards define it."""
+    online = values.online_revenue or 0.0
+    if basis == CR_BASIS_CONVERTED and values.converted_sessions is not None:
+        return _full_factors(values.sessions, values.converted_sessions, online)
+    return _full_factors(values.sessions, values.online_orders or 0, online)
+
+
+def _no_orders(values: KpiValues, label: str) -> NoDataError:
+    return NoDataError(
+        f"No orders were imported for {label} ({values.period.label()}): a revenue change "
+        "cannot be split without them. Import orders covering both periods."
+    )
+
+
+def explain_change(result: KpiComparison) -> Decomposition:
+    """Split the headline revenue change of a KPI comparison into its drivers (no database).
+
+    Uses the comparison's compared days and CR definition, so the waterfall starts at the
+    comparison revenue and ends at the current revenue the cards compare.
+    """
+    if not result.filters.segment_applies_to_orders:
+        raise InvalidInputError(
+            f"A revenue change cannot be split for {result.filters.segment_label()}: the orders "
+            "carry no such field, so the segment's revenue is not known. Pick a segment the "
+            "orders have (country, new vs returning, sales channel, discount code) or the whole "
+            "store."
+        )
+    orders_pair = result.pairs.get(ORDERS)
+    if orders_pair is None:
+        days = result.compared.get(ORDERS)
+        if result.comparison is not None and result.comparison.orders is None:
+            raise _no_orders(result.comparison, "the earlier period")
+        if result.current.orders is None:
+            raise _no_orders(result.current, "the current period")
+        raise NoDataError(days.note if days and days.note else "No comparison to split.")
+    current, base = orders_pair
+    for values, label in ((base, "the earlier period"), (current, "the current period")):
+        if values.orders is None:
+            raise _no_orders(values, label)
+    notes = [n for n in result.notes]
+    total0, total1 = float(base.revenue or 0.0), float(current.revenue or 0.0)
+    both = result.pairs.get(BOTH)
+    labels = dict(FACTOR_LABELS)
+    if both is not None and both[0].traffic is not None and both[1].traffic is not None:
+        method = METHOD_FULL
+        f0 = _online_factors(both[1], result.cr_basis)
+        f1 = _online_factors(both[0], result.cr_basis)
+        v0, v1, contributions = lmdi(f0, f1)
+        other = (total1 - total0) - (v1 - v0)
+        contributions["other"] = other
+        f0["other"], f1["other"] = total0 - v0, total1 - v1
+        if result.cr_basis == CR_BASIS_CONVERTED:
+            labels["aov"] = AOV_PER_CONVERTED_LABEL
+            notes.append(
+                "CR is converted sessions / sessions (as on the cards), so the third factor is "
+                "online revenue per converted session; RPV = CR x AOV holds only approximately "
+                "because a converted session can place more than one order."
+            )
+        notes.append(
+            "Traffic, CR and AOV explain the online revenue on days with both orders and "
+            "traffic; other revenue is the rest (other sales channels, days without traffic)."
+        )
+        notes.extend(n for n in (both[0].traffic.note, both[1].traffic.note) if n)
+    else:
+        method = METHOD_ORDERS
+        f0 = _orders_factors(base.orders, total0)
+        f1 = _orders_factors(current.orders, total1)
+        v0, v1, contributions = lmdi(f0, f1)
+        notes.append(
+            "No traffic for both periods from one source: revenue = orders x AOV over all "
+            "filtered orders."
+        )
+    change = total1 - total0
+    residual = change - sum(contributions.values())
+    largest = max(contributions, key=lambda n: abs(contributions[n]))
+    contributions[largest] += residual
+    if result.filters.has_segment:
+        notes.append(f"Showing {result.filters.segment_scope()}.")
+    return Decomposition(
+        period=current.period,
+        base_period=base.period,
+        method=method,
+        revenue_base=total0,
+        revenue_current=total1,
+        change=change,
+        contributions=contributions,
+        factors=_factors_frame(f0, f1, contributions, change, labels),
+        segments=None,
+        segment_dimension=None,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def decompose_scope(db: Database, scope: Scope) -> Decomposition:
+    """The revenue change of a scope against its comparison, split into drivers.
+
+    With a "Segment by" breakdown the change is also split per segment of that dimension.
+    """
+    result = explain_change(compare_kpis(db, scope))
+    if scope.breakdown is None:
+        return result
+    frame, note = _segment_decomposition(
+        db, result.period, result.base_period, scope.filters, scope.breakdown.dimension
+    )
+    return replace(
+        result,
+        segments=frame,
+        segment_dimension=scope.breakdown.dimension,
+        notes=(*result.notes, note),
+    )
 
 
 def decompose(
@@ -215,75 +341,9 @@ def decompose(
         filters: order filters and revenue basis.
         segment_dimension: also decompose per segment of this dimension (see segments()).
     """
-    if not filters.segment_applies_to_orders:
-        raise InvalidInputError(
-            f"A revenue change cannot be split for {filters.segment_label()}: the orders carry "
-            "no such field, so the segment's revenue is not known. Pick a segment the orders "
-            "have (country, new vs returning, sales channel, discount code) or the whole store."
-        )
-    current = kpi_values(db, period, filters)
-    notes: list[str] = []
-    base = None
-    if current.traffic is not None:
-        same = select_traffic(
-            db, base_period, replace(filters, traffic_source=current.traffic.source)
-        )
-        if same is not None:
-            base = kpi_values(db, base_period, filters, traffic=same)
-    for values, label in ((base, "the earlier period"), (current, "the current period")):
-        if values is not None and values.orders is None:
-            raise NoDataError(
-                f"No orders were imported for {label} ({values.period.label()}): a revenue "
-                "change cannot be split without them. Import orders covering both periods."
-            )
-    if current.traffic is not None and base is not None and base.traffic is not None:
-        method = METHOD_FULL
-        f0 = _full_factors(base.sessions, base.online_orders, base.online_revenue)
-        f1 = _full_factors(current.sessions, current.online_orders, current.online_revenue)
-        notes.append(
-            "Revenue here is online revenue on the days the traffic covers; CR = online orders "
-            "/ sessions so that sessions x CR x AOV equals revenue."
-        )
-        notes.extend(n for n in (current.traffic.note, base.traffic.note) if n)
-    else:
-        method = METHOD_ORDERS
-        base = kpi_values(db, base_period, filters, traffic=None)
-        current = kpi_values(db, period, filters, traffic=None)
-        for values, label in ((base, "the earlier period"), (current, "the current period")):
-            if values.orders is None:
-                raise NoDataError(
-                    f"No orders were imported for {label} ({values.period.label()}): a revenue "
-                    "change cannot be split without them. Import orders covering both periods."
-                )
-        f0 = _orders_factors(base.orders, base.revenue)
-        f1 = _orders_factors(current.orders, current.revenue)
-        notes.append(
-            "No traffic for both periods from one source: revenue = orders x AOV over all "
-            "filtered orders."
-        )
-    v0, v1, contributions = lmdi(f0, f1)
-    change = v1 - v0
-    segment_frame = None
-    if segment_dimension:
-        segment_frame, seg_note = _segment_decomposition(
-            db, period, base_period, filters, segment_dimension
-        )
-        notes.append(seg_note)
-    if filters.has_segment:
-        notes.append(f"Showing {filters.segment_scope()}.")
-    return Decomposition(
-        period=period,
-        base_period=base_period,
-        method=method,
-        revenue_base=v0,
-        revenue_current=v1,
-        change=change,
-        contributions=contributions,
-        factors=_factors_frame(f0, f1, contributions, change),
-        segments=segment_frame,
-        segment_dimension=segment_dimension,
-        notes=tuple(notes),
-    )
+    breakdown = Breakdown(segment_dimension, "") if segment_dimension else None
+    scope = Scope(period, "custom", filters, custom_comparison=base_period, breakdown=breakdown)
+    return decompose_scope(db, scope)
 
 
 def _segment_decomposition(

@@ -30,8 +30,11 @@ from ro_core.metrics._sql import (
     orders_span,
     safe_div,
 )
+from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, metric_key
+from ro_core.metrics.comparison import BOTH, ORDERS, TRAFFIC, ComparedDays, compared_days
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.scope import Scope
 from ro_core.metrics.traffic import TrafficSelection, periods_values_sql, select_traffic
 from ro_core.store import schema
 from ro_core.store.db import Database
@@ -49,9 +52,10 @@ KPI_METRICS: tuple[str, ...] = (
     "conversion_rate",
     "aov",
     "online_aov",
-    "revenue_per_session",
+    "rpv",
     "revenue_per_visitor",
 )
+"""Catalogue keys (ro_core.metrics.catalog) of every figure KpiValues holds."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,9 @@ class KpiValues:
         return self.revenue_per_session
 
     def value(self, metric: str) -> float | None:
-        """One metric by name (see KPI_METRICS; 'rpv' = revenue_per_session)."""
-        if metric == "rpv":
-            return self.revenue_per_session
-        return getattr(self, metric)
+        """One metric by catalogue key or alias (see KPI_METRICS)."""
+        key = metric_key(metric)
+        return self.revenue_per_session if key == "rpv" else getattr(self, key)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -107,39 +110,71 @@ class KpiValues:
 
 @dataclass(frozen=True)
 class MetricChange:
-    """Change of one metric: absolute (current - comparison), relative (absolute / |comparison|)."""
+    """Change of one metric on the days both sides cover.
+
+    Attributes:
+        absolute: current - base; relative: absolute / |base| (None where undefined).
+        current / base: the metric on the compared days of each side (equal to the period's
+            own value unless the compared days were cut).
+        days: the compared days used (None without a comparison).
+        note: why no change is shown, or how the days were cut.
+    """
 
     absolute: float | None
     relative: float | None
+    current: float | None = None
+    base: float | None = None
+    days: ComparedDays | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "absolute": self.absolute,
+            "relative": self.relative,
+            "current": self.current,
+            "base": self.base,
+            "compared_days": self.days.to_dict() if self.days else None,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
 class KpiComparison:
-    """KPIs of a range and of its comparison range, with the change of every metric."""
+    """KPIs of a scope's period and of its comparison, with the change of every metric.
+
+    Attributes:
+        current: the figures of the whole period (what the cards show).
+        comparison: the figures of the whole comparison range asked for (None without one).
+        compare: 'previous', 'year', 'custom' or None.
+        changes: catalogue key -> MetricChange, each on the days both sides cover for the data
+            the metric needs (orders, traffic or both).
+        compared: family ('orders', 'traffic', 'both') -> the compared days.
+        pairs: family -> (current, comparison) KpiValues on those days.
+        cr_basis: the one CR definition both sides use.
+        notes: one line each on cut days and on the CR definition, for people.
+    """
 
     current: KpiValues
     comparison: KpiValues | None
-    compare: str | None  # 'previous', 'year' or None
+    compare: str | None
     changes: dict[str, MetricChange] = field(default_factory=dict)
     filters: OrderFilters = DEFAULT_FILTERS
+    compared: dict[str, ComparedDays] = field(default_factory=dict)
+    pairs: dict[str, tuple[KpiValues, KpiValues]] = field(default_factory=dict)
+    cr_basis: str | None = None
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: current values at the top level, then comparison and changes."""
         current = self.current.to_dict()
-        data: dict[str, Any] = {
-            "sessions": current["sessions"],
-            "orders": current["orders"],
-            "revenue": current["revenue"],
-            "conversion_rate": current["conversion_rate"],
-            "aov": current["aov"],
-            "rpv": current["revenue_per_session"],
-        }
+        data: dict[str, Any] = {key: current[key] for key in KPI_CARD_METRICS}
         data.update({k: v for k, v in current.items() if k not in data})
         data["compare"] = self.compare
         data["comparison"] = self.comparison.to_dict() if self.comparison else None
-        data["changes"] = {
-            k: {"absolute": v.absolute, "relative": v.relative} for k, v in self.changes.items()
-        }
+        data["changes"] = {k: v.to_dict() for k, v in self.changes.items()}
+        data["compared_days"] = {k: v.to_dict() for k, v in self.compared.items()}
+        data["comparison_notes"] = list(self.notes)
         data["filters"] = self.filters.to_dict()
         return data
 
@@ -148,10 +183,10 @@ def change(current: float | None, previous: float | None) -> MetricChange:
     """Absolute and relative change; None where undefined (never NaN or inf)."""
     cur, prev = as_float(current), as_float(previous)
     if cur is None or prev is None:
-        return MetricChange(None, None)
+        return MetricChange(None, None, cur, prev)
     absolute = cur - prev
     relative = safe_div(absolute, abs(prev)) if prev != 0 else None
-    return MetricChange(absolute, relative)
+    return MetricChange(absolute, relative, cur, prev)
 
 
 def kpi_values(
@@ -160,6 +195,7 @@ def kpi_values(
     filters: OrderFilters = DEFAULT_FILTERS,
     *,
     traffic: TrafficSelection | None | bool = True,
+    cr_basis: str | None = None,
 ) -> KpiValues:
     """KPI values for one range.
 
@@ -169,6 +205,9 @@ def kpi_values(
         filters: order filters and revenue basis.
         traffic: True = choose traffic rows automatically; a TrafficSelection to use those rows;
             None/False = ignore traffic.
+        cr_basis: CR_BASIS_ORDERS to compute CR as online orders / sessions even where the
+            traffic reports converted sessions (so two sides of a comparison agree); None = the
+            source's own definition where it has one.
     """
     selection: TrafficSelection | None
     if traffic is True:
@@ -226,7 +265,7 @@ def kpi_values(
         visitors = as_float(t[1]) if t[4] == t[3] else None
         converted = as_float(t[2]) if t[5] == t[3] else None
         online_range = selection.effective_range
-        if converted is not None:
+        if converted is not None and cr_basis != CR_BASIS_ORDERS:
             cr, cr_basis = safe_div(converted, sessions), CR_BASIS_CONVERTED
         else:
             cr, cr_basis = safe_div(online_orders, sessions), CR_BASIS_ORDERS
@@ -281,33 +320,99 @@ def kpi_values(
     )
 
 
+def _family(metric: str, cr_basis: str | None) -> str:
+    """Which compared days a metric's change uses: 'orders', 'traffic' or 'both'."""
+    if metric == "conversion_rate":
+        return TRAFFIC if cr_basis == CR_BASIS_CONVERTED else BOTH
+    entry = METRICS[metric]
+    if entry.needs_traffic and entry.needs_orders:
+        return BOTH
+    if metric.startswith("online_"):
+        return BOTH  # counted on traffic days
+    return TRAFFIC if entry.needs_traffic else ORDERS
+
+
+def compare_kpis(db: Database, scope: Scope) -> KpiComparison:
+    """KPIs of the scope's period and the change of each against its comparison.
+
+    Both sides use the same traffic source and the same CR definition (orders / sessions on both
+    when one side's traffic reports no converted sessions). Each change covers only the days both
+    sides have data for (ro_core.metrics.comparison); the notes say where days were cut.
+    """
+    filters = scope.filters
+    current = kpi_values(db, scope.period, filters)
+    other = scope.comparison
+    if other is None:
+        return KpiComparison(current=current, comparison=None, compare=None, filters=filters,
+                             cr_basis=current.conversion_rate_basis)  # fmt: skip
+    if current.traffic is not None:  # one source answers the question on both sides
+        filters_other = replace(filters, traffic_source=current.traffic.source)
+    else:
+        filters_other = filters
+    comparison = kpi_values(db, other, filters_other)
+    basis = current.conversion_rate_basis
+    notes: list[str] = []
+    if (
+        basis == CR_BASIS_CONVERTED
+        and comparison.traffic is not None
+        and comparison.conversion_rate_basis != CR_BASIS_CONVERTED
+    ):
+        basis = CR_BASIS_ORDERS
+        current = kpi_values(db, scope.period, filters, cr_basis=basis)
+        comparison = kpi_values(db, other, filters_other, cr_basis=basis)
+        notes.append(
+            "CR is online orders / sessions on both sides: the comparison's traffic reports "
+            "no converted sessions."
+        )
+    source = current.traffic.source if current.traffic else filters.traffic_source
+    compared = compared_days(db, scope.period, other, traffic_source=source,
+                             by_year=scope.compare == "year")  # fmt: skip
+    pairs: dict[str, tuple[KpiValues, KpiValues]] = {}
+    for family, days in compared.items():
+        if not days.comparable:
+            continue
+        assert days.current is not None and days.comparison is not None
+        if not days.cut:
+            pairs[family] = (current, comparison)
+        else:
+            pairs[family] = (
+                kpi_values(db, days.current, filters, cr_basis=basis),
+                kpi_values(db, days.comparison, filters_other, cr_basis=basis),
+            )
+    changes: dict[str, MetricChange] = {}
+    for metric in KPI_METRICS:
+        family = _family(metric, basis)
+        days = compared[family]
+        pair = pairs.get(family)
+        if pair is None:
+            changes[metric] = MetricChange(None, None, days=days, note=days.note)
+            continue
+        moved = change(pair[0].value(metric), pair[1].value(metric))
+        changes[metric] = replace(moved, days=days, note=days.note)
+    for days in compared.values():
+        if days.note and days.note not in notes and days.family != BOTH:
+            has_data = days.family == ORDERS and current.orders is not None
+            has_data = has_data or (days.family == TRAFFIC and current.traffic is not None)
+            if has_data:
+                notes.append(days.note)
+    return KpiComparison(
+        current=current,
+        comparison=comparison,
+        compare=scope.compare,
+        changes=changes,
+        filters=filters,
+        compared=compared,
+        pairs=pairs,
+        cr_basis=basis,
+        notes=tuple(notes),
+    )
+
+
 def kpis(
     db: Database,
     period: DateRange,
     filters: OrderFilters = DEFAULT_FILTERS,
     compare: str | None = "previous",
 ) -> KpiComparison:
-    """KPIs of `period` and of its comparison range ('previous', 'year' or None).
-
-    The comparison uses the same traffic source as the current range when it has data there.
-    """
-    if compare == "none":
-        compare = None
-    other = period.comparison(compare)
-    current = kpi_values(db, period, filters)
-    comparison = None
-    if other is not None:
-        selection: TrafficSelection | None | bool = True
-        if current.traffic is not None:
-            # One source answers the question: compare with the same source or not at all.
-            selection = select_traffic(
-                db, other, replace(filters, traffic_source=current.traffic.source)
-            )
-        comparison = kpi_values(db, other, filters, traffic=selection)
-    changes = {
-        metric: change(current.value(metric), comparison.value(metric) if comparison else None)
-        for metric in KPI_METRICS
-    }
-    return KpiComparison(
-        current=current, comparison=comparison, compare=compare, changes=changes, filters=filters
-    )
+    """KPIs of `period` against 'previous', 'year' or None (see compare_kpis)."""
+    return compare_kpis(db, Scope(period, compare or "none", filters))

@@ -38,6 +38,10 @@ class DateRange:
         return (self.end - self.start).days + 1
 
     def previous(self) -> DateRange:
+        """The period before this one, calendar-aware (see :func:`previous_range`)."""
+        return previous_range(self)
+
+    def days_before(self) -> DateRange:
         """The range of the same length that ends the day before this one starts."""
         end = self.start - timedelta(days=1)
         return DateRange(end - timedelta(days=self.days - 1), end)
@@ -83,30 +87,91 @@ def parse_date(text: str | date, what: str = "date") -> date:
         ) from e
 
 
+def _month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _shift_months(day: date, months: int) -> date:
+    """The same day number `months` later, clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    first = date(year, month + 1, 1)
+    return first.replace(day=min(day.day, _month_end(first).day))
+
+
+def _months_between(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+TO_DATE_UNITS = {"this_month": "month", "this_quarter": "quarter", "year_to_date": "year"}
+
+
+def previous_range(period: DateRange, unit: str | None = None) -> DateRange:
+    """The period a "previous period" comparison uses, following the calendar.
+
+    - A month, quarter or year to date (`unit` 'month', 'quarter' or 'year', as the presets
+      say; inferred for a range starting on the 1st and ending inside the same month, or on 1
+      January and ending later that year): the same days of the previous month or quarter, or
+      the same dates last year.
+    - Whole calendar months (a month, a quarter, a year, twelve months): the same number of whole
+      months just before (calendar 2024 -> calendar 2023; September -> August).
+    - Anything else: the same number of days just before.
+    """
+    start, end = period.start, period.end
+    if unit is None and start.day == 1 and end != _month_end(end):
+        if (end.year, end.month) == (start.year, start.month):
+            unit = "month"
+        elif start.month == 1 and end.year == start.year:
+            unit = "year"
+    if unit == "year":
+        return period.year_before()
+    if unit in ("month", "quarter"):
+        months = 1 if unit == "month" else 3
+        return DateRange(_shift_months(start, -months), _shift_months(end, -months))
+    if start.day == 1 and end == _month_end(end):
+        months = _months_between(start, end)
+        return DateRange(_shift_months(start, -months), _month_end(_shift_months(end, -months)))
+    return period.days_before()
+
+
 PRESET_LABELS: dict[str, str] = {
     "last_7_days": "Last 7 days",
     "last_30_days": "Last 30 days",
     "last_90_days": "Last 90 days",
     "this_month": "This month",
     "last_month": "Last month",
+    "this_quarter": "This quarter",
+    "last_quarter": "Last quarter",
     "year_to_date": "Year to date",
+    "last_year": "Last year",
+    "last_12_months": "Last 12 months",
 }
 
 
 def presets(today: date) -> dict[str, DateRange]:
     """Common ranges ending on `today` (the latest day with data, or the calendar's today).
 
-    Keys are those of PRESET_LABELS: last_7_days, last_30_days, last_90_days (each ending on
-    `today`), this_month (1st of the month to `today`), last_month (the whole previous calendar
-    month), year_to_date (1 January to `today`).
+    Keys are those of PRESET_LABELS: last_7/30/90_days (each ending on `today`), this_month and
+    this_quarter (the 1st of the month or quarter to `today`), last_month and last_quarter (the
+    whole previous calendar month or quarter), year_to_date (1 January to `today`), last_year (the
+    whole previous calendar year) and last_12_months (the 12 whole months before the current one
+    when `today` is not a month end, else the 12 months ending on `today`).
     """
     first_of_month = today.replace(day=1)
     last_month_end = first_of_month - timedelta(days=1)
+    quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    last_quarter_end = quarter_start - timedelta(days=1)
+    twelve_end = today if today == _month_end(today) else last_month_end
     return {
         "last_7_days": DateRange(today - timedelta(days=6), today),
         "last_30_days": DateRange(today - timedelta(days=29), today),
         "last_90_days": DateRange(today - timedelta(days=89), today),
         "this_month": DateRange(first_of_month, today),
         "last_month": DateRange(last_month_end.replace(day=1), last_month_end),
+        "this_quarter": DateRange(quarter_start, today),
+        "last_quarter": DateRange(_shift_months(quarter_start, -3), last_quarter_end),
         "year_to_date": DateRange(today.replace(month=1, day=1), today),
+        "last_year": DateRange(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
+        "last_12_months": DateRange(_shift_months(twelve_end, -11).replace(day=1), twelve_end),
     }

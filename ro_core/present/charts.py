@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ro_core.metrics.decomposition import FACTOR_LABELS
+
 PALETTE: tuple[str, ...] = (
     "#2563eb",
     "#f97316",
@@ -231,15 +233,6 @@ def _plain(text: str, limit: int = 60) -> str:
     return short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-FACTOR_LABELS = {
-    "traffic": "Traffic (sessions)",
-    "sessions": "Traffic (sessions)",
-    "conversion_rate": "Conversion rate",
-    "aov": "Average order value",
-    "orders": "Orders",
-}
-
-
 def waterfall_figure(
     base: float,
     contributions: Mapping[str, float],
@@ -249,14 +242,17 @@ def waterfall_figure(
     current_label: str = "Now",
     currency_symbol: str = "",
     height: int = 360,
+    labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Revenue change as a waterfall: base revenue, one bar per factor, current revenue.
 
-    ``contributions`` maps factor names ('traffic', 'conversion_rate', 'aov' or 'orders') to
-    money; they should add up to ``current - base``.
+    ``contributions`` maps factor names ('traffic', 'conversion_rate', 'aov', 'orders',
+    'other') to money; they should add up to ``current - base``. ``labels`` names the factors
+    (the decomposition's own labels; default FACTOR_LABELS).
     """
     figure = _base_figure(height=height)
-    labels = [base_label, *(FACTOR_LABELS.get(k, k) for k in contributions), current_label]
+    names = {**FACTOR_LABELS, "sessions": FACTOR_LABELS["traffic"], **(labels or {})}
+    bars = [base_label, *(names.get(k, k) for k in contributions), current_label]
     values = [float(base), *(float(v) for v in contributions.values()), float(current)]
     measures = ["absolute", *(["relative"] * len(contributions)), "total"]
     text = [
@@ -265,7 +261,7 @@ def waterfall_figure(
     ]
     figure.add_trace(
         go.Waterfall(
-            x=labels,
+            x=bars,
             y=values,
             measure=measures,
             text=text,

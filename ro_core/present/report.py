@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,11 @@ import plotly.offline
 
 from ro_core.errors import InvalidInputError, RoError
 from ro_core.loop import experiment_log, goals, hypotheses
-from ro_core.metrics.coverage import coverage
-from ro_core.metrics.decomposition import decompose
-from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
-from ro_core.metrics.funnel import event_funnel, traffic_funnel
-from ro_core.metrics.kpis import KpiComparison, kpis
-from ro_core.metrics.opportunities import opportunities
+from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.scope import Scope
 from ro_core.metrics.trends import trend
+from ro_core.overview import Overview, build_overview, decomposition_rows, opportunity_table
 from ro_core.present.charts import funnel_figure, trend_figure, waterfall_figure
 from ro_core.present.formatting import (
     CURRENCY_SYMBOLS,
@@ -53,14 +50,10 @@ REPORT_SECTIONS: dict[str, str] = {
 }
 MAX_OPPORTUNITIES = 10
 
-# (KpiValues metric, label, kind, KpiComparison.changes key): the dashboard's KPI cards.
-KPI_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    ("revenue", "Revenue", "money", "revenue"),
-    ("sessions", "Sessions", "count", "sessions"),
-    ("orders", "Orders", "count", "orders"),
-    ("conversion_rate", "Conversion rate", "rate", "conversion_rate"),
-    ("aov", "Average order value (AOV)", "money", "aov"),
-    ("rpv", "Revenue per session (RPV)", "money", "revenue_per_session"),
+OPPORTUNITY_NOTE = (
+    "Gain per month: revenue a month if the step reached its benchmark (sessions entering the "
+    "step x rate gap x share that goes on to buy x AOV), as a range; segments of different "
+    "dimensions are the same sessions counted again, so gains are never added across them."
 )
 
 STYLE = """
@@ -77,7 +70,7 @@ th{background:#f1f5f9;font-weight:600}
 .up{color:#079464}.down{color:#d94a57}
 .status{font-weight:600}
 nav a{margin-right:14px;font-size:14px;color:#2563eb;text-decoration:none}
-@media print{body{background:#fff}main{padding:0}}
+p.summary{font-size:16px;margin:8px 0 12px}\n@media print{body{background:#fff}main{padding:0}}
 """
 
 
@@ -172,36 +165,34 @@ class _Figures:
 # --- sections ----------------------------------------------------------------------------------
 
 
-def _kpi_section(
-    db: Database,
-    result: KpiComparison,
-    period: DateRange,
-    filters: OrderFilters,
-    compare: str | None,
-    currency: str | None,
-    figures: _Figures,
-) -> str:
-    current, base = result.current, result.comparison
+def _kpi_section(db: Database, overview: Overview, figures: _Figures) -> str:
+    scope = overview.scope
+    compared = overview.kpis.comparison is not None
     headers = ["Metric", Cell("This period", True)]
-    if base is not None:
+    if compared:
         headers += [Cell("Comparison", True), Cell("Change", True)]
     rows = []
-    for metric, label, kind, change_key in KPI_ROWS:
-        row: list[Any] = [label, Cell(_format(current.value(metric), kind, currency), True)]
-        if base is not None:
-            change = result.changes.get(change_key)
-            row.append(Cell(_format(base.value(metric), kind, currency), True))
-            row.append(_change_cell(change.relative if change else None))
+    for card in overview.cards:
+        row: list[Any] = [METRICS[card.key].label, Cell(card.value_text, True)]
+        if compared:
+            row.append(Cell(card.base_text or NOT_AVAILABLE, True))
+            css = ""
+            if card.change_relative:
+                css = "up" if card.change_relative > 0 else "down"
+            row.append(Cell(card.change_text or NOT_AVAILABLE, True, css))
         rows.append(row)
-    parts = [_table(headers, rows)]
-    if base is not None:
-        parts.append(_note(f"Comparison: {base.period.label()}."))
-    if current.conversion_rate_basis:
-        parts.append(_note(f"Conversion rate here is {current.conversion_rate_basis}."))
-    parts.extend(_note(n) for n in current.notes)
+    parts = [f'<p class="summary">{_e(overview.summary)}</p>', _table(headers, rows)]
+    other = scope.comparison
+    if other is not None:
+        parts.append(_note(f"Comparison: {other.label()}."))
+    if overview.kpis.cr_basis:
+        parts.append(_note(f"Conversion rate here is {overview.kpis.cr_basis}."))
+    parts.extend(_note(n) for n in overview.notes)
+    period = scope.period
     grain = "day" if period.days <= 92 else ("week" if period.days <= 366 else "month")
     try:
-        revenue = trend(db, "revenue", grain, period, filters, compare=compare)
+        revenue = trend(db, "revenue", grain, period, scope.filters,
+                        compare=None if scope.compare == "none" else scope.compare)  # fmt: skip
     except RoError as error:
         parts.append(_note(str(error)))
     else:
@@ -209,15 +200,11 @@ def _kpi_section(
             notes = [(a.start_date, a.end_date, a.text) for a in list_annotations(db)]
             figure = trend_figure(
                 revenue.frame,
-                label="Revenue",
-                kind="money",
-                currency_symbol=CURRENCY_SYMBOLS.get((currency or "").upper(), ""),
+                label=METRICS["revenue"].label,
+                kind=METRICS["revenue"].kind,
+                currency_symbol=overview.currency_symbol,
                 current_name=f"{period.start} to {period.end}",
-                comparison_name=(
-                    {"previous": "Previous period", "year": "Same dates last year"}.get(
-                        compare or ""
-                    )
-                ),
+                comparison_name=scope.compare_name or None,
                 annotations=notes,
             )
             figure.update_layout(title={"text": f"Revenue by {revenue.grain}", "x": 0})
@@ -226,41 +213,23 @@ def _kpi_section(
     return "".join(parts)
 
 
-def _decomposition_section(
-    db: Database,
-    period: DateRange,
-    comparison: DateRange | None,
-    filters: OrderFilters,
-    currency: str | None,
-    figures: _Figures,
-) -> str:
-    if comparison is None:
-        return _note("No comparison period was chosen, so there is no change to split.")
-    try:
-        result = decompose(db, period, comparison, filters)
-    except RoError as error:
-        return _note(str(error))
-    symbol = CURRENCY_SYMBOLS.get((currency or "").upper(), "")
+def _decomposition_section(overview: Overview, figures: _Figures) -> str:
+    result = overview.decomposition
+    if result is None:
+        return _note(overview.decomposition_reason or "No change to split.")
+    labels = dict(zip(result.factors["factor"], result.factors["label"], strict=True))
     figure = waterfall_figure(
         result.revenue_base,
         result.contributions,
         result.revenue_current,
         base_label="Comparison",
         current_label="This period",
-        currency_symbol=symbol,
+        currency_symbol=overview.currency_symbol,
+        labels=labels,
     )
-    labels = {
-        "traffic": "Traffic (sessions)",
-        "conversion_rate": "Conversion rate",
-        "aov": "Average order value",
-        "orders": "Orders",
-    }
-    rows = [["Revenue, comparison", Cell(money(result.revenue_base, currency), True)]]
-    rows += [
-        [f"Change from {labels.get(k, k).lower()}", Cell(money(v, currency), True)]
-        for k, v in result.contributions.items()
+    rows = [
+        [step, Cell(amount, True)] for step, amount in decomposition_rows(result, overview.currency)
     ]
-    rows.append(["Revenue, this period", Cell(money(result.revenue_current, currency), True)])
     return "".join(
         [
             _note(f"Method: {result.method} (LMDI): the parts add up to the change exactly."),
@@ -271,24 +240,17 @@ def _decomposition_section(
     )
 
 
-def _funnel_section(
-    db: Database, period: DateRange, filters: OrderFilters, figures: _Figures
-) -> str:
-    try:
-        result = traffic_funnel(db, period, filters)
-        if len(result.steps) < 2 and coverage(db).has_events:
-            result = event_funnel(db, period, filters=filters)
-    except RoError as error:
-        return _note(str(error))
-    if len(result.steps) < 2 or result.frame.empty:
-        return _note(result.note or "No funnel steps for these dates.")
+def _funnel_section(overview: Overview, figures: _Figures) -> str:
+    result = overview.funnel
+    if result is None or overview.funnel_reason:
+        return _note(overview.funnel_reason or "No funnel steps for these dates.")
     frame = result.frame
     rows = [
         [
             r["label"],
             Cell(count(r["sessions"]), True),
-            Cell(rate(r["step_conversion"], decimals=1), True),
-            Cell(rate(r["from_top_conversion"], decimals=1), True),
+            Cell(rate(r["step_conversion"]), True),
+            Cell(rate(r["from_top_conversion"]), True),
             Cell(count(r["drop_off"]), True),
         ]
         for r in frame.to_dict("records")
@@ -311,58 +273,32 @@ def _funnel_section(
     )
 
 
-def _opportunities_section(
-    db: Database, period: DateRange, filters: OrderFilters, currency: str | None
-) -> str:
-    try:
-        frame = opportunities(db, period, filters)
-    except RoError as error:
-        return _note(str(error))
-    if frame.empty:
+def _opportunities_section(overview: Overview) -> str:
+    if overview.opportunities is None:
+        return _note(overview.opportunities_reason or "No opportunities.")
+    table = opportunity_table(overview.opportunities, overview.currency, MAX_OPPORTUNITIES)
+    if table.empty:
         return _note("No segment or step falls clearly behind its benchmark in this period.")
-    ranked = frame[frame["rank"].notna()] if "rank" in frame else frame
-    top = (ranked if len(ranked) else frame).head(MAX_OPPORTUNITIES)
+    numeric = {"Rate now", "Benchmark", "Gain per month"}
+    headers = [Cell(c, c in numeric) for c in table.columns]
     rows = [
-        [
-            "Whole store" if r["segment_dimension"] == "store" else r["segment_dimension"],
-            "" if r["segment_dimension"] == "store" else r["segment"],
-            r["label"],
-            Cell(rate(r["current_rate"]), True),
-            Cell(rate(r["benchmark_rate"]), True),
-            r["benchmark_source"],
-            Cell(money(r["monthly_revenue_gain"], currency), True),
-        ]
-        for r in top.to_dict("records")
+        [Cell(str(v), c in numeric) for c, v in zip(table.columns, r, strict=True)]
+        for r in table.itertuples(index=False)
     ]
-    return _table(
-        [
-            "Dimension",
-            "Segment",
-            "Step",
-            Cell("Rate now", True),
-            Cell("Benchmark", True),
-            "Benchmark from",
-            Cell("Gain per month", True),
-        ],
-        rows,
-    ) + _note(
-        "Gain per month: revenue a month if the step reached its benchmark (sessions entering "
-        "the step x rate gap x share that goes on to buy x AOV)."
-    )
+    return _table(headers, rows) + _note(OPPORTUNITY_NOTE)
 
 
-def _goals_section(
-    db: Database, period: DateRange, filters: OrderFilters, as_of: date, currency: str | None
-) -> str:
-    chosen = goals.goals_overlapping(db, period)
-    if not chosen:
-        return _note("No goals are set for months or quarters in this period.")
-    progress = goals.goals_progress(db, as_of, filters, goals=chosen)
-    symbol = CURRENCY_SYMBOLS.get((currency or "").upper(), "")
+def _goals_section(overview: Overview) -> str:
+    if not overview.goals:
+        return _note(
+            overview.goals_reason or "No goals are set for months or quarters in this period."
+        )
     rows = []
-    for item in progress:
+    for item in overview.goals:
         goal = item.goal
         kind = goal.kind
+        currency = getattr(goal, "currency", None) or overview.currency
+        symbol = CURRENCY_SYMBOLS.get((currency or "").upper(), "")
         if goal.metric in goals.ADDITIVE_METRICS:
             pace = (
                 f"{_format(item.required_per_day, kind, currency)} a day"
@@ -393,7 +329,7 @@ def _goals_section(
             "Where it stands",
         ],
         rows,
-    ) + _note(f"Actuals to {as_of} (the latest day with data in the period).")
+    ) + _note(f"Actuals to {overview.as_of} (the latest day with data in the period).")
 
 
 def _experiments_section(db: Database, period: DateRange, currency: str | None) -> str:
@@ -465,45 +401,24 @@ def _experiments_section(db: Database, period: DateRange, currency: str | None) 
 # --- the report -----------------------------------------------------------------------------------
 
 
-def _currency(db: Database, filters: OrderFilters) -> str | None:
-    if filters.currency:
-        return filters.currency
-    currencies = coverage(db).currencies
-    return currencies[0] if len(currencies) == 1 else None
-
-
-def build_report(
+def render_report(
     db: Database,
-    period: DateRange,
-    filters: OrderFilters = DEFAULT_FILTERS,
+    overview: Overview,
     *,
-    compare: str | None = "previous",
     title: str = "Revenue optimization report",
     generated_at: datetime | None = None,
 ) -> str:
-    """The HTML text of the report of `period` (see the module docstring for its sections).
-
-    Raises:
-        InvalidInputError: an unknown comparison.
-    """
-    compare = None if compare in (None, "none") else compare
-    comparison = period.comparison(compare)
-    currency = _currency(db, filters)
-    cover = coverage(db)
-    latest = cover.latest_date or period.end
-    as_of = min(period.end, latest)
-    result = kpis(db, period, filters, compare)
+    """The HTML text of the report of a period overview (sections: see the module docstring)."""
+    scope = overview.scope
+    period = scope.period
     figures = _Figures()
-
     builders: dict[str, Callable[[], str]] = {
-        "kpis": lambda: _kpi_section(db, result, period, filters, compare, currency, figures),
-        "decomposition": lambda: _decomposition_section(
-            db, period, comparison, filters, currency, figures
-        ),
-        "funnel": lambda: _funnel_section(db, period, filters, figures),
-        "opportunities": lambda: _opportunities_section(db, period, filters, currency),
-        "goals": lambda: _goals_section(db, period, filters, as_of, currency),
-        "experiments": lambda: _experiments_section(db, period, currency),
+        "kpis": lambda: _kpi_section(db, overview, figures),
+        "decomposition": lambda: _decomposition_section(overview, figures),
+        "funnel": lambda: _funnel_section(overview, figures),
+        "opportunities": lambda: _opportunities_section(overview),
+        "goals": lambda: _goals_section(overview),
+        "experiments": lambda: _experiments_section(db, period, overview.currency),
     }
     sections = []
     for key, heading in REPORT_SECTIONS.items():
@@ -515,9 +430,10 @@ def build_report(
 
     stamp = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
     meta = f"{period.label()}"
+    comparison = scope.comparison
     if comparison is not None:
         meta += f", compared with {comparison.start} to {comparison.end}"
-    filters_text = "; ".join(filters.describe())
+    filters_text = "; ".join(scope.filters.describe())
     nav = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in REPORT_SECTIONS.items())
     plotly_js = ""
     if figures.count:
@@ -532,24 +448,28 @@ def build_report(
         f'<p class="meta">{_e(meta)}</p>'
         + (f'<p class="meta">Filters: {_e(filters_text)}</p>' if filters_text else "")
         + f'<p class="meta">Generated {_e(stamp)} by ro-dashboard. Money in '
-        f"{_e(currency or 'the store currency')}.</p>"
+        f"{_e(overview.currency or 'the store currency')}.</p>"
         f"<nav>{nav}</nav>{''.join(sections)}</main></body></html>\n"
     )
 
 
-def write_report(
+def build_report(
     db: Database,
-    period: DateRange,
-    out: Path | str,
-    filters: OrderFilters = DEFAULT_FILTERS,
+    scope: Scope,
     *,
-    compare: str | None = "previous",
-) -> Path:
-    """Write the report of `period` to `out` (an .html file) and return its path."""
+    title: str = "Revenue optimization report",
+    generated_at: datetime | None = None,
+) -> str:
+    """The HTML text of the report of a scope (builds its period overview)."""
+    return render_report(db, build_overview(db, scope), title=title, generated_at=generated_at)
+
+
+def write_report(db: Database, scope: Scope, out: Path | str) -> Path:
+    """Write the report of a scope to `out` (an .html file) and return its path."""
     path = Path(out)
     if path.suffix.lower() not in (".html", ".htm"):
         raise InvalidInputError(f"Write the report to an .html file, not '{path.name}'.")
-    text = build_report(db, period, filters, compare=compare)
+    text = build_report(db, scope)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

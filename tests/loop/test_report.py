@@ -19,6 +19,7 @@ from ro_core.loop import experiment_log as E
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
 from ro_core.metrics import DEFAULT_FILTERS, DateRange, kpis
+from ro_core.metrics.scope import Scope
 from ro_core.present.report import REPORT_SECTIONS, build_report, write_report
 from ro_core.store.db import reset_databases
 from tests.loop.conftest import HOSTILE, WEEK
@@ -80,7 +81,7 @@ def loop_store(store):
 
 
 def test_report_has_every_section_and_the_kpis_of_ro_core(loop_store) -> None:
-    text = build_report(loop_store, PERIOD, compare="previous")
+    text = build_report(loop_store, Scope(PERIOD, "previous"))
     for key, heading in REPORT_SECTIONS.items():
         assert f'<section id="{key}"><h2>{html.escape(heading)}</h2>' in text
     expected = kpis(loop_store, PERIOD, DEFAULT_FILTERS, "previous")
@@ -97,7 +98,7 @@ def test_report_has_every_section_and_the_kpis_of_ro_core(loop_store) -> None:
     assert rows["Revenue"][:2] == ["$220.00", "$200.00"]
     assert rows["Sessions"][0] == f"{current.sessions:,.0f}" == "700"
     assert rows["Orders"][0] == "4"
-    assert rows["Conversion rate"][0] == f"{current.conversion_rate * 100:.2f}%" == "0.43%"
+    assert rows["Conversion rate (CR)"][0] == f"{current.conversion_rate * 100:.2f}%" == "0.43%"
     assert rows["Average order value (AOV)"][0] == f"${current.aov:,.2f}" == "$55.00"
     assert rows["Revenue per session (RPV)"][0] == f"${180 / 700:,.2f}"
     goal_rows = _rows(text, "goals")
@@ -106,22 +107,22 @@ def test_report_has_every_section_and_the_kpis_of_ro_core(loop_store) -> None:
     tests = _rows(text, "experiments")
     assert tests[1][0] == f"Test {HOSTILE}" and tests[1][4] == "Won"
     assert tests[1][5] == "+30.0%"
-    assert _rows(text, "opportunities")[1][1] == HOSTILE
+    assert _rows(text, "opportunities")[1][0].endswith(f": {HOSTILE}")
     funnel = [row[:4] for row in _rows(text, "funnel")[1:]]
     # 100 sessions, 10 carts and 6 checkouts a day over the 7 days
     assert funnel == [
-        ["Sessions", "700", "–", "100.0%"],
-        ["Added to cart", "70", "10.0%", "10.0%"],
-        ["Reached checkout", "42", "60.0%", "6.0%"],
+        ["Sessions", "700", "–", "100.00%"],
+        ["Added to cart", "70", "10.00%", "10.00%"],
+        ["Reached checkout", "42", "60.00%", "6.00%"],
     ]
 
 
 def test_report_is_self_contained_and_escapes_data(loop_store) -> None:
-    text = build_report(loop_store, PERIOD)
+    text = build_report(loop_store, Scope(PERIOD))
     assert HOSTILE not in text
     escaped = html.escape(HOSTILE)
     assert f"Test {escaped}" in text and f"Hypothesis {escaped}" in text
-    assert f"<td>{escaped}</td>" in text.replace(' class=""', "")  # the opportunity's segment
+    assert f": {escaped}</td>" in text  # the opportunity's segment
     assert not re.search(r"<script[^>]*\bsrc\s*=", text, re.I)
     assert not re.search(r"<link[^>]*href\s*=\s*[\"']?https?:", text, re.I)
     assert "cdn.plot.ly/plotly" not in text
@@ -136,15 +137,15 @@ def test_report_is_self_contained_and_escapes_data(loop_store) -> None:
 
 
 def test_report_without_a_comparison_or_loop_data(store) -> None:
-    text = build_report(store, PERIOD, compare="none")
-    assert "No comparison period was chosen" in text
+    text = build_report(store, Scope(PERIOD, "none"))
+    assert "Pick a comparison to split the revenue change." in text
     assert "No goals are set" in text and "No test ran in this period." in text
     assert [len(row) for row in _rows(text, "kpis")][:2] == [2, 2]
 
 
 def test_write_report_needs_an_html_file(store, tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"\.html file"):
-        write_report(store, PERIOD, tmp_path / "report.pdf")
+        write_report(store, Scope(PERIOD), tmp_path / "report.pdf")
 
 
 def test_cli_report_writes_the_file(loop_store, tmp_path: Path, capsys) -> None:

@@ -87,10 +87,12 @@ def test_zero_and_missing_factors_never_nan() -> None:
 def test_decompose_store_week(small_store) -> None:
     result = decompose(small_store, WEEK, WEEK.previous())
     assert result.method == METHOD_FULL
-    # Base week: 700 sessions, 2 web orders, 200 revenue. Current: 700, 3, 180.
+    # Base week: 700 sessions, 2 web orders, 200 revenue. Current: 700, 3 web orders, 180 web
+    # revenue, plus one point-of-sale order of 40: the headline revenue is 220 against 200.
     assert result.revenue_base == pytest.approx(200) and result.revenue_current == pytest.approx(
-        180
+        220
     )
+    assert result.contributions["other"] == pytest.approx(40)  # +40 POS, while online fell 20
     weight = (180 - 200) / (math.log(180) - math.log(200))
     assert result.contributions["traffic"] == pytest.approx(0.0, abs=1e-9)
     assert result.contributions["conversion_rate"] == pytest.approx(weight * math.log(3 / 2))

@@ -351,10 +351,12 @@ def test_decomposition_of_a_segment(store) -> None:
     base, current = DateRange(DAYS[1], DAYS[3]), DateRange(DAYS[4], DAYS[6])
     # US: base D1-D3 online orders 50 + 30 on 3 x 70 sessions; current D4-D6 one order of 20
     # (D4's order was cancelled). Revenue 80 -> 20: CR halves and AOV halves, so each takes
-    # half of the -60 change and traffic (210 -> 210 sessions) none.
+    # half of the -60 online change and traffic (210 -> 210 sessions) none. The headline also
+    # held a point-of-sale order of 80 in the base days: revenue 160 -> 20, other revenue -80.
     result = decompose(store, current, base, US)
     assert result.method == "sessions x CR x AOV"
-    assert (result.revenue_base, result.revenue_current) == (pytest.approx(80.0), 20.0)
+    assert (result.revenue_base, result.revenue_current) == (pytest.approx(160.0), 20.0)
+    assert result.contributions["other"] == pytest.approx(-80.0)
     assert result.contributions["traffic"] == pytest.approx(0.0, abs=1e-9)
     assert result.contributions["conversion_rate"] == pytest.approx(-30.0)
     assert result.contributions["aov"] == pytest.approx(-30.0)
