@@ -144,24 +144,39 @@ def test_an_opportunity_becomes_an_idea_once(db) -> None:
         "segment": "Mobile",
         "step": "purchase",
         "label": "Purchased",
-        "source": "traffic",
+        "source": "Shopify",
         "sessions": 18416.0,
         "current_rate": 0.02,
         "benchmark_rate": 0.025,
         "benchmark_source": "segment: Desktop",
-        "monthly_revenue_gain": 1234.5,
+        "benchmark_sessions": 9000.0,
+        "lift": 0.2,
+        "lift_low": 0.05,
+        "lift_high": 0.2,
+        "capped": True,
+        "monthly_revenue_gain": 1200.0,
+        "gain_low": 300.0,
+        "gain_high": 1300.0,
         "rank": 1,
     }
     item = H.hypothesis_from_opportunity(db, opportunity, currency_symbol="$")
     assert item.status == H.IDEA and item.metric == "step_conversion"
     assert item.segment == "device = Mobile" and item.location == "Funnel step: Purchased"
-    assert item.expected_lift == pytest.approx(0.025 / 0.02 - 1)
+    assert item.expected_lift == pytest.approx(0.2)  # the capped lift, not 0.025 / 0.02 - 1
     assert item.observation == (
-        "Purchased step conversion is 2.00% against a benchmark of 2.50% (segment: Desktop); "
-        "about $1,234 a month at stake"
+        "Purchased step conversion is 2.00% against 2.50% (segment: Desktop, 9,000 sessions, "
+        "Shopify data); a realistic lift is +5% to +20% (capped at +20%: one change rarely "
+        "does more); about $300 to $1,300 a month at stake"
     )
     assert item.source == H.OPPORTUNITY_SOURCE
-    assert item.source_detail["monthly_revenue_gain"] == pytest.approx(1234.5)
+    detail = item.source_detail
+    assert (detail["gain_low"], detail["monthly_revenue_gain"], detail["gain_high"]) == (
+        300.0,
+        1200.0,
+        1300.0,
+    )
+    assert (detail["expected_lift_low"], detail["expected_lift_high"]) == (0.05, 0.2)
+    assert detail["capped"] is True and detail["source"] == "Shopify"
     again = H.hypothesis_from_opportunity(db, opportunity)
     assert again.hypothesis_id == item.hypothesis_id
     assert len(H.list_hypotheses(db)) == 1

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from statsmodels.stats.proportion import proportion_confint
 
 from ro_core.errors import InvalidInputError
 from ro_core.metrics import DateRange, experiment_baseline_sums, opportunities
@@ -44,12 +43,16 @@ def test_opportunity_hand_calculation(device_store) -> None:
         "mobile",
         "purchase",
     )
-    benchmark = proportion_confint(150, 5000, alpha=0.05, method="wilson")[0]
-    assert row["benchmark_rate"] == pytest.approx(benchmark)
-    assert row["benchmark_source"] == "segment: desktop"
-    assert row["current_rate"] == pytest.approx(0.01)
-    expected = 10000 * (benchmark - 0.01) * 1.0 * 50.0 * DAYS_PER_MONTH / 10
-    assert row["monthly_revenue_gain"] == pytest.approx(expected)
+    assert row["benchmark_rate"] == pytest.approx(150 / 5000)
+    assert row["benchmark_source"] == "segment: desktop" and row["benchmark_sessions"] == 5000
+    assert row["current_rate"] == pytest.approx(0.01) and row["source"] == "GA4"
+    # 1% against 3% is +200%: capped at +20% (low end: a typical +5% win). Revenue through the
+    # step: 100 orders x $50 over ten days.
+    monthly = 100 * 50.0 * DAYS_PER_MONTH / 10  # $15,218.75
+    assert (row["lift"], row["lift_low"], row["lift_high"]) == (0.2, 0.05, 0.2)
+    assert 0.2 * monthly == pytest.approx(3043.75)
+    assert row["monthly_revenue_gain"] == 3000  # two significant figures
+    assert (row["gain_low"], row["gain_high"]) == (760, 3100)  # 760.9 down, 3043.75 up
     assert row["rank"] == 1 and not row["small_sample"]
 
 
