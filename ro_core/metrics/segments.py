@@ -38,6 +38,7 @@ from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import (
     TrafficSelection,
+    conversion_numerator,
     no_traffic_note,
     required_dimensions,
     segment_value_sql,
@@ -462,12 +463,11 @@ def _traffic_side(
             n_orders = _num(t["traffic_orders"])
             revenue = _num(t["traffic_revenue"])
             revenue_sq = None
-        if has_converted:
-            numerator = converted
-        elif n_orders is not None:
-            numerator = n_orders
-        else:
-            numerator = None
+        numerator, _kind = conversion_numerator(
+            converted if has_converted else None,
+            n_orders if orders is not None else None,
+            _num(t["traffic_orders"]) if has_traffic_orders else None,
+        )
         rows.append(
             _row(
                 seg,

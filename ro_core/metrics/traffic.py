@@ -585,6 +585,79 @@ def no_traffic_note(db: Database, filters: OrderFilters, what: str = "") -> str:
     return note + "."
 
 
+# What a CR numerator is (see conversion_numerator).
+CR_FROM_CONVERTED = "converted_sessions"  # sessions that completed checkout (Shopify)
+CR_FROM_ORDERS = "orders"  # the store's own orders on the same days, split like the sessions
+CR_FROM_REPORTED = "reported_orders"  # the analytics export's conversions (GA4 transactions)
+
+
+def conversion_numerator(
+    converted: float | None, store_orders: float | None, reported_orders: float | None
+) -> tuple[float | None, str | None]:
+    """(CR numerator, CR_FROM_* kind): one rule for KPIs and segments.
+
+    Converted sessions when the traffic reports them for every row; else the store's orders
+    when they can be split like the sessions (None when they cannot); else the conversions the
+    analytics export reports; else (None, None).
+    """
+    if converted is not None:
+        return converted, CR_FROM_CONVERTED
+    if store_orders is not None:
+        return store_orders, CR_FROM_ORDERS
+    if reported_orders is not None:
+        return reported_orders, CR_FROM_REPORTED
+    return None, None
+
+
+@dataclass(frozen=True)
+class TrafficTotals:
+    """Sums of a selection's rows; a measure is None unless every row has it.
+
+    Attributes:
+        rows: rows summed (0: the segment has no rows in the breakdown).
+        sessions, visitors, converted_sessions: as exported.
+        reported_orders, reported_revenue: the analytics export's own conversions and revenue
+            (GA4 transactions or key events, and revenue).
+    """
+
+    rows: int
+    sessions: float | None
+    visitors: float | None
+    converted_sessions: float | None
+    reported_orders: float | None
+    reported_revenue: float | None
+
+    def conversions(self, store_orders: float | None) -> tuple[float | None, str | None]:
+        """(CR numerator, kind) by ``conversion_numerator``; `store_orders` None when the
+        orders cannot be split like these sessions."""
+        return conversion_numerator(self.converted_sessions, store_orders, self.reported_orders)
+
+
+def traffic_totals(
+    db: Database, selection: TrafficSelection, *, segment: bool = True
+) -> TrafficTotals:
+    """Session, visitor and conversion sums of the selection's rows (one SQL aggregate)."""
+    where, params = selection.where_sql("t", segment=segment)
+    r = db.fetch_one(
+        f"""SELECT count(*), sum(t.sessions),
+               CASE WHEN count(t.visitors) = count(*) THEN sum(t.visitors) END,
+               CASE WHEN count(t.converted_sessions) = count(*)
+                    THEN sum(t.converted_sessions) END,
+               CASE WHEN count(t.orders) = count(*) THEN sum(t.orders) END,
+               CASE WHEN count(t.revenue) = count(*) THEN sum(t.revenue) END
+        FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL""",
+        params,
+    )
+
+    def num(value: Any) -> float | None:
+        return float(value) if value is not None else None
+
+    rows = int(r[0])
+    if not rows:
+        return TrafficTotals(0, None, None, None, None, None)
+    return TrafficTotals(rows, num(r[1]), num(r[2]), num(r[3]), num(r[4]), num(r[5]))
+
+
 def periods_values_sql(selection: TrafficSelection) -> tuple[str, list[Any]]:
     """A relation (period_start, period_end) of the selection's periods, for joins with orders.
 
