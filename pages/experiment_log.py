@@ -1,38 +1,25 @@
-"""Experiment log: plan a test of a hypothesis with the calculator, start it (its dates go on the
-trend charts), end it with the analyzer's result; past tests with outcome, lift, revenue impact
-and the win rate over time."""
+"""Experiment log: plan a test of a hypothesis with the shared test-plan form, start it (its dates
+go on the trend charts), log its result with the shared result form and its real dates; past
+tests with outcome, lift, revenue impact and the win rate over time."""
 
 from datetime import date
 
 import streamlit as st
 
 from ro_core.errors import InvalidInputError, RoError
-from ro_core.experiment import (
-    ContinuousBaseline,
-    ConversionBaseline,
-    ExperimentDesign,
-    VariantData,
-    analyze_experiment,
-)
+from ro_core.experiment import duration_for
 from ro_core.loop import experiment_log as E
 from ro_core.loop import hypotheses as H
 from ro_core.loop.charts import win_rate_figure
+from ro_core.present.formatting import CHANGE, COUNT, DATE, MONEY
 from ro_ui import cached, fmt, loop_views, views
+from ro_ui.components.result_form import ResultForm, result_form
+from ro_ui.components.test_plan_form import PlanForm, test_plan_form
 from ro_ui.state import current_filters
-from ro_ui.widgets import download_table, money_column, show_error
+from ro_ui.widgets import download_table, show_error, show_table
 
 MESSAGE_KEY = "experiment_log_message"
-PLAN_METRICS = {"rpv": "Revenue per visitor (RPV)", "cr": "Conversion rate (CR)"}
-PLAN_DEFAULTS = {
-    "plan_cr": 2.5,
-    "plan_rpv": 2.0,
-    "plan_rpv_sd": 15.0,
-    "plan_daily_sessions": 1000.0,
-    "plan_mde": 10.0,
-    "plan_share": 100.0,
-    "plan_alpha": 0.05,
-    "plan_power": 0.8,
-}
+PLAN_FORM = PlanForm("plan")
 
 db = cached.database()
 filters = current_filters()
@@ -47,10 +34,6 @@ if message:
     st.success(fmt.md_escape(message), icon=":material/task_alt:")
 
 
-def _number(value: object) -> float | None:
-    return None if value is None else float(value)
-
-
 # --- plan ---------------------------------------------------------------------------------------
 plannable = H.list_hypotheses(db, statuses=[H.IDEA, H.PLANNED, H.INCONCLUSIVE], sort_by="score")
 tests = E.list_experiments(db)
@@ -62,94 +45,53 @@ with st.expander("Plan a test", expanded=not tests, icon=":material/add_chart:")
         )
         st.page_link(loop_views.HYPOTHESES_PAGE, label="Hypotheses", icon=":material/lightbulb:")
     else:
-        store, problem = loop_views.store_baseline_for(db, filters)
-        signature = (cached.key(db)[1], filters.period.start, filters.period.end)
-        for key, value in PLAN_DEFAULTS.items():
-            st.session_state.setdefault(key, value)
-        if store and st.session_state.get("plan_prefilled_from") != signature:
-            st.session_state["plan_prefilled_from"] = signature
-            st.session_state["plan_cr"] = round(store["conversion_rate"] * 100, 3)
-            st.session_state["plan_rpv"] = round(store["revenue_per_visitor"], 4)
-            st.session_state["plan_rpv_sd"] = round(store["rpv_sd"], 4)
-            if store["daily_sessions"]:
-                st.session_state["plan_daily_sessions"] = round(store["daily_sessions"], 1)
         options = {h.hypothesis_id: h for h in plannable}
-        hypothesis_id = st.selectbox(
+        columns = st.columns([2, 2, 1])
+        hypothesis_id = columns[0].selectbox(
             "Hypothesis",
             list(options),
             format_func=lambda i: f"#{i} {options[i].title} ({options[i].status_label})",
             key="plan_hypothesis",
         )
-        metric = st.segmented_control(
-            "Primary metric",
-            list(PLAN_METRICS),
-            format_func=PLAN_METRICS.__getitem__,
-            default="rpv",
-            key="plan_metric",
-            required=True,
-            help="RPV = CR x AOV is what pays; a CR test needs fewer visitors but can miss a "
-            "drop in order value.",
-        )
-        st.caption(
-            f"Baseline from {filters.period.label()} (the sidebar period)."
-            if store
-            else fmt.md_escape(problem or "Type the baseline.")
-        )
-        with st.form("plan_test", border=False):
-            name = st.text_input(
-                "Test name", key="plan_name", max_chars=E.MAX_NAME,
-                placeholder=options[hypothesis_id].title,
-            )  # fmt: skip
-            columns = st.columns(4)
-            if metric == "cr":
-                columns[0].number_input(
-                    "Baseline CR (%)", min_value=0.001, max_value=99.0, key="plan_cr", step=0.1
-                )
-            else:
-                columns[0].number_input("Baseline RPV", min_value=0.0001, key="plan_rpv")
-                columns[1].number_input(
-                    "RPV standard deviation", min_value=0.0001, key="plan_rpv_sd"
-                )
-            columns[2].number_input(
-                "Smallest lift worth finding (%)",
-                min_value=0.1,
-                key="plan_mde",
-                step=1.0,
-                help="The minimum detectable effect, relative: 10 means +10%.",
+        name = columns[1].text_input(
+            "Test name", key="plan_name", max_chars=E.MAX_NAME,
+            placeholder=options[hypothesis_id].title,
+        )  # fmt: skip
+        planned_start = columns[2].date_input("Planned start", value=None, key="plan_start")
+        _, plan = test_plan_form(PLAN_FORM, db, filters)
+        if plan is not None:
+            text = (
+                f"The test needs {plan.size.visitors_per_variant:,} visitors per variant "
+                f"({plan.size.visitors_total:,} in all)"
             )
-            columns[3].number_input("Daily sessions", min_value=1.0, key="plan_daily_sessions")
-            columns = st.columns(4)
-            columns[0].number_input(
-                "Traffic in the test (%)", min_value=1.0, max_value=100.0, key="plan_share"
-            )
-            columns[1].number_input(
-                "Significance (alpha)", min_value=0.001, max_value=0.5, key="plan_alpha",
-                step=0.01, format="%.3f",
-            )  # fmt: skip
-            columns[2].number_input(
-                "Power", min_value=0.5, max_value=0.99, key="plan_power", step=0.05
-            )
-            planned_start = columns[3].date_input("Planned start", value=None, key="plan_start")
-            planned = st.form_submit_button("Plan test", icon=":material/event:")
-        if planned:
-            state = st.session_state
-            try:
-                if metric == "cr":
-                    baseline = ConversionBaseline(state["plan_cr"] / 100)
+            if plan.daily_sessions:
+                try:
+                    duration = duration_for(
+                        plan.size,
+                        daily_sessions=plan.daily_sessions,
+                        traffic_share=plan.traffic_share,
+                    )
+                except RoError as error:
+                    show_error(error)
                 else:
-                    baseline = ContinuousBaseline(state["plan_rpv"], state["plan_rpv_sd"], "rpv")
-                plan = E.plan_from_calculator(
-                    baseline,
-                    state["plan_mde"] / 100,
-                    design=ExperimentDesign(alpha=state["plan_alpha"], power=state["plan_power"]),
-                    daily_sessions=state["plan_daily_sessions"],
-                    traffic_share=state["plan_share"] / 100,
+                    text += f": about {duration.recommended_days} days ({duration.weeks} weeks)"
+            st.caption(fmt.md_escape(text + ". The Experiments page shows the details."))
+        if st.button("Plan test", key="plan_test", icon=":material/event:", disabled=plan is None):
+            try:
+                assert plan is not None
+                test_plan = E.plan_from_calculator(
+                    plan.baseline,
+                    plan.mde,
+                    relative=plan.relative,
+                    design=plan.design,
+                    daily_sessions=plan.daily_sessions,
+                    traffic_share=plan.traffic_share,
                 )
                 test = E.plan_experiment(
                     db,
                     hypothesis_id,
                     name or options[hypothesis_id].title,
-                    plan,
+                    test_plan,
                     planned_start=planned_start,
                 )
             except RoError as error:
@@ -182,39 +124,40 @@ def _plan_text(test: E.Experiment) -> str:
     return "; ".join(parts) + "."
 
 
-def _arm_inputs(prefix: str, label: str) -> dict[str, float | None]:
-    st.markdown(f"**{label}**")
-    columns = st.columns(4)
-    return {
-        "visitors": columns[0].number_input(
-            "Visitors", min_value=0, value=None, step=1, key=f"{prefix}_visitors"
-        ),
-        "conversions": columns[1].number_input(
-            "Orders", min_value=0, value=None, step=1, key=f"{prefix}_conversions"
-        ),
-        "revenue": columns[2].number_input(
-            "Revenue (optional)", min_value=0.0, value=None, key=f"{prefix}_revenue"
-        ),
-        "squares": columns[3].number_input(
-            "Sum of squared order values (optional)",
-            min_value=0.0,
-            value=None,
-            key=f"{prefix}_squares",
-            help="Needed with revenue for RPV: the sum of each order's value squared.",
-        ),
-    }
-
-
-def _arm(name: str, values: dict[str, float | None]) -> VariantData:
-    if values["visitors"] is None or values["conversions"] is None:
-        raise InvalidInputError(f"Type the visitors and orders of {name}.")
-    return VariantData(
-        name,
-        int(values["visitors"]),
-        int(values["conversions"]),
-        _number(values["revenue"]),
-        _number(values["squares"]),
+def _log_result(test: E.Experiment, *, finished: bool) -> None:
+    """The shared result form for one test of the log, with its real dates, and the save."""
+    tid = test.experiment_id
+    form = ResultForm(f"end_{tid}")
+    start, end = E.default_result_dates(test, date.today())
+    plan = f"; planned: {test.expected_days} days" if test.expected_days else ""
+    inputs = result_form(
+        form,
+        currency=filters.currency,
+        start=start,
+        end=end,
+        dates_help="The days the test really ran: 'too early' is judged against the planned "
+        f"duration{plan}.",
     )
+    label = "Log the finished test" if finished else "Save result"
+    if st.button(label, key=f"save_result_{tid}", icon=":material/fact_check:"):
+        try:
+            if inputs is None:
+                raise InvalidInputError("Type the visitors and conversions of each arm first.")
+            if inputs.is_example:
+                raise InvalidInputError("These are example counts: type the test's own numbers.")
+            if inputs.start is None or inputs.end is None:
+                raise InvalidInputError("Pick the first and the last day of the test.")
+            analysis = E.analyze_result(test, inputs.summary, inputs.start, inputs.end,
+                                        **inputs.options)  # fmt: skip
+            closed = E.record_result(db, tid, inputs.start, inputs.end, analysis)
+        except RoError as error:
+            show_error(error)
+        else:
+            st.session_state[MESSAGE_KEY] = (
+                f"Test #{tid} ended ({closed.start_date} to {closed.end_date}, "
+                f"{closed.days_run} days): {H.STATUS_LABELS[closed.outcome]}. {closed.verdict}"
+            )
+            st.rerun()
 
 
 active = [t for t in tests if t.status in (E.PLANNED, E.RUNNING)]
@@ -257,41 +200,15 @@ for test in active:
                     show_error(error)
                 else:
                     st.rerun()
+            with st.expander("Already ran? Log it with its result", icon=":material/history:"):
+                _log_result(test, finished=True)
         else:
             st.caption(
                 f"Running since {test.start_date}"
                 + (f", planned to end {test.planned_end}" if test.planned_end else "")
                 + "."
             )
-            with st.form(f"end_test_{tid}", border=False):
-                end_day = st.date_input("End date", value=date.today(), key=f"end_date_{tid}")
-                control = _arm_inputs(f"end_{tid}_control", "Control")
-                variant = _arm_inputs(f"end_{tid}_variant", "Variant")
-                ended = st.form_submit_button("Save result", icon=":material/fact_check:")
-            if ended:
-                try:
-                    if end_day < test.start_date:
-                        raise InvalidInputError(
-                            f"The test ends ({end_day}) before it started ({test.start_date})."
-                        )
-                    arms = _arm("Control", control), _arm("Variant", variant)
-                    has_revenue = arms[0].has_revenue and arms[1].has_revenue
-                    analysis = analyze_experiment(
-                        arms[0],
-                        [arms[1]],
-                        days=(end_day - test.start_date).days + 1,
-                        primary_metric="rpv"
-                        if has_revenue and test.primary_metric == "rpv"
-                        else "cr",
-                    )
-                    closed = E.end_experiment(db, tid, end_day, analysis)
-                except RoError as error:
-                    show_error(error)
-                else:
-                    st.session_state[MESSAGE_KEY] = (
-                        f"Test #{tid} ended: {H.STATUS_LABELS[closed.outcome]}. {closed.verdict}"
-                    )
-                    st.rerun()
+            _log_result(test, finished=False)
             if st.button(
                 "Stop without a result", key=f"stop_test_{tid}", icon=":material/stop_circle:"
             ):
@@ -312,8 +229,8 @@ else:
     won = int((past["outcome"] == H.WON).sum())
     impact = past.loc[past["outcome"] == H.WON, "monthly_revenue_impact"].dropna().sum()
     columns = st.columns(3)
-    columns[0].metric("Tests ended", f"{len(past):,}", border=True)
-    columns[1].metric("Win rate", fmt.rate(won / len(past), decimals=0), border=True)
+    columns[0].metric("Tests ended", fmt.count(len(past)), border=True)
+    columns[1].metric("Win rate", fmt.rate(won / len(past)), border=True)
     columns[2].metric(
         "Winners' revenue a month",
         fmt.money(impact, filters.currency),
@@ -321,25 +238,23 @@ else:
         help="Sum over winning tests of their revenue-per-visitor lift x a month of traffic.",
     )
     shown = past.assign(outcome=past["outcome"].map(H.STATUS_LABELS))
-    st.dataframe(
+    show_table(
         shown,
-        hide_index=True,
         key="past_tests",
+        currency=filters.currency,
         column_order=[
             "experiment_id", "name", "hypothesis_title", "start_date", "end_date", "days_run",
             "outcome", "relative_lift", "monthly_revenue_impact", "verdict",
         ],
-        column_config={
-            "experiment_id": st.column_config.NumberColumn("#", format="%d"),
-            "name": st.column_config.TextColumn("Test"),
-            "hypothesis_title": st.column_config.TextColumn("Hypothesis"),
-            "start_date": st.column_config.DateColumn("Started"),
-            "end_date": st.column_config.DateColumn("Ended"),
-            "days_run": st.column_config.NumberColumn("Days"),
-            "outcome": st.column_config.TextColumn("Outcome"),
-            "relative_lift": st.column_config.NumberColumn("Lift", format="percent"),
-            "monthly_revenue_impact": money_column("Revenue a month", filters.currency),
-            "verdict": st.column_config.TextColumn("Verdict"),
+        kinds={
+            "experiment_id": COUNT, "start_date": DATE, "end_date": DATE, "days_run": COUNT,
+            "relative_lift": CHANGE, "monthly_revenue_impact": MONEY,
+        },
+        labels={
+            "experiment_id": "#", "name": "Test", "hypothesis_title": "Hypothesis",
+            "start_date": "Started", "end_date": "Ended", "days_run": "Days",
+            "outcome": "Outcome", "relative_lift": "Lift", "monthly_revenue_impact":
+            "Revenue a month", "verdict": "Verdict",
         },
     )  # fmt: skip
     download_table(past, "experiment_log.csv", key="download_tests")
@@ -351,7 +266,7 @@ else:
         key="win_rate_grain",
         required=True,
     )
-    st.plotly_chart(win_rate_figure(E.win_rate_over_time(past, grain)), key="win_rate_chart")
+    st.plotly_chart(win_rate_figure(E.win_rate_over_time(past, grain), grain), key="win_rate_chart")
     with st.expander("A test's saved plan and result"):
         names = {t.experiment_id: t.name for t in tests if t.status == E.ENDED}
         picked = st.selectbox(

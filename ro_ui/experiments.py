@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ro_core.metrics.scope import Scope
 from ro_ui import cached, views
 from ro_ui.experiments_analyze import render_analyze
 from ro_ui.experiments_plan import render_plan
-from ro_ui.state import FILTERS_KEY, Filters
+from ro_ui.state import FILTERS_KEY
 
 TAB_LABELS = ("Plan", "Analyze")
 
@@ -20,7 +21,7 @@ TAB_LABELS = ("Plan", "Analyze")
 def render() -> None:
     """Draw the page (after app.py has drawn the sidebar, whose period feeds the baseline)."""
     db = cached.database()
-    filters: Filters | None = st.session_state.get(FILTERS_KEY)
+    filters: Scope | None = st.session_state.get(FILTERS_KEY)
     if filters is not None:
         views.header("Experiments", filters)
     else:

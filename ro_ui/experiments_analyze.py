@@ -1,48 +1,71 @@
 """The Experiments page's Analyze tab: read a finished (or running) A/B test.
 
-Counts per arm are typed into an editable table, or come from a visitor-level CSV: the upload
-is copied to a temporary file under the database folder at once, its columns are chosen, and
-``ro_core.experiment.orders_csv.summarise_variant_csv`` aggregates it in DuckDB into the same
-table. ``ro_core.experiment.analyze_summary_frame`` does every statistic; this module draws.
+The counts per arm, the test's dates and the reading options are the shared result form
+(``ro_ui.components.result_form``, prefix ``exp_an``; the Experiment log draws the same form).
+It opens empty. Counts can also come from a visitor-level CSV: the upload is copied to a
+temporary file under the database folder at once, its columns are chosen, and
+``ro_core.experiment.orders_csv.summarise_variant_csv`` aggregates it in DuckDB into the
+editor's table. ``ro_core.experiment.analyze_summary_frame`` does every statistic; this module
+draws.
 """
 
 from __future__ import annotations
 
-import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from ro_core.errors import InvalidInputError, RoError
-from ro_core.experiment import (
-    SUMMARY_COLUMNS,
-    ExperimentAnalysis,
-    MetricComparison,
-    analyze_summary_frame,
-)
+from ro_core.errors import RoError
+from ro_core.experiment import ExperimentAnalysis, MetricComparison, analyze_summary_frame
 from ro_core.experiment.orders_csv import guess_columns, summarise_variant_csv, variant_csv_columns
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.loop import experiment_log
+from ro_core.metrics.scope import Scope
 from ro_core.present.experiment_charts import lift_interval_figure
+from ro_core.present.formatting import (
+    CHANGE,
+    COUNT,
+    MONEY,
+    MONEY_CHANGE,
+    P_VALUE,
+    POINTS,
+    RATE,
+    TEXT,
+)
 from ro_core.store.db import Database
 from ro_ui import fmt
-from ro_ui.experiments_plan import percent_text, split_weights
+from ro_ui.components.result_form import (
+    EXAMPLE_LABEL,
+    PRIMARY_LABELS,
+    ResultForm,
+    ResultInputs,
+    blank_table,
+    example_table,
+    replace_table,
+    result_form,
+    summary_from_editor,
+)
 from ro_ui.imports import work_dir
-from ro_ui.state import Filters
-from ro_ui.widgets import download_table, money_column
+from ro_ui.widgets import download_table, show_table
+
+__all__ = ["PRIMARY_LABELS", "blank_table", "example_table", "summary_from_editor"]
+
+FORM = ResultForm("exp_an")
 
 # --- session-state keys -----------------------------------------------------------------------
-TABLE = "exp_an_table"  # the editor's starting rows (a DataFrame with SUMMARY_COLUMNS)
-EDITOR_ROUND = "exp_an_editor_round"  # bumped whenever TABLE is replaced: a fresh editor
-CONTROL = "exp_an_control"
-SPLIT = "exp_an_split"
-ALPHA = "exp_an_alpha"  # percent
-DAYS = "exp_an_days"
-PRIMARY = "exp_an_primary"
-SEQUENTIAL = "exp_an_sequential"
-PLANNED_VISITORS = "exp_an_planned_visitors"
+TABLE = FORM.table_key  # the editor's starting rows (a DataFrame with SUMMARY_COLUMNS)
+EDITOR_ROUND = FORM.key("editor_round")  # bumped whenever TABLE is replaced: a fresh editor
+CONTROL = FORM.key("control")
+SPLIT = FORM.key("split")
+ALPHA = FORM.key("alpha")  # percent
+START = FORM.key("start")
+END = FORM.key("end")
+PRIMARY = FORM.key("primary")
+SEQUENTIAL = FORM.key("sequential")
+PLANNED_VISITORS = FORM.key("planned_visitors")
 UPLOAD_ROUND = "exp_an_upload_round"
 PENDING_FILE = "exp_an_pending_file"
 FILE_ERROR = "exp_an_escaped_error"
@@ -54,7 +77,6 @@ COLUMN_KEYS = {
 }
 NOT_IN_FILE = "(not in this file)"
 
-PRIMARY_LABELS = {"auto": "Automatic", "cr": "Conversion rate", "rpv": "Revenue per visitor"}
 METRIC_TITLES = {
     "cr": "Conversion rate",
     "rpv": "Revenue per visitor",
@@ -112,45 +134,6 @@ SHOWN_ORDER: tuple[str, ...] = (
     "conversions",
     "note",
 )
-
-
-def example_table() -> pd.DataFrame:
-    """The rows the editor starts with: a control and one variant, no revenue."""
-    return pd.DataFrame(
-        {
-            "variant": ["Control", "Variant B"],
-            "visitors": [10_000, 10_000],
-            "conversions": [300, 345],
-            "revenue_sum": [math.nan, math.nan],
-            "revenue_sum_squares": [math.nan, math.nan],
-        },
-        columns=list(SUMMARY_COLUMNS),
-    )
-
-
-def _defaults() -> None:
-    state = st.session_state
-    if not isinstance(state.get(TABLE), pd.DataFrame):
-        state[TABLE] = example_table()
-    state.setdefault(EDITOR_ROUND, 0)
-    state.setdefault(UPLOAD_ROUND, 0)
-    state.setdefault(SPLIT, "")
-    state.setdefault(ALPHA, 5.0)
-    state.setdefault(DAYS, None)
-    state.setdefault(PRIMARY, "auto")
-    state.setdefault(SEQUENTIAL, False)
-    state.setdefault(PLANNED_VISITORS, None)
-
-
-def replace_table(frame: pd.DataFrame) -> None:
-    """Start the editor afresh from `frame` (edits to the old rows are dropped)."""
-    st.session_state[TABLE] = frame.reset_index(drop=True)
-    st.session_state[EDITOR_ROUND] = st.session_state.get(EDITOR_ROUND, 0) + 1
-
-
-def _reset_table() -> None:
-    replace_table(example_table())
-    st.session_state.pop(CONTROL, None)
 
 
 # --- the CSV upload ---------------------------------------------------------------------------
@@ -213,8 +196,7 @@ def _use_pending_file() -> None:
     except RoError as error:
         state[FILE_ERROR] = error
         return
-    replace_table(frame)
-    state.pop(CONTROL, None)
+    replace_table(FORM, frame)
     _discard_pending()
 
 
@@ -262,153 +244,6 @@ def _upload_section(db: Database) -> None:
             "Use this file", key="exp_an_use_file", type="primary", on_click=_use_pending_file
         )
         right.button("Discard", key="exp_an_discard_file", on_click=_discard_pending)
-
-
-# --- the inputs -------------------------------------------------------------------------------
-
-
-def _blank(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def summary_from_editor(edited: pd.DataFrame) -> pd.DataFrame:
-    """The editor's rows as a summary frame: empty rows dropped, names as trimmed text.
-
-    Raises:
-        InvalidInputError: a row has a name but no visitors or conversions.
-    """
-    rows = []
-    for record in edited.to_dict("records"):
-        values = [record.get(column) for column in SUMMARY_COLUMNS]
-        if all(_blank(value) for value in values):
-            continue
-        row = dict(zip(SUMMARY_COLUMNS, values, strict=True))
-        row["variant"] = "" if _blank(row["variant"]) else str(row["variant"]).strip()
-        missing = [c for c in ("visitors", "conversions") if _blank(row[c])]
-        if missing:
-            name = row["variant"] or "without a name"
-            raise InvalidInputError(
-                f"The row for variant {name} has no {' or '.join(missing)}: fill them in, "
-                "or delete the row."
-            )
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-
-
-def _inputs_section(currency: str | None) -> pd.DataFrame | None:
-    state = st.session_state
-    st.markdown(
-        "**Visitors and conversions per arm**, control first. Add the revenue sum and the sum "
-        "of squared order values to compare revenue per visitor and average order value too."
-    )
-    edited = st.data_editor(
-        state[TABLE],
-        key=f"exp_an_editor_{state[EDITOR_ROUND]}",
-        num_rows="dynamic",
-        hide_index=True,
-        column_config={
-            "variant": st.column_config.TextColumn("Variant", required=True),
-            "visitors": st.column_config.NumberColumn("Visitors", step=1, format="localized"),
-            "conversions": st.column_config.NumberColumn(
-                "Conversions", step=1, format="localized", help="Orders or converted visitors."
-            ),
-            "revenue_sum": st.column_config.NumberColumn(
-                f"Revenue{f' ({currency})' if currency else ''}",
-                format="%.2f",
-                help="Optional: the arm's total revenue.",
-            ),
-            "revenue_sum_squares": st.column_config.NumberColumn(
-                "Sum of squared order values",
-                format="%.2f",
-                help="Optional: each order value squared, summed (e.g. SUM(total * total) in SQL).",
-            ),
-        },
-    )
-    try:
-        summary = summary_from_editor(pd.DataFrame(edited))
-    except InvalidInputError as error:
-        _escaped_error(error)
-        return None
-    names = [name for name in summary["variant"] if name]
-    if names and state.get(CONTROL) not in names:
-        state[CONTROL] = names[0]
-    first, second, third, fourth = st.columns(4)
-    with first:
-        if names:
-            st.selectbox("Control", names, key=CONTROL)
-        st.button("Start over", key="exp_an_reset", on_click=_reset_table)
-    with second:
-        st.text_input(
-            "Planned split, control first",
-            key=SPLIT,
-            placeholder="even, e.g. 50/50",
-            help="The split the test was set up with, control first, then the other rows in "
-            "table order. The sample ratio check compares the visitors with it.",
-        )
-        st.number_input(
-            "Days the test has run",
-            min_value=0.0,
-            step=1.0,
-            format="%.0f",
-            key=DAYS,
-            placeholder="unknown",
-            help="Tests shorter than a full week are flagged.",
-        )
-    with third:
-        st.number_input(
-            "Significance level α (%)",
-            min_value=0.0,
-            max_value=100.0,
-            step=1.0,
-            format="%.1f",
-            key=ALPHA,
-        )
-        st.radio(
-            "Decide on",
-            list(PRIMARY_LABELS),
-            format_func=PRIMARY_LABELS.__getitem__,
-            key=PRIMARY,
-            help="Automatic: revenue per visitor when revenue is given (it is what pays), "
-            "otherwise conversion rate.",
-        )
-    with fourth:
-        st.toggle(
-            "Always-valid intervals",
-            key=SEQUENTIAL,
-            help="For people who look at results every day: intervals that stay valid however "
-            "often you peek (wider than the usual ones).",
-        )
-        if state[SEQUENTIAL]:
-            st.number_input(
-                "Planned visitors (all arms)",
-                min_value=0.0,
-                step=1000.0,
-                format="%.0f",
-                key=PLANNED_VISITORS,
-                placeholder="current sample",
-                help="Tunes the always-valid interval to be narrowest at the planned end.",
-            )
-    return summary
-
-
-def analysis_options() -> dict[str, Any]:
-    """The analyze_summary_frame options the inputs describe."""
-    state = st.session_state
-    primary = state[PRIMARY]
-    planned = state.get(PLANNED_VISITORS) if state[SEQUENTIAL] else None
-    return {
-        "control": state.get(CONTROL),
-        "alpha": percent_text(state[ALPHA]),
-        "planned_split": split_weights(state[SPLIT]),
-        "days": state[DAYS],
-        "primary_metric": None if primary == "auto" else primary,
-        "sequential": bool(state[SEQUENTIAL]),
-        "planned_visitors": planned or None,
-    }
 
 
 # --- the results ------------------------------------------------------------------------------
@@ -468,54 +303,65 @@ def _srm(analysis: ExperimentAnalysis) -> None:
 
 
 def _metric_table(frame: pd.DataFrame, metric: str, currency: str | None, sequential: bool):
+    """One metric's rows: rates with 2 decimals, lifts of CR in points, relative lifts with 1
+    decimal, money with 2, '–' where a figure cannot be computed."""
     rows = frame[frame["metric"] == metric].drop(columns=["metric"])
     if rows.empty:
         return
     if metric == "cr":
-        value = st.column_config.NumberColumn
-        values = {
-            "control_value": value("Control", format="percent"),
-            "variant_value": value("Variant", format="percent"),
-            "absolute_lift": value("Lift (points)", format="percent"),
-            "absolute_ci_low": value("Lift low", format="percent"),
-            "absolute_ci_high": value("Lift high", format="percent"),
-            "expected_loss": value("Expected loss (points)", format="percent"),
-        }
+        value_kind, lift_kind, unit = RATE, POINTS, " (points)"
     else:
-        values = {
-            "control_value": money_column("Control", currency),
-            "variant_value": money_column("Variant", currency),
-            "absolute_lift": money_column("Lift", currency),
-            "absolute_ci_low": money_column("Lift low", currency),
-            "absolute_ci_high": money_column("Lift high", currency),
-            "expected_loss": money_column("Expected loss", currency),
-        }
-    number = st.column_config.NumberColumn
+        value_kind, lift_kind, unit = MONEY, MONEY_CHANGE, ""
     order = list(SHOWN_ORDER)
     if not sequential:
         order = [c for c in order if not c.startswith("sequential")]
     if not rows["note"].astype(bool).any():
         order.remove("note")
-    st.dataframe(
+    show_table(
         rows,
-        hide_index=True,
         key=f"exp_an_results_{metric}",
+        currency=currency,
         column_order=order,
-        column_config={
-            "variant": st.column_config.TextColumn("Variant"),
-            "visitors": number("Visitors", format="localized"),
-            "conversions": number("Conversions", format="localized"),
-            **values,
-            "relative_lift": number("Relative lift", format="percent"),
-            "ci_low": number("Relative low", format="percent"),
-            "ci_high": number("Relative high", format="percent"),
-            "p_value": number("p-value", format="%.4f"),
-            "p_value_holm": number("p (Holm)", format="%.4f"),
-            "p_value_bh": number("p (BH)", format="%.4f"),
-            "chance_to_beat_control": number("Chance to beat control", format="percent"),
-            "sequential_ci_low": number("Always-valid low", format="percent"),
-            "sequential_ci_high": number("Always-valid high", format="percent"),
-            "note": st.column_config.TextColumn("Note"),
+        kinds={
+            "visitors": COUNT,
+            "conversions": COUNT,
+            "control_value": value_kind,
+            "variant_value": value_kind,
+            "absolute_lift": lift_kind,
+            "absolute_ci_low": lift_kind,
+            "absolute_ci_high": lift_kind,
+            "expected_loss": value_kind if metric != "cr" else POINTS,
+            "relative_lift": CHANGE,
+            "ci_low": CHANGE,
+            "ci_high": CHANGE,
+            "p_value": P_VALUE,
+            "p_value_holm": P_VALUE,
+            "p_value_bh": P_VALUE,
+            "chance_to_beat_control": RATE,
+            "sequential_ci_low": CHANGE,
+            "sequential_ci_high": CHANGE,
+            "note": TEXT,
+        },
+        labels={
+            "variant": "Variant",
+            "visitors": "Visitors",
+            "conversions": "Conversions",
+            "control_value": "Control",
+            "variant_value": "Variant",
+            "absolute_lift": f"Lift{unit}",
+            "absolute_ci_low": "Lift low",
+            "absolute_ci_high": "Lift high",
+            "expected_loss": f"Expected loss{unit}",
+            "relative_lift": "Relative lift",
+            "ci_low": "Relative low",
+            "ci_high": "Relative high",
+            "p_value": "p-value",
+            "p_value_holm": "p (Holm)",
+            "p_value_bh": "p (BH)",
+            "chance_to_beat_control": "Chance to beat control",
+            "sequential_ci_low": "Always-valid low",
+            "sequential_ci_high": "Always-valid high",
+            "note": "Note",
         },
     )
 
@@ -557,26 +403,32 @@ def _results_section(analysis: ExperimentAnalysis, currency: str | None) -> None
     download_table(frame, "ab_test_results.csv", key="exp_an_download", label="Download results")
 
 
-def render_analyze(db: Database, filters: Filters | None) -> None:
-    """The Analyze tab."""
+def render_analyze(db: Database, filters: Scope | None) -> None:
+    """The Analyze tab: it opens empty; results appear once counts are typed or uploaded."""
     currency = filters.currency if filters is not None else None
-    _defaults()
+    st.session_state.setdefault(UPLOAD_ROUND, 0)
     _upload_section(db)
-    summary = _inputs_section(currency)
-    if summary is None:
+    inputs = result_form(FORM, currency=currency)
+    if inputs is None:
         return
-    options = analysis_options()
     try:
-        analysis = analyze_summary_frame(summary, **options)
+        analysis = analyze_summary_frame(inputs.summary, days=inputs.days, **inputs.options)
     except RoError as error:
         _escaped_error(error)
         return
+    if inputs.is_example:
+        st.markdown(f"**{EXAMPLE_LABEL}**: how a result reads, not a verdict on your test.")
     _results_section(analysis, currency)
-    _save_to_log(db, analysis)
+    if inputs.is_example:
+        return
+    _save_to_log(db, inputs)
 
 
-def _save_to_log(db: Database, analysis: ExperimentAnalysis) -> None:
-    """Close a running test of the experiment log with this result (any number of variants)."""
+def _save_to_log(db: Database, inputs: ResultInputs) -> None:
+    """End a running test of the experiment log with this result (any number of variants).
+
+    The log reads the result against the test's plan: "too early" only when it ran fewer days
+    than planned (``experiment_log.analyze_result``)."""
     running = experiment_log.list_experiments(db, statuses=[experiment_log.RUNNING])
     st.subheader("Save to the experiment log")
     if not running:
@@ -585,22 +437,35 @@ def _save_to_log(db: Database, analysis: ExperimentAnalysis) -> None:
             "result with its hypothesis."
         )
         return
-    labels = {e.experiment_id: f"#{e.experiment_id} {e.name}" for e in running}
-    with st.form("exp_an_save_form"):
-        chosen = st.selectbox(
-            "Running test", list(labels), format_func=lambda i: fmt.md_escape(labels[i])
+    tests = {e.experiment_id: e for e in running}
+    chosen = st.selectbox(
+        "Running test",
+        list(tests),
+        format_func=lambda i: f"#{i} {tests[i].name}",
+        key="exp_an_save_test",
+    )
+    test = tests[int(chosen)]
+    default_start, default_end = experiment_log.default_result_dates(test, date.today())
+    start, end = inputs.start or default_start, inputs.end or default_end
+    plan = f" of the {test.expected_days} planned" if test.expected_days else ""
+    st.caption(
+        fmt.md_escape(
+            f"Saved with its dates {start} to {end} ({(end - start).days + 1} days{plan}); "
+            "set the first and last day above to change them."
         )
-        end_date = st.date_input("Last day of the test", key="exp_an_save_end")
-        saved = st.form_submit_button("End the test with this result")
-    if saved:
+    )
+    if st.button("End the test with this result", key="exp_an_save"):
         try:
-            ended = experiment_log.end_experiment(db, int(chosen), end_date, analysis)
+            analysis = experiment_log.analyze_result(
+                test, inputs.summary, start, end, **inputs.options
+            )
+            ended = experiment_log.record_result(db, test.experiment_id, start, end, analysis)
         except RoError as error:
             _escaped_error(error)
             return
         st.success(
             fmt.md_escape(
                 f"Saved: test #{ended.experiment_id} ended, outcome {ended.outcome or 'recorded'}; "
-                "its hypothesis was updated."
+                f"its hypothesis was updated. {ended.verdict or ''}"
             )
         )

@@ -1,18 +1,11 @@
 """The Experiments page's Plan tab: sample size, duration and detectable effect before a test.
 
-Widgets hold what people type (rates and shares in percent); every number shown comes from
-``ro_core.experiment``. Percent inputs are handed to ro_core as text like "2.5%", which its
-input checks read as 0.025 and quote back as typed in their messages. The store's baseline
-(CR, AOV, RPV and their spread, daily sessions) pre-fills the inputs from
-``ro_core.metrics.experiment_baseline_sums`` over the sidebar's period.
+The inputs are the shared test-plan form (``ro_ui.components.test_plan_form``, under the
+``exp_plan`` prefix): the Experiment log draws the same form with the same defaults. Every
+number shown comes from ``ro_core.experiment``.
 """
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -21,13 +14,8 @@ from ro_core.errors import RoError
 from ro_core.experiment import (
     MAX_RECOMMENDED_WEEKS,
     Baseline,
-    ContinuousBaseline,
-    ConversionBaseline,
     ExperimentDesign,
     SampleSize,
-    StoreBaseline,
-    baseline_from_summary,
-    control_share_from_split,
     duration_for,
     mde_by_week,
     mde_for_sample_size,
@@ -36,385 +24,67 @@ from ro_core.experiment import (
     power_curve,
     sample_size,
 )
-from ro_core.metrics import BaselineSums, experiment_baseline_sums
-from ro_core.metrics.periods import DateRange
+from ro_core.metrics.scope import Scope
 from ro_core.present.experiment_charts import mde_by_week_figure, power_curve_figure
-from ro_core.store.db import Database, get_database
-from ro_ui import cached, fmt
-from ro_ui.state import Filters, order_filters_from_items
-from ro_ui.views import TRAFFIC_HINT
-from ro_ui.widgets import download_table, money_column, show_error
+from ro_core.present.formatting import CHANGE, COUNT, MONEY_CHANGE, POINTS, TEXT
+from ro_core.store.db import Database
+from ro_ui import fmt
+from ro_ui.components.test_plan_form import (
+    CAP_LABELS,
+    CORRECTION_LABELS,
+    DEFAULTS,
+    MDE_KIND_LABELS,
+    METRIC_LABELS,
+    SIDES_LABELS,
+    PlanForm,
+    StoreFigures,
+    percent_text,
+    split_weights,
+    store_figures,
+    test_plan_form,
+)
+from ro_ui.widgets import download_table, show_error, show_table
 
-# --- session-state keys -----------------------------------------------------------------------
-METRIC = "exp_plan_metric"
-CAP = "exp_plan_cap"
-CR = "exp_plan_cr"  # percent
-AOV = "exp_plan_aov"
-AOV_SD = "exp_plan_aov_sd"
-RPV = "exp_plan_rpv"
-RPV_SD = "exp_plan_rpv_sd"
-DAILY_SESSIONS = "exp_plan_daily_sessions"
-TRAFFIC_SHARE = "exp_plan_traffic_share"  # percent
-MDE_KIND = "exp_plan_mde_kind"
-MDE_RELATIVE = "exp_plan_mde_relative"  # percent
-MDE_ABSOLUTE = {
-    "cr": "exp_plan_mde_abs_cr",
-    "rpv": "exp_plan_mde_abs_rpv",
-    "aov": "exp_plan_mde_abs_aov",
-}
-ALPHA = "exp_plan_alpha"  # percent
-POWER = "exp_plan_power"  # percent
-SIDES = "exp_plan_sides"
-VARIANTS = "exp_plan_variants"
-CORRECTION = "exp_plan_correction"
-SPLIT = "exp_plan_split"
+__all__ = [
+    "CAP_LABELS",
+    "CORRECTION_LABELS",
+    "DEFAULTS",
+    "MDE_KIND_LABELS",
+    "METRIC_LABELS",
+    "SIDES_LABELS",
+    "StoreFigures",
+    "percent_text",
+    "split_weights",
+    "store_figures",
+]
+
+FORM = PlanForm("exp_plan")
+
+# --- session-state keys (the shared form's, under this page's prefix) -------------------------
+METRIC = FORM.key("metric")
+CAP = FORM.key("cap")
+CR = FORM.key("cr")  # percent
+AOV = FORM.key("aov")
+AOV_SD = FORM.key("aov_sd")
+RPV = FORM.key("rpv")
+RPV_SD = FORM.key("rpv_sd")
+DAILY_SESSIONS = FORM.key("daily_sessions")
+TRAFFIC_SHARE = FORM.key("traffic_share")  # percent
+MDE_KIND = FORM.key("mde_kind")
+MDE_RELATIVE = FORM.key("mde_relative")  # percent
+MDE_ABSOLUTE = {m: FORM.key(f"mde_abs_{m}") for m in ("cr", "rpv", "aov")}
+ALPHA = FORM.key("alpha")  # percent
+POWER = FORM.key("power")  # percent
+SIDES = FORM.key("sides")
+VARIANTS = FORM.key("variants")
+CORRECTION = FORM.key("correction")
+SPLIT = FORM.key("split")
 INVERSE_VISITORS = "exp_plan_inverse_visitors"
 INVERSE_WEEKS = "exp_plan_inverse_weeks"
-PREFILLED_FROM = "exp_plan_prefilled_from"
-
-METRIC_LABELS = {
-    "cr": "Conversion rate",
-    "rpv": "Revenue per visitor",
-    "aov": "Average order value",
-}
-CAP_LABELS = {
-    None: "No cap",
-    0.999: "99.9th percentile",
-    0.99: "99th percentile",
-    0.95: "95th percentile",
-}
-SIDES_LABELS = {"two": "Two-sided", "one": "One-sided"}
-CORRECTION_LABELS = {"bonferroni": "Bonferroni", "sidak": "Šidák", "none": "None"}
-MDE_KIND_LABELS = {"relative": "Relative (%)", "absolute": "Absolute"}
-
-# Used when the store's data cannot give a baseline (nothing loaded, no traffic).
-DEFAULTS: dict[str, Any] = {
-    METRIC: "cr",
-    CAP: None,
-    CR: 3.0,
-    AOV: 60.0,
-    AOV_SD: 45.0,
-    RPV: 1.8,
-    RPV_SD: 14.0,
-    DAILY_SESSIONS: 1000.0,
-    TRAFFIC_SHARE: 100.0,
-    MDE_KIND: "relative",
-    MDE_RELATIVE: 10.0,
-    MDE_ABSOLUTE["cr"]: 0.3,
-    MDE_ABSOLUTE["rpv"]: 0.2,
-    MDE_ABSOLUTE["aov"]: 5.0,
-    ALPHA: 5.0,
-    POWER: 80.0,
-    SIDES: "two",
-    VARIANTS: 1,
-    CORRECTION: "bonferroni",
-    SPLIT: "",
-    INVERSE_VISITORS: 10_000,
-    INVERSE_WEEKS: 4,
-}
+PREFILLED_FROM = FORM.key("prefilled_from")
 
 
-def percent_text(value: object) -> str:
-    """A percent typed in a widget as text ro_core reads as a fraction: 2.5 -> '2.5%'."""
-    return f"{value!r}%" if isinstance(value, float) else f"{value}%"
-
-
-def split_weights(text: str) -> list[str] | None:
-    """'50/50', '40, 30, 30' or '40:30:30' as its parts (None for an empty field = even).
-
-    The parts stay text: ro_core checks each is a positive number and says which is not.
-    """
-    parts = [part for part in re.split(r"[/,;:\s]+", text or "") if part]
-    return parts or None
-
-
-# --- the store's baseline ---------------------------------------------------------------------
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _baseline_sums(
-    db_path: str,
-    version: int,
-    start: date,
-    end: date,
-    items: tuple[tuple[str, Any], ...],
-    cap_percentile: float | None,
-) -> BaselineSums:
-    return experiment_baseline_sums(
-        get_database(db_path),
-        DateRange(start, end),
-        order_filters_from_items(items),
-        cap_percentile,
-    )
-
-
-@dataclass(frozen=True)
-class StoreFigures:
-    """The store's baseline over the sidebar period, or why there is none."""
-
-    sums: BaselineSums | None = None
-    baseline: StoreBaseline | None = None
-    problem: str | None = None
-
-
-def store_figures(db: Database, filters: Filters | None, cap: float | None) -> StoreFigures:
-    """Baseline sums over the sidebar period and the CR, AOV, RPV and spread they give."""
-    if filters is None:
-        return StoreFigures(problem="Open this page from the dashboard to use your store's data.")
-    db_path, version = cached.key(db)
-    if not cached.imports(db_path, version):
-        return StoreFigures(problem="No data is loaded: the figures below are examples.")
-    try:
-        sums = _baseline_sums(
-            db_path,
-            version,
-            filters.period.start,
-            filters.period.end,
-            filters.order_filter_items(),
-            cap,
-        )
-    except RoError as error:
-        return StoreFigures(problem=str(error))
-    if sums.sessions is None:
-        return StoreFigures(sums=sums, problem=TRAFFIC_HINT)
-    try:
-        baseline = baseline_from_summary(
-            sums.sessions, sums.orders, sums.revenue, sums.revenue_sum_squares, cap=sums.cap_value
-        )
-    except RoError as error:
-        return StoreFigures(sums=sums, problem=f"The selected period gives no baseline: {error}")
-    return StoreFigures(sums=sums, baseline=baseline)
-
-
-def _prefill(figures: StoreFigures, signature: tuple[Any, ...], *, force: bool = False) -> None:
-    """Put the store's figures into the inputs when the data, period or cap changed."""
-    for key, value in DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    if not force and st.session_state.get(PREFILLED_FROM) == signature:
-        return
-    st.session_state[PREFILLED_FROM] = signature
-    store = figures.baseline
-    if store is not None:
-        st.session_state[CR] = store.conversion_rate * 100
-        st.session_state[AOV] = store.average_order_value
-        st.session_state[AOV_SD] = store.order_value_sd
-        st.session_state[RPV] = store.revenue_per_visitor
-        st.session_state[RPV_SD] = store.rpv_sd
-    sums = figures.sums
-    if sums is not None and sums.daily_sessions:
-        st.session_state[DAILY_SESSIONS] = float(sums.daily_sessions)
-
-
-def _use_store_figures() -> None:
-    st.session_state.pop(PREFILLED_FROM, None)
-
-
-def _baseline_section(db: Database, filters: Filters | None, currency: str | None) -> StoreFigures:
-    st.subheader("1. Your store today")
-    cap = st.selectbox(
-        "Cap order values at",
-        list(CAP_LABELS),
-        format_func=CAP_LABELS.__getitem__,
-        key=CAP,
-        help="A few very large orders inflate the spread of order values and so the sample a "
-        "revenue test needs. Capping each order at a high percentile (winsorising) tames them; "
-        "analyse the test with the same cap.",
-    )
-    figures = store_figures(db, filters, cap)
-    signature = (*cached.key(db), str(filters.period) if filters else "", cap)
-    if filters is not None:
-        signature += (filters.order_filter_items(),)
-    _prefill(figures, signature)
-    sums, store = figures.sums, figures.baseline
-    if store is not None and sums is not None and filters is not None:
-        text = (
-            f"Pre-filled from {filters.period.start} to {filters.period.end} "
-            f"({sums.days} days with traffic): {store.sessions:,} sessions, {store.orders:,} "
-            f"online orders, {fmt.money(store.revenue_sum, currency)} revenue"
-        )
-        if store.cap is not None:
-            text += f", each order capped at {fmt.money(store.cap, currency)}"
-        text += ". Change the period in the sidebar; edit any figure below."
-        st.caption(fmt.md_escape(text))
-    elif figures.problem:
-        st.info(figures.problem, icon=":material/info:")
-
-    columns = st.columns(6)
-    columns[0].number_input(
-        "Conversion rate (%)",
-        min_value=0.0,
-        max_value=100.0,
-        step=0.1,
-        format="%.2f",
-        key=CR,
-        help="Orders / sessions over the period.",
-    )
-    columns[1].number_input("Average order value", min_value=0.0, step=1.0, format="%.2f", key=AOV)
-    columns[2].number_input(
-        "Order value std. dev.",
-        min_value=0.0,
-        step=1.0,
-        format="%.2f",
-        key=AOV_SD,
-        help="Standard deviation of order values.",
-    )
-    columns[3].number_input(
-        "Revenue per visitor",
-        min_value=0.0,
-        step=0.1,
-        format="%.2f",
-        key=RPV,
-        help="Revenue / sessions = CR x AOV.",
-    )
-    columns[4].number_input(
-        "RPV std. dev.",
-        min_value=0.0,
-        step=0.5,
-        format="%.2f",
-        key=RPV_SD,
-        help="Per visitor, non-buyers counting as 0: sqrt(p (s² + AOV²) - (p AOV)²).",
-    )
-    columns[5].number_input(
-        "Daily sessions",
-        min_value=0.0,
-        step=100.0,
-        format="%.0f",
-        key=DAILY_SESSIONS,
-        help="Average sessions per day over the period, for the test's duration.",
-    )
-    if figures.baseline is not None:
-        st.button(
-            "Reset to store figures",
-            key="exp_plan_reset",
-            on_click=_use_store_figures,
-            icon=":material/restart_alt:",
-        )
-    return figures
-
-
-# --- the test ---------------------------------------------------------------------------------
-
-
-def _test_section(currency: str | None) -> str:
-    st.subheader("2. The test")
-    metric = st.segmented_control(
-        "What decides the test",
-        list(METRIC_LABELS),
-        format_func=METRIC_LABELS.__getitem__,
-        key=METRIC,
-        required=True,
-        help="Revenue per visitor is what pays (RPV = CR x AOV) but needs more visitors, "
-        "because order values vary.",
-    )
-    metric = metric or "cr"
-    left, middle, right = st.columns(3)
-    with left:
-        kind = st.radio(
-            "Minimum detectable effect",
-            list(MDE_KIND_LABELS),
-            format_func=MDE_KIND_LABELS.__getitem__,
-            key=MDE_KIND,
-            horizontal=True,
-            help="The smallest change worth detecting: relative (+10% of the baseline) or "
-            "absolute (percentage points for CR, money for RPV and AOV).",
-        )
-        if kind == "relative":
-            st.number_input("Relative MDE (%)", step=1.0, format="%.2f", key=MDE_RELATIVE)
-        else:
-            label = (
-                "Absolute MDE (percentage points)"
-                if metric == "cr"
-                else f"Absolute MDE ({currency or 'money'})"
-            )
-            st.number_input(label, step=0.1, format="%.2f", key=MDE_ABSOLUTE[metric])
-        st.number_input(
-            "Share of traffic in the test (%)",
-            min_value=0.0,
-            max_value=100.0,
-            step=5.0,
-            format="%.0f",
-            key=TRAFFIC_SHARE,
-        )
-    with middle:
-        st.number_input(
-            "Significance level α (%)",
-            min_value=0.0,
-            max_value=100.0,
-            step=1.0,
-            format="%.1f",
-            key=ALPHA,
-            help="The false-positive rate you accept: 5% is the usual choice.",
-        )
-        st.number_input(
-            "Power (%)",
-            min_value=0.0,
-            max_value=100.0,
-            step=5.0,
-            format="%.0f",
-            key=POWER,
-            help="The chance to detect the MDE if it is real: 80% is the usual choice.",
-        )
-        st.radio(
-            "Test",
-            list(SIDES_LABELS),
-            format_func=SIDES_LABELS.__getitem__,
-            key=SIDES,
-            horizontal=True,
-            help="One-sided only looks for an improvement and needs fewer visitors.",
-        )
-    with right:
-        st.number_input("Variants besides control", min_value=1, max_value=20, step=1, key=VARIANTS)
-        st.selectbox(
-            "Correction for several variants",
-            list(CORRECTION_LABELS),
-            format_func=CORRECTION_LABELS.__getitem__,
-            key=CORRECTION,
-            disabled=int(st.session_state[VARIANTS]) <= 1,
-            help="Each variant is compared with control at α / k (Bonferroni) or "
-            "1 - (1 - α)^(1/k) (Šidák), so the whole test keeps its false-positive rate.",
-        )
-        st.text_input(
-            "Traffic split, control first",
-            key=SPLIT,
-            placeholder="even, e.g. 50/50 or 40/30/30",
-            help="Weights for control and each variant; variants get equal weights.",
-        )
-    return metric
-
-
-def design_from_inputs() -> ExperimentDesign:
-    """The ExperimentDesign the inputs describe (InvalidInputError for bad values)."""
-    state = st.session_state
-    variants = state[VARIANTS]
-    weights = split_weights(state[SPLIT])
-    share = None if weights is None else control_share_from_split(weights, variants)
-    return ExperimentDesign(
-        alpha=percent_text(state[ALPHA]),
-        power=percent_text(state[POWER]),
-        two_sided=state[SIDES] == "two",
-        variants=variants,
-        correction=state[CORRECTION],
-        control_share=share,
-    )
-
-
-def baseline_from_inputs(metric: str) -> Baseline:
-    """The planning baseline of the chosen metric from the inputs."""
-    state = st.session_state
-    if metric == "rpv":
-        return ContinuousBaseline(state[RPV], state[RPV_SD], "rpv")
-    if metric == "aov":
-        return ContinuousBaseline(state[AOV], state[AOV_SD], "aov", percent_text(state[CR]))
-    return ConversionBaseline(percent_text(state[CR]))
-
-
-def mde_from_inputs(metric: str) -> tuple[object, bool]:
-    """(MDE as ro_core reads it, relative?)."""
-    state = st.session_state
-    if state[MDE_KIND] == "relative":
-        return percent_text(state[MDE_RELATIVE]), True
-    value = state[MDE_ABSOLUTE[metric]]
-    return (percent_text(value) if metric == "cr" else value), False
+# --- what the test needs ---------------------------------------------------------------------
 
 
 def _value_text(metric: str, value: float, currency: str | None) -> str:
@@ -427,7 +97,7 @@ def _calculator_table(size: SampleSize) -> pd.DataFrame:
             {
                 "calculator": figure.name,
                 "per_variant": figure.per_variant,
-                "used_here": figure.is_default,
+                "used_here": "yes" if figure.is_default else "no",
                 "how": figure.description,
             }
             for figure in size.calculators
@@ -473,18 +143,17 @@ def _results_section(
     if size.control != size.per_variant:
         st.caption(f"Control gets {size.control:,} {size.unit} with this split.")
     st.markdown("**What other calculators give for the same inputs**")
-    st.dataframe(
+    show_table(
         _calculator_table(size),
-        hide_index=True,
         key="exp_plan_calculators",
-        column_config={
-            "calculator": st.column_config.TextColumn("Calculator"),
-            "per_variant": st.column_config.NumberColumn(
-                f"{size.unit.capitalize()} per variant", format="localized"
-            ),
-            "used_here": st.column_config.CheckboxColumn("Used here"),
-            "how": st.column_config.TextColumn("How it computes", width="large"),
+        kinds={"per_variant": COUNT, "how": TEXT},
+        labels={
+            "calculator": "Calculator",
+            "per_variant": f"{size.unit.capitalize()} per variant",
+            "used_here": "Used here",
+            "how": "How it computes",
         },
+        widths={"how": "large"},
     )
     st.caption(size.explanation)
 
@@ -601,7 +270,7 @@ def _inverse_section(
                 st.caption(detectable.message or "")
             two.metric(
                 "Power for your MDE",
-                f"{power:.0%}",
+                fmt.rate(power),
                 border=True,
                 help=f"The chance this sample detects a {size.relative_mde * 100:+.1f}% change.",
             )
@@ -671,42 +340,39 @@ def _charts_section(
     if table is None:
         return
     st.markdown(f"**Smallest detectable lift by week** (weeks 1 to {MAX_RECOMMENDED_WEEKS})")
-    absolute_column = (
-        st.column_config.NumberColumn("Absolute (points)", format="percent")
-        if metric == "cr"
-        else money_column("Absolute", currency)
-    )
-    st.dataframe(
+    show_table(
         table,
-        hide_index=True,
         key="exp_plan_mde_table",
-        column_config={
-            "weeks": st.column_config.NumberColumn("Weeks"),
-            "visitors_per_variant": st.column_config.NumberColumn(
-                "Visitors per variant", format="localized"
-            ),
-            "mde_relative": st.column_config.NumberColumn("Relative lift", format="percent"),
-            "mde_absolute": absolute_column,
+        currency=currency,
+        kinds={
+            "weeks": COUNT,
+            "visitors_per_variant": COUNT,
+            "mde_relative": CHANGE,
+            "mde_absolute": POINTS if metric == "cr" else MONEY_CHANGE,
+        },
+        labels={
+            "weeks": "Weeks",
+            "visitors_per_variant": "Visitors per variant",
+            "mde_relative": "Relative lift",
+            "mde_absolute": "Absolute (points)" if metric == "cr" else "Absolute",
         },
     )
     download_table(table, "mde_by_week.csv", key="exp_plan_download_mde")
 
 
-def render_plan(db: Database, filters: Filters | None) -> None:
-    """The Plan tab."""
+def render_plan(db: Database, filters: Scope | None) -> None:
+    """The Plan tab: the shared test-plan form, then what the test needs and can detect."""
     currency = filters.currency if filters is not None else None
-    figures = _baseline_section(db, filters, currency)
-    metric = _test_section(currency)
-    try:
-        design = design_from_inputs()
-        baseline = baseline_from_inputs(metric)
-        mde, relative = mde_from_inputs(metric)
-        size = sample_size(baseline, mde, relative=relative, design=design)
-    except RoError as error:
-        show_error(error)
+    st.session_state.setdefault(INVERSE_VISITORS, 10_000)
+    st.session_state.setdefault(INVERSE_WEEKS, 4)
+    figures, plan = test_plan_form(
+        FORM, db, filters, headings=("1. Your store today", "2. The test")
+    )
+    if plan is None:
         return
+    metric, size, design = plan.metric, plan.size, plan.design
     _results_section(metric, size, design, currency)
     _duration_section(size)
     _revenue_versus_conversion(figures, size, design)
-    table = _inverse_section(metric, baseline, mde, relative, design, size, currency)
-    _charts_section(metric, baseline, mde, relative, design, size, table, currency)
+    table = _inverse_section(metric, plan.baseline, plan.mde, plan.relative, design, size, currency)
+    _charts_section(metric, plan.baseline, plan.mde, plan.relative, design, size, table, currency)

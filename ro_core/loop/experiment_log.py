@@ -20,19 +20,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
 from ro_core.errors import InvalidInputError
-from ro_core.experiment.analysis import ExperimentAnalysis
+from ro_core.experiment.analysis import ExperimentAnalysis, Verdict, analyze_summary_frame
 from ro_core.experiment.planning import (
     DEFAULT_DESIGN,
     Baseline,
     ContinuousBaseline,
     ExperimentDesign,
+    as_number,
     duration_for,
     sample_size,
 )
@@ -116,7 +117,7 @@ def plan_from_calculator(
     relative: bool = True,
     design: ExperimentDesign = DEFAULT_DESIGN,
     daily_sessions: float | None = None,
-    traffic_share: float = 1.0,
+    traffic_share: float | str = 1.0,
 ) -> TestPlan:
     """Run the sample-size calculator (and the duration, given daily sessions) into a TestPlan.
 
@@ -134,7 +135,7 @@ def plan_from_calculator(
         "conversion_rate": (
             baseline.conversion_rate if isinstance(baseline, ContinuousBaseline) else baseline.value
         ),
-        "mde": float(mde),
+        "mde": as_number(mde, "Minimum detectable effect"),
         "relative": bool(relative),
         "alpha": design.alpha,
         "power": design.power,
@@ -143,7 +144,7 @@ def plan_from_calculator(
         "correction": design.correction,
         "control_share": design.control_share,
         "daily_sessions": float(daily_sessions) if daily_sessions else None,
-        "traffic_share": float(traffic_share),
+        "traffic_share": as_number(traffic_share, "Share of traffic in the test"),
     }
     settings = {
         "inputs": inputs,
@@ -483,6 +484,7 @@ def end_experiment(
     analysis: ExperimentAnalysis | Mapping[str, Any] | None,
     *,
     monthly_visitors: float | None = None,
+    start_date: date | None = None,
 ) -> Experiment:
     """Close a running test with the analyzer's result and update its hypothesis.
 
@@ -491,6 +493,7 @@ def end_experiment(
             without a usable result (outcome inconclusive).
         monthly_visitors: visitors a month for the revenue impact (default: the plan's daily
             sessions x 30.44).
+        start_date: the real first day, when it differs from the one recorded at the start.
 
     Raises:
         InvalidInputError: the test is not running, or it ends before it started.
@@ -504,6 +507,10 @@ def end_experiment(
             "can end (start it first)."
         )
     assert experiment.start_date is not None
+    if start_date is not None and start_date != experiment.start_date:
+        if not isinstance(start_date, date):
+            raise InvalidInputError("Pick the day the test started.")
+        experiment = replace(experiment, start_date=start_date)
     if end_date < experiment.start_date:
         raise InvalidInputError(
             f"The test ends ({end_date}) before it started ({experiment.start_date}): check the "
@@ -535,11 +542,12 @@ def end_experiment(
                 raise InvalidInputError(f"Test #{experiment_id} has already ended.")
             H.move_status(cur, current.hypothesis_id, summary.outcome)
             cur.execute(
-                f"""UPDATE {schema.EXPERIMENTS} SET status = ?, end_date = ?, annotation_id = ?,
-                result_json = ?, outcome = ?, verdict = ?, relative_lift = ?,
+                f"""UPDATE {schema.EXPERIMENTS} SET status = ?, start_date = ?, end_date = ?,
+                annotation_id = ?, result_json = ?, outcome = ?, verdict = ?, relative_lift = ?,
                 monthly_revenue_impact = ?, updated_at = now() WHERE experiment_id = ?""",
                 [
                     ENDED,
+                    experiment.start_date,
                     end_date,
                     note.annotation_id,
                     _json(result) if result is not None else None,
@@ -557,6 +565,92 @@ def end_experiment(
     if experiment.annotation_id is not None:
         delete_annotation(db, experiment.annotation_id)
     return ended
+
+
+def default_result_dates(experiment: Experiment, today: date) -> tuple[date, date]:
+    """The first and last day a result form offers for a test of the log.
+
+    First day: the recorded start, else the planned start, else `today` minus the planned
+    duration (the test is logged after it ran), else today. Last day: the planned end when it
+    has passed, else today (never before the first day).
+    """
+    start = experiment.start_date or experiment.planned_start
+    if start is None:
+        days = experiment.expected_days or 1
+        start = today - timedelta(days=days - 1)
+    end = today
+    if experiment.expected_days:
+        planned_end = start + timedelta(days=experiment.expected_days - 1)
+        end = min(today, planned_end)
+    return start, max(start, end)
+
+
+def analyze_result(
+    experiment: Experiment,
+    summary: pd.DataFrame,
+    start_date: date,
+    end_date: date,
+    **options: Any,
+) -> ExperimentAnalysis:
+    """Analyse a test of the log from its per-arm summary and its real dates.
+
+    With a planned duration, "too early" is judged against it alone: a test that ran fewer days
+    than planned is too early to call (whatever its p-value); one that ran the planned days is
+    read as it stands. Without a plan, the analyzer's rule applies (under a full week is too
+    early). `options` go to ``analyze_summary_frame`` (control, alpha, planned_split, ...).
+
+    Raises:
+        InvalidInputError: the dates are reversed, or the analyzer refuses the counts.
+    """
+    if not isinstance(start_date, date) or not isinstance(end_date, date):
+        raise InvalidInputError("Pick the first and the last day of the test.")
+    if end_date < start_date:
+        raise InvalidInputError(
+            f"The test ends ({end_date}) before it starts ({start_date}): check the dates."
+        )
+    days = (end_date - start_date).days + 1
+    planned = experiment.expected_days
+    if not planned:
+        return analyze_summary_frame(summary, days=days, **options)
+    analysis = replace(analyze_summary_frame(summary, days=None, **options), days=days)
+    if days >= planned:
+        return analysis
+    verdict = analysis.verdict
+    headline = (
+        f"Too early to call: the test ran {days} of its {planned} planned days"
+        f" ({start_date} to {end_date})."
+    )
+    so_far = f"So far: {verdict.headline}" if verdict.headline else ""
+    warnings = tuple(w for w in (so_far, *verdict.warnings) if w)
+    return replace(analysis, verdict=Verdict("inconclusive", headline, warnings))
+
+
+def record_result(
+    db: Database,
+    experiment_id: int,
+    start_date: date,
+    end_date: date,
+    analysis: ExperimentAnalysis | Mapping[str, Any] | None,
+    *,
+    monthly_visitors: float | None = None,
+) -> Experiment:
+    """Log a finished test with its real dates: a planned test starts and ends at once, a
+    running one ends (its first day corrected when it differs)."""
+    if isinstance(start_date, date) and isinstance(end_date, date) and end_date < start_date:
+        raise InvalidInputError(
+            f"The test ends ({end_date}) before it starts ({start_date}): check the dates."
+        )
+    experiment = get_experiment(db, experiment_id)
+    if experiment.status == PLANNED:
+        start_experiment(db, experiment_id, start_date)
+    return end_experiment(
+        db,
+        experiment_id,
+        end_date,
+        analysis,
+        monthly_visitors=monthly_visitors,
+        start_date=start_date,
+    )
 
 
 def delete_experiment(db: Database, experiment_id: int) -> bool:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -24,17 +26,18 @@ from ro_core.experiment import (
     ExperimentDesign,
     VariantData,
     analyze_experiment,
-    baseline_from_summary,
     duration_for,
     mde_by_week,
     sample_size,
 )
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.metrics import coverage, experiment_baseline_sums
+from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import presets
 from ro_core.store.db import Database, get_database, reset_databases
 from ro_ui import experiments_analyze as analyze_ui
 from ro_ui import experiments_plan as plan_ui
+from ro_ui.state import FILTERS_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
@@ -117,47 +120,65 @@ def page_text(at: AppTest) -> str:
 # --- plan -------------------------------------------------------------------------------------
 
 
+def _order_sd(orders: float, revenue: float, squares: float) -> float:
+    """Sample standard deviation of order values from their sums (by hand)."""
+    return math.sqrt((squares - revenue**2 / orders) / (orders - 1))
+
+
+def _rpv_sd(sessions: float, orders: float, revenue: float, squares: float) -> float:
+    """Per-session revenue spread, non-buyers at 0: sqrt(p (s² + AOV²) - (p AOV)²)."""
+    p, aov = orders / sessions, revenue / orders
+    return math.sqrt(p * (_order_sd(orders, revenue, squares) ** 2 + aov**2) - (p * aov) ** 2)
+
+
 def test_baseline_is_prefilled_from_the_store(app_env: Path) -> None:
     at = open_page()
-    filters = at.session_state["filters"]
+    scope = at.session_state[FILTERS_KEY]
     db = get_database(app_env)  # the app's own connection (one per file and process)
     latest = coverage(db).latest_date
-    assert filters.period == presets(latest)["last_30_days"]
-    sums = experiment_baseline_sums(db, filters.period, filters.orders)
-    capped = experiment_baseline_sums(db, filters.period, filters.orders, cap_percentile=0.99)
-    store = baseline_from_summary(
-        sums.sessions, sums.orders, sums.revenue, sums.revenue_sum_squares
-    )
+    assert scope.period == presets(latest)["last_30_days"]
+    cards = kpi_values(db, scope.period, scope.filters)  # what the KPI cards show
+    sums = experiment_baseline_sums(db, scope.period, scope.filters)
+    capped = experiment_baseline_sums(db, scope.period, scope.filters, cap_percentile=0.99)
 
     def shown(key: str) -> float:
         return at.number_input(key=key).value
 
-    assert shown(plan_ui.CR) == pytest.approx(store.conversion_rate * 100, rel=1e-12)
-    assert shown(plan_ui.AOV) == pytest.approx(store.average_order_value, rel=1e-12)
-    assert shown(plan_ui.AOV_SD) == pytest.approx(store.order_value_sd, rel=1e-12)
-    assert shown(plan_ui.RPV) == pytest.approx(store.revenue_per_visitor, rel=1e-12)
-    assert shown(plan_ui.RPV_SD) == pytest.approx(store.rpv_sd, rel=1e-12)
+    # CR, AOV and RPV are the cards' own figures (same CR basis, same revenue basis).
+    assert shown(plan_ui.CR) == pytest.approx(cards.conversion_rate * 100, rel=1e-12)
+    assert shown(plan_ui.AOV) == pytest.approx(cards.aov, rel=1e-12)
+    assert shown(plan_ui.RPV) == pytest.approx(cards.revenue_per_session, rel=1e-12)
+    assert shown(plan_ui.AOV_SD) == pytest.approx(
+        _order_sd(sums.aov_orders, sums.aov_revenue, sums.aov_revenue_sum_squares), rel=1e-9
+    )
+    assert shown(plan_ui.RPV_SD) == pytest.approx(
+        _rpv_sd(sums.sessions, sums.orders, sums.revenue, sums.revenue_sum_squares), rel=1e-9
+    )
     assert shown(plan_ui.DAILY_SESSIONS) == pytest.approx(sums.sessions / sums.days, rel=1e-12)
-    # The RPV-versus-CR comparison is the store's own sentence.
-    assert any(store.comparison_text in unescape(i.value) for i in at.info)
+    # The RPV-versus-CR comparison is in the info box.
+    assert any("An RPV test needs" in unescape(i.value) for i in at.info)
 
     # Capping order values at the 99th percentile re-fills AOV, RPV and their spread.
     at.selectbox(key=plan_ui.CAP).set_value(0.99).run(timeout=60)
     assert not at.exception
-    store_capped = baseline_from_summary(
-        capped.sessions, capped.orders, capped.revenue, capped.revenue_sum_squares
-    )
     assert capped.cap_value is not None and capped.revenue < sums.revenue
-    assert shown(plan_ui.AOV) == pytest.approx(store_capped.average_order_value, rel=1e-12)
-    assert shown(plan_ui.AOV_SD) == pytest.approx(store_capped.order_value_sd, rel=1e-12)
-    assert shown(plan_ui.RPV_SD) == pytest.approx(store_capped.rpv_sd, rel=1e-12)
+    assert shown(plan_ui.AOV) == pytest.approx(capped.aov_revenue / capped.aov_orders, rel=1e-12)
+    assert shown(plan_ui.RPV) == pytest.approx(capped.revenue / capped.sessions, rel=1e-12)
+    assert shown(plan_ui.AOV_SD) == pytest.approx(
+        _order_sd(capped.aov_orders, capped.aov_revenue, capped.aov_revenue_sum_squares),
+        rel=1e-9,
+    )
+    assert shown(plan_ui.RPV_SD) == pytest.approx(
+        _rpv_sd(capped.sessions, capped.orders, capped.revenue, capped.revenue_sum_squares),
+        rel=1e-9,
+    )
 
     # A typed figure survives reruns; "Reset to store figures" brings the store's back.
     at.number_input(key=plan_ui.CR).set_value(4.0).run(timeout=60)
     at.number_input(key=plan_ui.INVERSE_WEEKS).set_value(3).run(timeout=60)
     assert shown(plan_ui.CR) == 4.0
     at.button(key="exp_plan_reset").click().run(timeout=60)
-    assert shown(plan_ui.CR) == pytest.approx(store_capped.conversion_rate * 100, rel=1e-12)
+    assert shown(plan_ui.CR) == pytest.approx(cards.conversion_rate * 100, rel=1e-12)
 
 
 def test_sample_size_shown_equals_ro_core(app_env: Path) -> None:
@@ -174,7 +195,7 @@ def test_sample_size_shown_equals_ro_core(app_env: Path) -> None:
     assert as_count(metric_value(at, "Total visitors")) == size.visitors_total
     # What the other calculators give is in the table beside it.
     calculators = frame_with(at, "calculator")
-    assert list(calculators["per_variant"]) == [f.per_variant for f in size.calculators]
+    assert list(calculators["per_variant"]) == [f"{f.per_variant:,}" for f in size.calculators]
     assert any("different" in c.value or "differ" in c.value for c in at.caption)
 
     duration = duration_for(size, daily_sessions=1500.0, traffic_share=0.5)
@@ -184,11 +205,13 @@ def test_sample_size_shown_equals_ro_core(app_env: Path) -> None:
 
     table = frame_with(at, "mde_relative")
     expected = mde_by_week(ConversionBaseline(0.025), daily_sessions=1500.0, traffic_share=0.5)
-    assert list(table["weeks"]) == list(range(1, 9))
-    assert list(table["visitors_per_variant"]) == list(expected["visitors_per_variant"])
-    assert [float(v) for v in table["mde_relative"]] == pytest.approx(
-        [float(v) for v in expected["mde_relative"]], rel=1e-9
-    )
+    assert list(table["weeks"]) == [str(w) for w in range(1, 9)]
+    assert list(table["visitors_per_variant"]) == [
+        f"{v:,}" for v in expected["visitors_per_variant"]
+    ]
+    # relative lifts with 1 decimal, absolute lifts of a rate in points
+    assert list(table["mde_relative"]) == [f"{v * 100:+.1f}%" for v in expected["mde_relative"]]
+    assert list(table["mde_absolute"]) == [f"{v * 100:+.2f} pp" for v in expected["mde_absolute"]]
 
 
 def test_several_variants_one_sided_and_uneven_split(app_env: Path) -> None:
@@ -277,7 +300,8 @@ ARMS = pd.DataFrame(
 
 def test_analysis_shown_equals_analyze_experiment(app_env: Path) -> None:
     at = open_page({analyze_ui.TABLE: ARMS.copy()})
-    at.number_input(key=analyze_ui.DAYS).set_value(14.0)
+    at.date_input(key=analyze_ui.START).set_value(date(2025, 3, 3))
+    at.date_input(key=analyze_ui.END).set_value(date(2025, 3, 16))  # 14 days
     at.toggle(key=analyze_ui.SEQUENTIAL).set_value(True)
     at.run(timeout=60)
     assert not at.exception and not at.error, page_errors(at)
@@ -289,27 +313,32 @@ def test_analysis_shown_equals_analyze_experiment(app_env: Path) -> None:
     reference = analyze_experiment(arms[0], arms[1:], days=14, sequential=True)
     cr_table = frame_with(at, "chance_to_beat_control")
     assert list(cr_table["variant"]) == ["B", "C"]
+    # Cells read as everywhere else: p-values 4 decimals, relative lifts 1 decimal, lifts of a
+    # rate in points, rates 2 decimals.
     for row, result in zip(cr_table.itertuples(index=False), reference.variants, strict=True):
         expected = result.conversion
-        assert row.p_value == pytest.approx(expected.p_value, rel=1e-12)
-        assert row.p_value_holm == pytest.approx(expected.p_value_holm, rel=1e-12)
-        assert row.p_value_bh == pytest.approx(expected.p_value_bh, rel=1e-12)
-        assert row.relative_lift == pytest.approx(expected.relative_lift, rel=1e-12)
-        assert row.ci_low == pytest.approx(expected.relative_ci_low, rel=1e-12)
-        assert row.ci_high == pytest.approx(expected.relative_ci_high, rel=1e-12)
-        assert row.absolute_lift == pytest.approx(expected.absolute_lift, rel=1e-12)
-        assert row.chance_to_beat_control == pytest.approx(
-            expected.chance_to_beat_control, rel=1e-12
-        )
-        assert row.expected_loss == pytest.approx(expected.expected_loss, rel=1e-9)
-        assert row.sequential_ci_low == pytest.approx(expected.sequential_ci_low, rel=1e-12)
+        assert row.p_value == f"{expected.p_value:.4f}"
+        assert row.p_value_holm == f"{expected.p_value_holm:.4f}"
+        assert row.p_value_bh == f"{expected.p_value_bh:.4f}"
+        assert row.relative_lift == f"{expected.relative_lift * 100:+.1f}%"
+        assert row.ci_low == f"{expected.relative_ci_low * 100:+.1f}%"
+        assert row.ci_high == f"{expected.relative_ci_high * 100:+.1f}%"
+        assert row.absolute_lift == f"{expected.absolute_lift * 100:+.2f} pp"
+        assert row.control_value == f"{600 / 20_000 * 100:.2f}%"
+        assert row.chance_to_beat_control == f"{expected.chance_to_beat_control * 100:.2f}%"
+        assert row.sequential_ci_low == f"{expected.sequential_ci_low * 100:+.1f}%"
     tables = result_tables(at)
     assert len(tables) == 3, "conversion rate, revenue per visitor and average order value"
-    assert tables[1]["control_value"].iloc[0] == pytest.approx(30_000 / 20_000)
-    assert tables[2]["control_value"].iloc[0] == pytest.approx(30_000 / 600)
+    assert tables[1]["control_value"].iloc[0] == f"${30_000 / 20_000:,.2f}"
+    assert tables[2]["control_value"].iloc[0] == f"${30_000 / 600:,.2f}"
     for row, result in zip(tables[1].itertuples(index=False), reference.variants, strict=True):
-        assert row.p_value == pytest.approx(result.revenue_per_visitor.p_value, rel=1e-12)
-        assert row.relative_lift == pytest.approx(result.revenue_per_visitor.relative_lift)
+        rpv = result.revenue_per_visitor
+        assert row.p_value == f"{rpv.p_value:.4f}"
+        assert row.relative_lift == f"{rpv.relative_lift * 100:+.1f}%"
+    # The downloadable results keep the exact numbers.
+    frame = analyze_ui.results_frame(reference)
+    cr_rows = frame[frame["metric"] == "cr"]
+    assert list(cr_rows["p_value"]) == [r.conversion.p_value for r in reference.variants]
 
     headline = reference.verdict.headline
     shown = [unescape(e.value) for e in [*at.success, *at.info, *at.error]]
@@ -398,7 +427,7 @@ def test_text_and_rates_of_zero_or_one(app_env: Path) -> None:
     assert not at.exception and not at.error
     assert "every visitor converting" in page_text(at)
     cr_table = frame_with(at, "chance_to_beat_control")
-    assert cr_table["p_value"].isna().all()  # shown as empty cells, not NaN text
+    assert set(cr_table["p_value"]) == {"–"}  # a dash, never "None" or "nan"
 
 
 def test_visitor_csv_upload_feeds_the_analysis(app_env: Path, tmp_path: Path) -> None:
@@ -438,13 +467,9 @@ def test_visitor_csv_upload_feeds_the_analysis(app_env: Path, tmp_path: Path) ->
     assert list(editor["variant"]) == ["control", "treatment"]
     assert list(editor["visitors"]) == [300, 300]
     cr_table = frame_with(at, "chance_to_beat_control")
-    assert cr_table["p_value"].iloc[0] == pytest.approx(
-        reference.variants[0].conversion.p_value, rel=1e-12
-    )
+    assert cr_table["p_value"].iloc[0] == f"{reference.variants[0].conversion.p_value:.4f}"
     rpv = result_tables(at)[1]
-    assert rpv["p_value"].iloc[0] == pytest.approx(
-        reference.variants[0].revenue_per_visitor.p_value, rel=1e-9
-    )
+    assert rpv["p_value"].iloc[0] == f"{reference.variants[0].revenue_per_visitor.p_value:.4f}"
 
 
 def test_bad_csv_upload_shows_the_line(app_env: Path) -> None:
@@ -465,8 +490,6 @@ def test_bad_csv_upload_shows_the_line(app_env: Path) -> None:
 
 
 def test_result_is_saved_to_a_running_test_in_the_log(tmp_path: Path, monkeypatch) -> None:
-    from datetime import date
-
     from ro_core.loop import experiment_log, hypotheses
 
     db_path = tmp_path / "ro.duckdb"
@@ -479,11 +502,9 @@ def test_result_is_saved_to_a_running_test_in_the_log(tmp_path: Path, monkeypatc
     reset_databases()
     try:
         at = open_page({analyze_ui.TABLE: ARMS.copy()})
-        at.date_input(key="exp_an_save_end").set_value(date(2025, 1, 20))
-        form_buttons = [b for b in at.button if b.label == "End the test with this result"]
-        assert form_buttons, "the save form is shown when a test is running"
-        form_buttons[0].click()
+        at.date_input(key=analyze_ui.END).set_value(date(2025, 1, 20))
         at.run(timeout=60)
+        at.button(key="exp_an_save").click().run(timeout=60)
         assert not at.exception, at.exception
         db = get_database(db_path)
         ended = experiment_log.get_experiment(db, planned.experiment_id)
@@ -492,8 +513,10 @@ def test_result_is_saved_to_a_running_test_in_the_log(tmp_path: Path, monkeypatc
             VariantData(r.variant, r.visitors, r.conversions, r.revenue_sum, r.revenue_sum_squares)
             for r in ARMS.itertuples(index=False)
         ]
-        reference = analyze_experiment(arms[0], arms[1:])
-        assert ended.result["verdict"]["status"] == reference.verdict.status
+        # No first day typed: the test's recorded start (6 January) counts, 15 days in all.
+        reference = analyze_experiment(arms[0], arms[1:], days=15)
+        assert ended.start_date == date(2025, 1, 6) and ended.days_run == 15
+        assert ended.result["verdict"] == reference.to_dict()["verdict"]
         status = hypotheses.get_hypothesis(db, idea.hypothesis_id).status
         assert status == experiment_log.OUTCOME_FROM_VERDICT[reference.verdict.status]
     finally:
