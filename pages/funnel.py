@@ -8,7 +8,7 @@ from ro_core.metrics.funnel import compare_funnels
 from ro_core.metrics.segments import TRAFFIC_SEGMENT_LABELS
 from ro_core.present.charts import funnel_figure
 from ro_ui import cached, fmt, views
-from ro_ui.state import current_filters
+from ro_ui.state import current_scope
 from ro_ui.widgets import download_table
 
 SOURCES = {"traffic": "Analytics report", "events": "Event data"}
@@ -16,8 +16,8 @@ SPLITS = {"periods": "This vs comparison period", "segments": "Segments", "none"
 MAX_SEGMENTS = 4
 
 db = cached.database()
-filters = current_filters()
-views.header("Funnel", filters)
+scope = current_scope()
+views.header("Funnel", scope)
 
 
 def _rates_table(frame: pd.DataFrame) -> None:
@@ -102,15 +102,16 @@ if views.has_data(db, key="funnel"):
     dimensions = cover.traffic_dimensions if source == "traffic" else cover.event_dimensions
     splits = [s for s in SPLITS if s != "segments" or dimensions]
     first_day = cover.traffic_first if source == "traffic" else cover.events_first
-    if not filters.comparable or (first_day and filters.comparison.start < first_day):
+    other = scope.comparison
+    if other is None or (first_day and other.start < first_day):
         splits = [s for s in splits if s != "periods"]
-        if filters.comparable:
+        if other is not None:
             st.caption(
                 f"The comparison period starts before the {SOURCES[source].lower()} does "
                 f"({first_day}), so periods are not compared here."
             )
     if st.session_state.get("funnel_split") not in splits:
-        st.session_state["funnel_split"] = splits[0]
+        st.session_state["funnel_split"] = "none"  # the funnel opens on the whole store
     with controls:
         split = st.segmented_control(
             "Side by side",
@@ -122,12 +123,14 @@ if views.has_data(db, key="funnel"):
         )
 
     def build(period, dimension=None):
+        part = cached.in_period(scope, period)
         if source == "traffic":
-            return cached.traffic_funnel_for(db, filters, period, dimension)
-        return cached.event_funnel_for(db, period, closed, dimension, filters)
+            return cached.traffic_funnel_for(db, part, dimension)
+        return cached.event_funnel_for(db, part, closed, dimension)
 
     if split == "segments":
-        default = filters.segment_dimension if filters.segment_dimension in dimensions else None
+        chosen = scope.breakdown.dimension if scope.breakdown else None
+        default = chosen if chosen in dimensions else None
         if st.session_state.get("funnel_dimension") not in dimensions:
             st.session_state["funnel_dimension"] = default or dimensions[0]
         dimension = st.selectbox(
@@ -137,7 +140,7 @@ if views.has_data(db, key="funnel"):
             key="funnel_dimension",
             persist_state="session",
         )
-        result = build(filters.period, dimension)
+        result = build(scope.period, dimension)
         frame = result.frame.copy()
         top = list(dict.fromkeys(frame["segment"]))[:MAX_SEGMENTS]
         shown = frame[frame["segment"].isin(top)].assign(group=lambda d: d["segment"].astype(str))
@@ -145,10 +148,10 @@ if views.has_data(db, key="funnel"):
             st.caption(f"The {MAX_SEGMENTS} largest segments by sessions; the table has all.")
         table = frame.assign(group=frame["segment"].astype(str))
     elif split == "periods":
-        result = build(filters.period)
-        base = build(filters.comparison)
-        current_name = f"{filters.period.start} to {filters.period.end}"
-        base_name = f"{filters.comparison.start} to {filters.comparison.end}"
+        result = build(scope.period)
+        base = build(other)
+        current_name = f"{scope.period.start} to {scope.period.end}"
+        base_name = f"{other.start} to {other.end}"
         shown = pd.concat(
             [
                 result.frame.assign(group=current_name),
@@ -158,7 +161,7 @@ if views.has_data(db, key="funnel"):
         )
         table = shown
     else:
-        result = build(filters.period)
+        result = build(scope.period)
         shown = result.frame.assign(group="All")
         table = shown
     st.caption(fmt.md_escape(result.note))
@@ -171,8 +174,11 @@ if views.has_data(db, key="funnel"):
         if split == "periods":
             st.subheader("Step conversion, this period vs comparison")
             comparison = compare_funnels(result, base)
+            shown_change = comparison.assign(
+                step_conversion_change=comparison["step_conversion_change"] * 100
+            )
             st.dataframe(
-                comparison,
+                shown_change,
                 hide_index=True,
                 key="funnel_compare",
                 column_order=[
@@ -196,7 +202,7 @@ if views.has_data(db, key="funnel"):
                         "Comparison", format="percent"
                     ),
                     "step_conversion_change": st.column_config.NumberColumn(
-                        "Change (points)", format="percent"
+                        "Change", format="%+.2f pp"
                     ),
                 },
             )

@@ -3,17 +3,23 @@
 import pandas as pd
 import streamlit as st
 
+from ro_core.metrics.catalog import METRICS
 from ro_core.present.charts import segment_figure
 from ro_ui import cached, fmt, views
-from ro_ui.state import current_filters
+from ro_ui.state import current_scope
 from ro_ui.widgets import download_table, money_column
 
+# chart metric -> interval columns; labels and kinds come from the metric catalogue
+CHART_INTERVALS = {
+    "rpv": ("rpv_low", "rpv_high"),
+    "conversion_rate": ("cr_low", "cr_high"),
+    "aov": ("aov_low", "aov_high"),
+    "revenue": (None, None),
+    "sessions": (None, None),
+}
 CHART_METRICS = {
-    "rpv": ("Revenue per session", "money", "rpv_low", "rpv_high"),
-    "conversion_rate": ("Conversion rate", "rate", "cr_low", "cr_high"),
-    "aov": ("Average order value", "money", "aov_low", "aov_high"),
-    "revenue": ("Revenue", "money", None, None),
-    "sessions": ("Sessions", "count", None, None),
+    key: (METRICS[key].label, METRICS[key].kind, low, high)
+    for key, (low, high) in CHART_INTERVALS.items()
 }
 NUMERIC = [
     "sessions",
@@ -42,8 +48,8 @@ def _interval(low: object, high: object, kind: str, currency: str | None) -> str
 
 
 db = cached.database()
-filters = current_filters()
-views.header("Segments", filters)
+scope = current_scope()
+views.header("Segments", scope)
 
 if views.has_data(db, key="segments"):
     db_path, version = cached.key(db)
@@ -54,7 +60,7 @@ if views.has_data(db, key="segments"):
         st.info("The loaded files have no segment to split by yet.", icon=":material/info:")
         st.stop()
     sidebar_choice = (
-        f"{filters.segment_side}:{filters.segment_dimension}" if filters.segment_dimension else None
+        f"{scope.breakdown.side}:{scope.breakdown.dimension}" if scope.breakdown else None
     )
     if st.session_state.get("segments_dimension") not in dimensions:
         st.session_state["segments_dimension"] = (
@@ -68,7 +74,7 @@ if views.has_data(db, key="segments"):
         persist_state="session",
     )
     side, _, dimension = choice.partition(":")
-    breakdown = cached.segments_for(db, filters, dimension, side)
+    breakdown = cached.segments(db, scope, dimension, side)
     st.caption(fmt.md_escape(breakdown.note))
     frame = breakdown.frame.copy()
     for column in NUMERIC:
@@ -98,7 +104,7 @@ if views.has_data(db, key="segments"):
                 high=high,
                 label=label,
                 kind=kind,
-                currency_symbol=fmt.CURRENCY_SYMBOLS.get((filters.currency or "").upper(), ""),
+                currency_symbol=fmt.CURRENCY_SYMBOLS.get((scope.currency or "").upper(), ""),
             ),
             key="segments_chart",
         )
@@ -122,12 +128,12 @@ if views.has_data(db, key="segments"):
                 ],
                 "aov": frame["aov"],
                 "aov_interval": [
-                    _interval(a, b, "money", filters.currency)
+                    _interval(a, b, "money", scope.currency)
                     for a, b in zip(frame["aov_low"], frame["aov_high"], strict=True)
                 ],
                 "rpv": frame["rpv"],
                 "rpv_interval": [
-                    _interval(a, b, "money", filters.currency)
+                    _interval(a, b, "money", scope.currency)
                     for a, b in zip(frame["rpv_low"], frame["rpv_high"], strict=True)
                 ],
                 "small_sample": frame["small_sample"].fillna(False).astype(bool),
@@ -143,13 +149,13 @@ if views.has_data(db, key="segments"):
                 "segment": st.column_config.TextColumn(dimensions[choice]),
                 "sessions": st.column_config.NumberColumn("Sessions", format="localized"),
                 "orders": st.column_config.NumberColumn("Orders", format="localized"),
-                "revenue": money_column("Revenue", filters.currency),
+                "revenue": money_column(METRICS["revenue"].short_label, scope.currency),
                 "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
                 "conversion_rate": st.column_config.NumberColumn("CR", format="percent"),
                 "cr_interval": st.column_config.TextColumn("CR 95%"),
-                "aov": money_column("AOV", filters.currency),
+                "aov": money_column(METRICS["aov"].short_label, scope.currency),
                 "aov_interval": st.column_config.TextColumn("AOV 95%"),
-                "rpv": money_column("RPV", filters.currency),
+                "rpv": money_column(METRICS["rpv"].short_label, scope.currency),
                 "rpv_interval": st.column_config.TextColumn("RPV 95%"),
                 "small_sample": st.column_config.CheckboxColumn(
                     "Small sample", help="Fewer than 30 orders or 300 sessions: not ranked."

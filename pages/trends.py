@@ -4,24 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from ro_core.metrics import TREND_METRICS
+from ro_core.metrics.catalog import metric as catalog_metric
 from ro_core.present.charts import trend_figure
 from ro_ui import cached, fmt, notes, views
-from ro_ui.state import GRAIN_LABELS, current_filters
+from ro_ui.state import GRAIN_LABELS, current_scope
 from ro_ui.widgets import download_table, money_column
 
-KINDS = {
-    "revenue": "money",
-    "aov": "money",
-    "rpv": "money",
-    "orders": "count",
-    "sessions": "count",
-    "visitors": "count",
-    "conversion_rate": "rate",
-}
-
 db = cached.database()
-filters = current_filters()
-views.header("Trends", filters)
+scope = current_scope()
+views.header("Trends", scope)
 
 if views.has_data(db, key="trends"):
     if "trend_metric" not in st.session_state:
@@ -34,9 +25,9 @@ if views.has_data(db, key="trends"):
         required=True,
         persist_state="session",
     )
-    result = cached.trend_for(db, filters, metric)
-    kind = KINDS.get(metric, "number")
-    symbol = fmt.CURRENCY_SYMBOLS.get((filters.currency or "").upper(), "")
+    result = cached.trend(db, scope, metric)
+    kind = catalog_metric(metric).kind
+    symbol = fmt.CURRENCY_SYMBOLS.get((scope.currency or "").upper(), "")
     if result.reason:
         st.caption(fmt.md_escape(result.reason))
     if result.frame.empty:
@@ -50,8 +41,8 @@ if views.has_data(db, key="trends"):
             label=result.label,
             kind=kind,
             currency_symbol=symbol,
-            current_name=f"{filters.period.start} to {filters.period.end}",
-            comparison_name=filters.compare_name if filters.comparable else None,
+            current_name=f"{scope.period.start} to {scope.period.end}",
+            comparison_name=scope.compare_name or None,
             annotations=notes.notes_for_chart(db),
         )
         st.plotly_chart(figure, key="trend_chart")
@@ -73,20 +64,20 @@ if views.has_data(db, key="trends"):
                 "comparison_value": pd.to_numeric(
                     result.frame.get("comparison_value"), errors="coerce"
                 )
-                if filters.comparable and "comparison_value" in result.frame
+                if scope.comparison is not None and "comparison_value" in result.frame
                 else None,
                 "partial": result.frame["partial"].astype(bool),
             }
         )
         value_column = (
-            money_column(result.label, filters.currency)
+            money_column(result.label, scope.currency)
             if kind == "money"
             else st.column_config.NumberColumn(
                 result.label, format="percent" if kind == "rate" else "localized"
             )
         )
         comparison_column = (
-            money_column("Comparison", filters.currency)
+            money_column("Comparison", scope.currency)
             if kind == "money"
             else st.column_config.NumberColumn(
                 "Comparison", format="percent" if kind == "rate" else "localized"
@@ -107,4 +98,4 @@ if views.has_data(db, key="trends"):
             )
             download_table(result.frame, f"trend_{metric}_{result.grain}.csv", key="download_trend")
     st.subheader("Notes")
-    notes.notes_section(db, filters.period.end)
+    notes.notes_section(db, scope.period.end)

@@ -1,34 +1,33 @@
-"""Computations cached on (database, data version, plain filter values).
+"""The one cache adapter: computations cached on (database, data version, Scope, arguments).
 
 Every committed import, removal or note bumps ``Database.data_version()``, so a cache entry can
-never outlive the data it was computed from. Cached functions take only plain values (never a
-DataFrame or a dataclass) and open the process-wide Database by path themselves; the ``*_for``
-helpers unpack a :class:`ro_ui.state.Filters` into those values.
+never outlive the data it was computed from. The Scope is passed whole: the cache keys on its
+``cache_key()`` text and hands the frozen Scope itself to ro_core unhashed (the leading
+underscore tells Streamlit not to hash it). Nothing here takes the scope apart.
 """
 
 from __future__ import annotations
 
-import importlib
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from ro_core import metrics
-from ro_core.errors import RoError
 from ro_core.ingest import pipeline
+from ro_core.metrics import currency as currency_mod
 from ro_core.metrics import segments as segments_mod
+from ro_core.metrics import sources
+from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
+from ro_core.metrics.kpis import KpiComparison, compare_kpis
 from ro_core.metrics.periods import DateRange
-from ro_core.present.charts import sparkline_values
+from ro_core.metrics.scope import Scope
+from ro_core.overview import Overview, build_overview
 from ro_core.store import annotations as notes
 from ro_core.store.db import Database, get_database
-from ro_ui.state import FILTERS_KEY, Filters, order_filters_from_items
 
 CACHE_ENTRIES = 256
-FilterItems = tuple[tuple[str, Any], ...]
 
 
 def database() -> Database:
@@ -41,15 +40,7 @@ def key(db: Database) -> tuple[str, int]:
     return str(db.path), db.data_version()
 
 
-def optional(module: str, name: str) -> Any:
-    """``module.name`` when this build has it, else None (features still landing)."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
-
-
-# --- imports and coverage --------------------------------------------------------------------
+# --- what is loaded ----------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def imports(db_path: str, version: int) -> list[dict[str, Any]]:
     """Every import, newest first (see ro_core.ingest.pipeline.list_imports)."""
@@ -65,6 +56,30 @@ def has_demo(db_path: str, version: int) -> bool:
 def coverage(db_path: str, version: int) -> metrics.DataCoverage:
     """What data is loaded (dates, traffic sources, dimensions, currencies)."""
     return metrics.coverage(get_database(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def currency_choices(db_path: str, version: int) -> list[currency_mod.CurrencyChoice]:
+    """Currencies of the orders, most revenue first."""
+    return currency_mod.currency_choices(get_database(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def store_currency(db_path: str, version: int) -> str | None:
+    """The store currency (remembered pick, else the one most revenue is in)."""
+    return currency_mod.store_currency(get_database(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def traffic_source_choices(db_path: str, version: int) -> list[sources.SourceChoice]:
+    """Traffic sources with sessions, the default first."""
+    return sources.traffic_source_choices(get_database(db_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def chosen_traffic_source(db_path: str, version: int) -> str | None:
+    """The remembered traffic source, else the default one."""
+    return sources.chosen_traffic_source(get_database(db_path))
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
@@ -92,259 +107,92 @@ def annotations(db_path: str, version: int) -> list[tuple[int, date, date | None
     ]
 
 
-# --- metrics -----------------------------------------------------------------------------------
+# --- figures of a scope ------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
-def _kpis(
-    db_path: str, version: int, start: date, end: date, items: FilterItems, compare: str
-) -> metrics.KpiComparison:
-    return metrics.kpis(
-        get_database(db_path), DateRange(start, end), order_filters_from_items(items), compare
-    )
+def _overview(db_path: str, version: int, scope_key: str, _scope: Scope) -> Overview:
+    return build_overview(get_database(db_path), _scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _kpis(db_path: str, version: int, scope_key: str, _scope: Scope) -> KpiComparison:
+    return compare_kpis(get_database(db_path), _scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _trend(
-    db_path: str,
-    version: int,
-    metric: str,
-    grain: str,
-    start: date,
-    end: date,
-    items: FilterItems,
-    compare: str,
+    db_path: str, version: int, scope_key: str, metric: str, _scope: Scope
 ) -> metrics.TrendResult:
+    compare = None if _scope.compare == "none" else _scope.compare
     return metrics.trend(
-        get_database(db_path),
-        metric,
-        grain,
-        DateRange(start, end),
-        order_filters_from_items(items),
-        compare=None if compare == "none" else compare,
+        get_database(db_path), metric, _scope.grain, _scope.period, _scope.filters, compare=compare
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _segments(
-    db_path: str,
-    version: int,
-    dimension: str,
-    side: str | None,
-    start: date,
-    end: date,
-    items: FilterItems,
+    db_path: str, version: int, scope_key: str, dimension: str, side: str | None, _scope: Scope
 ) -> segments_mod.SegmentBreakdown:
     return segments_mod.segments(
-        get_database(db_path),
-        dimension,
-        DateRange(start, end),
-        order_filters_from_items(items),
-        side=side,
+        get_database(db_path), dimension, _scope.period, _scope.filters, side=side
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _traffic_funnel(
-    db_path: str,
-    version: int,
-    start: date,
-    end: date,
-    items: FilterItems,
-    segment_dimension: str | None,
-) -> Any:
-    build = optional("ro_core.metrics.funnel", "traffic_funnel")
-    return build(
-        get_database(db_path),
-        DateRange(start, end),
-        order_filters_from_items(items),
-        segment_dimension=segment_dimension,
+    db_path: str, version: int, scope_key: str, dimension: str | None, _scope: Scope
+) -> FunnelResult:
+    return traffic_funnel(
+        get_database(db_path), _scope.period, _scope.filters, segment_dimension=dimension
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _event_funnel(
-    db_path: str,
-    version: int,
-    start: date,
-    end: date,
-    closed: bool,
-    segment_dimension: str | None,
-    items: FilterItems = (),
-) -> Any:
-    build = optional("ro_core.metrics.funnel", "event_funnel")
-    return build(
+    db_path: str, version: int, scope_key: str, closed: bool, dimension: str | None, _scope: Scope
+) -> FunnelResult:
+    return event_funnel(
         get_database(db_path),
-        DateRange(start, end),
+        _scope.period,
         closed=closed,
-        segment_dimension=segment_dimension,
-        filters=order_filters_from_items(items),
+        segment_dimension=dimension,
+        filters=_scope.filters,
     )
 
 
-SPARKLINE_METRICS = ("revenue", "sessions", "orders", "conversion_rate", "aov", "rpv")
-OVERVIEW_WORKERS = 4
+def overview(db: Database, scope: Scope) -> Overview:
+    """The period overview (ro_core.overview) of the scope."""
+    return _overview(*key(db), scope.cache_key(), scope)
 
 
-@dataclass(frozen=True)
-class OverviewData:
-    """Everything the Overview draws, computed together (ro_core calls run in parallel).
-
-    ``decomposition`` and ``opportunities`` hold a message (str) when the data cannot give
-    them, and None when there is no comparison or this build lacks the feature.
-    """
-
-    kpis: metrics.KpiComparison
-    sparklines: dict[str, list[float]]
-    decomposition: Any
-    opportunities: pd.DataFrame | str | None
+def kpis(db: Database, scope: Scope) -> KpiComparison:
+    """KPIs of the scope with its comparison."""
+    return _kpis(*key(db), scope.cache_key(), scope)
 
 
-def _or_message(job: Any) -> Any:
-    try:
-        return job()
-    except RoError as e:
-        return str(e)
+def trend(db: Database, scope: Scope, metric: str) -> metrics.TrendResult:
+    """One metric over the scope's period at its grain, with the comparison overlaid."""
+    return _trend(*key(db), scope.cache_key(), metric, scope)
 
 
-def _run_parallel(jobs: dict[str, Any]) -> dict[str, Any]:
-    """Run ro_core calls side by side (each takes its own DuckDB cursor); errors as messages."""
-    with ThreadPoolExecutor(max_workers=OVERVIEW_WORKERS) as pool:
-        futures = {name: pool.submit(_or_message, job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
-
-
-@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
-def _overview_core(
-    db_path: str,
-    version: int,
-    start: date,
-    end: date,
-    items: FilterItems,
-    compare: str,
-    base_start: date | None,
-    base_end: date | None,
-    segment_dimension: str | None,
-) -> tuple[metrics.KpiComparison, Any, Any]:
-    db = get_database(db_path)
-    period = DateRange(start, end)
-    filters = order_filters_from_items(items)
-    decompose = optional("ro_core.metrics", "decompose")
-    find = optional("ro_core.metrics", "opportunities")
-    jobs: dict[str, Any] = {"kpis": lambda: metrics.kpis(db, period, filters, compare)}
-    if decompose is not None and base_start is not None and base_end is not None:
-        base = DateRange(base_start, base_end)
-        jobs["decomposition"] = lambda: decompose(
-            db, period, base, filters, segment_dimension=segment_dimension
-        )
-    if find is not None:
-        jobs["opportunities"] = lambda: find(db, period, filters)
-    results = _run_parallel(jobs)
-    kpis = results["kpis"]
-    if isinstance(kpis, str):  # KPIs always exist: raise our error again for the page to show
-        kpis = metrics.kpis(db, period, filters, compare)
-    return kpis, results.get("decomposition"), results.get("opportunities")
-
-
-@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
-def _sparklines(
-    db_path: str, version: int, start: date, end: date, items: FilterItems, grain: str
-) -> dict[str, list[float]]:
-    db = get_database(db_path)
-    period = DateRange(start, end)
-    filters = order_filters_from_items(items)
-    results = _run_parallel(
-        {
-            m: (lambda m=m: sparkline_values(metrics.trend(db, m, grain, period, filters).frame))
-            for m in SPARKLINE_METRICS
-        }
-    )
-    return {m: v for m, v in results.items() if isinstance(v, list)}
-
-
-# --- helpers taking the sidebar's Filters ----------------------------------------------------
-def overview_for(db: Database, f: Filters) -> OverviewData:
-    """KPIs, sparklines, revenue decomposition and opportunities for the Overview.
-
-    Two cache entries: the grain only changes the sparklines, so switching it recomputes those.
-    """
-    db_path, version = key(db)
-    base = f.comparison if f.comparable else None
-    items = f.order_filter_items()
-    kpis, decomposition, opportunities = _overview_core(
-        db_path,
-        version,
-        f.period.start,
-        f.period.end,
-        items,
-        f.compare,
-        base.start if base else None,
-        base.end if base else None,
-        f.segment_dimension,
-    )
-    return OverviewData(
-        kpis=kpis,
-        sparklines=_sparklines(db_path, version, f.period.start, f.period.end, items, f.grain),
-        decomposition=decomposition,
-        opportunities=opportunities,
-    )
-
-
-def kpis_for(db: Database, f: Filters) -> metrics.KpiComparison:
-    """KPIs of the selected period with the selected comparison."""
-    db_path, version = key(db)
-    return _kpis(db_path, version, f.period.start, f.period.end, f.order_filter_items(), f.compare)
-
-
-def trend_for(db: Database, f: Filters, metric: str) -> metrics.TrendResult:
-    """One metric over the selected period at the selected grain, with the comparison."""
-    db_path, version = key(db)
-    return _trend(
-        db_path,
-        version,
-        metric,
-        f.grain,
-        f.period.start,
-        f.period.end,
-        f.order_filter_items(),
-        f.compare,
-    )
-
-
-def segments_for(
-    db: Database, f: Filters, dimension: str, side: str | None, period: DateRange | None = None
+def segments(
+    db: Database, scope: Scope, dimension: str, side: str | None
 ) -> segments_mod.SegmentBreakdown:
-    """Metrics per segment of a dimension over the selected (or given) period."""
-    db_path, version = key(db)
-    period = period or f.period
-    return _segments(
-        db_path, version, dimension, side, period.start, period.end, f.order_filter_items()
-    )
+    """Metrics per segment of a dimension over the scope's period."""
+    return _segments(*key(db), scope.cache_key(), dimension, side, scope)
 
 
-def traffic_funnel_for(
-    db: Database, f: Filters, period: DateRange, segment_dimension: str | None
-) -> Any:
-    """The funnel from the analytics export's step counts."""
-    db_path, version = key(db)
-    return _traffic_funnel(
-        db_path, version, period.start, period.end, f.order_filter_items(), segment_dimension
-    )
+def traffic_funnel_for(db: Database, scope: Scope, dimension: str | None = None) -> FunnelResult:
+    """The funnel from the analytics export's step counts (split by `dimension`)."""
+    return _traffic_funnel(*key(db), scope.cache_key(), dimension, scope)
 
 
 def event_funnel_for(
-    db: Database,
-    period: DateRange,
-    closed: bool,
-    segment_dimension: str | None,
-    f: Filters | None = None,
-) -> Any:
-    """The funnel from event-level data (open or closed), narrowed to the "Show only" segment.
+    db: Database, scope: Scope, closed: bool, dimension: str | None = None
+) -> FunnelResult:
+    """The funnel from event-level data (open or closed), narrowed to the scope's segment."""
+    return _event_funnel(*key(db), scope.cache_key(), closed, dimension, scope)
 
-    `f` defaults to the sidebar's Filters of this run (none outside a run: the whole store).
-    """
-    db_path, version = key(db)
-    if f is None:
-        f = st.session_state.get(FILTERS_KEY)
-    items = f.order_filter_items() if f is not None else ()
-    return _event_funnel(
-        db_path, version, period.start, period.end, closed, segment_dimension, items
-    )
+
+def in_period(scope: Scope, period: DateRange) -> Scope:
+    """The same scope over another period (the comparison side of a side-by-side view)."""
+    return replace(scope, period=period, compare="none", custom_comparison=None)

@@ -14,11 +14,11 @@ import streamlit as st
 from ro_core.errors import RoError
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
+from ro_core.metrics.scope import Scope
+from ro_core.overview import Overview
 from ro_core.present.report import build_report, report_file_name
 from ro_core.store.db import Database, get_database
 from ro_ui import cached, fmt
-from ro_ui.cached import FilterItems
-from ro_ui.state import Filters, order_filters_from_items
 from ro_ui.widgets import show_error
 
 GOALS_PAGE = "pages/goals.py"
@@ -30,18 +30,17 @@ CREATED_KEY = "loop_created_hypothesis"
 # --- goals ----------------------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=cached.CACHE_ENTRIES)
 def _goals_progress(
-    db_path: str, version: int, as_of: date, items: FilterItems
+    db_path: str, version: int, scope_key: str, as_of: date, _scope: Scope
 ) -> list[G.GoalProgress]:
     # goals_progress measures the whole store in each goal's currency and notes a left-out
     # "Show only" segment (the rule lives in ro_core.loop.goals).
-    return G.goals_progress(get_database(db_path), as_of, order_filters_from_items(items))
+    return G.goals_progress(get_database(db_path), as_of, _scope.filters)
 
 
-def goals_progress_for(db: Database, filters: Filters) -> list[G.GoalProgress]:
+def goals_progress_for(db: Database, scope: Scope) -> list[G.GoalProgress]:
     """Progress of every goal to the latest day with data (the sidebar's anchor)."""
-    db_path, version = cached.key(db)
-    as_of = filters.anchor or date.today()
-    return _goals_progress(db_path, version, as_of, filters.order_filter_items())
+    as_of = scope.anchor or date.today()
+    return _goals_progress(*cached.key(db), scope.cache_key(), as_of, scope)
 
 
 def format_goal_value(value: Any, goal: G.Goal) -> str:
@@ -74,53 +73,30 @@ def goal_progress_bars(progress: list[G.GoalProgress]) -> None:
             st.caption(fmt.md_escape(item.summary()))
 
 
-def overview_goals(db: Database, filters: Filters) -> None:
-    """The Overview's goals block: goals whose month or quarter overlaps the sidebar period, with
-    progress to the latest day with data, and the report download."""
-    period = filters.period
-    try:
-        progress = [
-            p
-            for p in goals_progress_for(db, filters)
-            if p.goal.period.start <= period.end and p.goal.period.end >= period.start
-        ]
-    except RoError as error:
-        show_error(error)
-        return
+def overview_goals(db: Database, overview: Overview) -> None:
+    """The Overview's goals block: the overview's goal progress and the report download."""
     st.subheader("Goals")
+    progress = list(overview.goals)
     if progress:
         goal_scope_caption(progress)
         goal_progress_bars(progress)
     else:
-        st.caption("No goal for a month or quarter in this period yet.")
+        st.caption(fmt.md_escape(overview.goals_reason or "No goal for this period yet."))
     columns = st.columns([1, 1, 3], vertical_alignment="center")
     with columns[0]:
         st.page_link(GOALS_PAGE, label="Set goals", icon=":material/flag:")
     with columns[1]:
-        report_download_button(db, filters, key="overview_report")
+        report_download_button(db, overview.scope, key="overview_report")
 
 
 # --- the report -------------------------------------------------------------------------------
-def _report_bytes(db_path: str, start: date, end: date, items: FilterItems, compare: str) -> bytes:
-    from ro_core.metrics.periods import DateRange
-
-    return build_report(
-        get_database(db_path),
-        DateRange(start, end),
-        order_filters_from_items(items),
-        compare=None if compare == "none" else compare,
-    ).encode("utf-8")
-
-
-def report_download_button(db: Database, filters: Filters, *, key: str) -> None:
-    """A button that writes the HTML report of the sidebar's period (built on click)."""
+def report_download_button(db: Database, scope: Scope, *, key: str) -> None:
+    """A button that writes the HTML report of the sidebar's scope (built on click)."""
     db_path = str(db.path)
-    period = filters.period
-    items = filters.order_filter_items()
-    compare = filters.compare if filters.comparable else "none"
+    period = scope.period
     st.download_button(
         "Report (HTML)",
-        data=lambda: _report_bytes(db_path, period.start, period.end, items, compare),
+        data=lambda: build_report(get_database(db_path), scope).encode("utf-8"),
         file_name=report_file_name(period),
         mime="text/html",
         key=key,
@@ -181,16 +157,13 @@ def opportunity_hypothesis_buttons(db: Database, top: pd.DataFrame, currency: st
 # --- the store's baseline for planning a test ------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=cached.CACHE_ENTRIES)
 def _store_baseline(
-    db_path: str, version: int, start: date, end: date, items: FilterItems
+    db_path: str, version: int, scope_key: str, _scope: Scope
 ) -> tuple[dict[str, float] | None, str | None]:
     from ro_core.experiment import baseline_from_summary
     from ro_core.metrics import experiment_baseline_sums
-    from ro_core.metrics.periods import DateRange
 
     try:
-        sums = experiment_baseline_sums(
-            get_database(db_path), DateRange(start, end), order_filters_from_items(items)
-        )
+        sums = experiment_baseline_sums(get_database(db_path), _scope.period, _scope.filters)
         if sums.sessions is None:
             return None, "No traffic in the sidebar period: type the baseline yourself."
         store = baseline_from_summary(
@@ -207,14 +180,9 @@ def _store_baseline(
     return figures, None
 
 
-def store_baseline_for(
-    db: Database, filters: Filters
-) -> tuple[dict[str, float] | None, str | None]:
+def store_baseline_for(db: Database, scope: Scope) -> tuple[dict[str, float] | None, str | None]:
     """CR, RPV, its standard deviation and daily sessions over the sidebar period, or why not."""
-    db_path, version = cached.key(db)
-    return _store_baseline(
-        db_path, version, filters.period.start, filters.period.end, filters.order_filter_items()
-    )
+    return _store_baseline(*cached.key(db), scope.cache_key(), scope)
 
 
 # --- small shared bits ----------------------------------------------------------------------------

@@ -7,11 +7,13 @@ from datetime import date
 
 import streamlit as st
 
-from ro_core.errors import InvalidInputError
 from ro_core.metrics.coverage import DataCoverage
+from ro_core.metrics.currency import remember_store_currency
 from ro_core.metrics.filters import REVENUE_BASES, SEGMENT_SHARED_DIMENSIONS, OrderFilters
 from ro_core.metrics.periods import PRESET_LABELS, DateRange, presets
+from ro_core.metrics.scope import Breakdown, Scope
 from ro_core.metrics.segments import ORDER_SEGMENT_LABELS, TRAFFIC_SEGMENT_LABELS
+from ro_core.metrics.sources import remember_traffic_source
 from ro_core.store.db import Database
 from ro_ui import cached
 from ro_ui import state as S
@@ -154,39 +156,61 @@ def _show_only_choice(db: Database, period: DateRange) -> tuple[str | None, str 
 
 
 def _currency_choice(db: Database) -> str | None:
-    """The currency to show: the only one, or the user's pick when orders mix currencies."""
+    """The currency money is shown in: the store currency, or the user's remembered pick.
+
+    A minority currency never switches the view by itself: the default is the currency most
+    revenue is in (ro_core.metrics.currency); the pick is remembered for the next session.
+    """
     db_path, version = cached.key(db)
-    currencies = list(cached.coverage(db_path, version).currencies)
-    if len(currencies) <= 1:
-        return currencies[0] if currencies else None
-    if st.session_state.get(S.CURRENCY) not in currencies:
-        st.session_state[S.CURRENCY] = currencies[0]
-    return st.sidebar.selectbox(
+    choices = cached.currency_choices(db_path, version)
+    store = cached.store_currency(db_path, version)
+    if len(choices) <= 1:
+        return store
+    codes = [c.currency for c in choices]
+    if st.session_state.get(S.CURRENCY) not in codes:
+        st.session_state[S.CURRENCY] = store if store in codes else codes[0]
+    labels = {c.currency: f"{c.currency} ({c.orders:,} orders)" for c in choices}
+    picked = st.sidebar.selectbox(
         "Currency",
-        currencies,
+        codes,
         key=S.CURRENCY,
-        help="Orders come in several currencies; totals only add orders of one currency.",
+        format_func=labels.__getitem__,
+        help="Orders come in several currencies; totals only add orders of one currency. "
+        "Orders without a currency count in the store currency. Your pick is remembered.",
     )
+    if picked != store:
+        remember_store_currency(db, picked)
+    return picked
 
 
-def _comparison_gap(db: Database, comparison: DateRange | None) -> str | None:
-    """A reason not to compare when the comparison period starts before the first data."""
-    if comparison is None:
-        return None
+def _traffic_source_choice(db: Database) -> str | None:
+    """The traffic source every figure uses: the only one, or the user's remembered pick."""
     db_path, version = cached.key(db)
-    cover = cached.coverage(db_path, version)
-    firsts = [d for d in (cover.orders_first, cover.traffic_first) if d]
-    if firsts and comparison.start < min(firsts):
-        return (
-            f"The comparison period starts on {comparison.start}, before your data does "
-            f"({min(firsts)}), so changes are not shown. Pick a shorter range or another "
-            "comparison."
-        )
-    return None
+    choices = cached.traffic_source_choices(db_path, version)
+    if not choices:
+        return None
+    chosen = cached.chosen_traffic_source(db_path, version)
+    if len(choices) == 1:
+        return choices[0].source
+    sources = [c.source for c in choices]
+    if st.session_state.get(S.TRAFFIC_SOURCE) not in sources:
+        st.session_state[S.TRAFFIC_SOURCE] = chosen if chosen in sources else sources[0]
+    labels = {c.source: f"{c.label} ({c.first} to {c.last})" for c in choices}
+    picked = st.sidebar.selectbox(
+        "Traffic from",
+        sources,
+        key=S.TRAFFIC_SOURCE,
+        format_func=labels.__getitem__,
+        help="Sessions, CR, RPV, the funnel, segments and opportunities all come from this "
+        "source; sources are never added together. Your pick is remembered.",
+    )
+    if picked != chosen:
+        remember_traffic_source(db, picked)
+    return picked
 
 
-def render_sidebar(db: Database) -> S.Filters:
-    """Draw the sidebar, store the Filters in session state and return them."""
+def render_sidebar(db: Database) -> Scope:
+    """Draw the sidebar, store the Scope in session state and return it."""
     S.init_defaults()
     last = _data_status(db)
     today = date.today()
@@ -197,7 +221,7 @@ def render_sidebar(db: Database) -> S.Filters:
         PRESET_OPTIONS,
         key=S.PRESET,
         format_func=_preset_label,
-        help=f"Presets end on {anchor}, the latest day with data (or today).",
+        help=f"Presets end on {anchor}, the latest day with orders and traffic (or today).",
     )
     period = _period(anchor)
     st.sidebar.selectbox(
@@ -205,6 +229,9 @@ def render_sidebar(db: Database) -> S.Filters:
         list(S.COMPARE_LABELS),
         key=S.COMPARE,
         format_func=S.COMPARE_LABELS.__getitem__,
+        help="Previous period follows the calendar: last month against the month before, a "
+        "year against the year before, a month, quarter or year to date against the same days "
+        "before. Changes cover only the days both sides have data for.",
     )
     st.sidebar.segmented_control(
         "Grain",
@@ -220,6 +247,7 @@ def render_sidebar(db: Database) -> S.Filters:
         format_func=BASIS_LABELS.__getitem__,
         help="\n\n".join(f"**{BASIS_LABELS[k]}**: {v}" for k, v in REVENUE_BASES.items()),
     )
+    traffic_source = _traffic_source_choice(db)
     dimension, side, segment_label = _segment_choice(db)
     only_dimension, only_value, only_side = _show_only_choice(db, period)
     currency = _currency_choice(db)
@@ -232,35 +260,28 @@ def render_sidebar(db: Database) -> S.Filters:
             help="Point-of-sale and draft orders have no online session; counting them would "
             "inflate conversion rate.",
         )
-
-    compare = st.session_state[S.COMPARE]
-    try:
-        comparison = period.comparison(compare)
-    except InvalidInputError:
-        comparison = None
-    orders = OrderFilters(
+    db_path, version = cached.key(db)
+    filters = OrderFilters(
         exclude_cancelled=bool(st.session_state[S.EXCLUDE_CANCELLED]),
         exclude_test=bool(st.session_state[S.EXCLUDE_TEST]),
         online_channels=("web",) if st.session_state[S.ONLINE_ONLY] else None,
         revenue_basis=st.session_state[S.REVENUE_BASIS],
-        currency=None if currency in (None, S.ALL_CURRENCIES) else currency,
+        currency=currency,
+        blank_currency_as=cached.store_currency(db_path, version),
+        traffic_source=traffic_source,
         segment_dimension=only_dimension,
         segment_value=only_value,
         segment_side=only_side,
     )
-    gap = _comparison_gap(db, comparison)
-    filters = S.Filters(
-        period=period,
-        comparison=comparison,
-        compare=compare,
+    preset = st.session_state[S.PRESET]
+    scope = Scope(
+        period,
+        st.session_state[S.COMPARE],
+        filters,
         grain=st.session_state[S.GRAIN] or "day",
-        orders=orders,
-        segment_dimension=dimension,
-        segment_side=side,
-        segment_label=segment_label,
+        preset=None if preset == S.CUSTOM else preset,
+        breakdown=Breakdown(dimension, side or "", segment_label or "") if dimension else None,
         anchor=anchor,
-        currency=None if currency == S.ALL_CURRENCIES else currency,
-        comparison_gap=gap,
     )
-    st.session_state[S.FILTERS_KEY] = filters
-    return filters
+    st.session_state[S.FILTERS_KEY] = scope
+    return scope

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import pandas as pd
 import streamlit as st
-from ro_core.metrics.definitions import help_text
 
-from ro_core.metrics import KpiComparison, OrderFilters
+from ro_core.metrics.scope import Scope
+from ro_core.overview import Overview
 from ro_core.store.db import Database
 from ro_ui import cached, demo, fmt
-from ro_ui.state import Filters
 from ro_ui.widgets import DATA_PAGE
 
 TRAFFIC_HINT = (
@@ -20,62 +17,24 @@ TRAFFIC_HINT = (
     "Export) or a GA4 *Traffic acquisition* download on the **Data** page. Revenue, orders and "
     "AOV come from the orders export alone."
 )
-
-
-@dataclass(frozen=True)
-class KpiCard:
-    """One KPI card: the metric's name in ro_core, its label and how its value is shown."""
-
-    metric: str  # KpiValues.value() name
-    label: str
-    kind: str  # money | count | rate
-    change_key: str  # KpiComparison.changes key
-    trend_metric: str  # ro_core.metrics.trend metric
-    glossary: str  # ro_core.metrics.definitions key
-
-
-KPI_CARDS: tuple[KpiCard, ...] = (
-    KpiCard("revenue", "Revenue", "money", "revenue", "revenue", "revenue"),
-    KpiCard("sessions", "Sessions", "count", "sessions", "sessions", "sessions"),
-    KpiCard("orders", "Orders", "count", "orders", "orders", "orders"),
-    KpiCard(
-        "conversion_rate",
-        "Conversion rate",
-        "rate",
-        "conversion_rate",
-        "conversion_rate",
-        "conversion_rate",
-    ),
-    KpiCard("aov", "AOV", "money", "aov", "aov", "aov"),
-    KpiCard("rpv", "RPV", "money", "revenue_per_session", "rpv", "rpv"),
-)
 TRAFFIC_METRICS = frozenset({"sessions", "conversion_rate", "rpv"})
+SOURCE_NAMES = {"shopify": "Shopify", "ga4": "GA4", "mapped": "Mapped file"}
 
 
-def format_value(value: object, kind: str, currency: str | None) -> str:
-    """A KPI value as shown on a card."""
-    if kind == "money":
-        return fmt.money(value, currency)
-    if kind == "rate":
-        return fmt.rate(value)
-    return fmt.count(value)
-
-
-def header(title: str, filters: Filters) -> None:
-    """Page title and the period in words."""
+def header(title: str, scope: Scope) -> None:
+    """Page title, the period and comparison in words, the traffic source and the segment."""
     st.title(title)
-    text = f"{filters.period.start} to {filters.period.end} ({filters.period.days} days)"
-    if filters.comparison is not None:
-        text += (
-            f" · compared with {filters.comparison.start} to {filters.comparison.end} "
-            f"({filters.compare_label})"
-        )
+    text = f"{scope.period.start} to {scope.period.end} ({scope.period.days} days)"
+    other = scope.comparison
+    if other is not None:
+        text += f" · compared with {other.start} to {other.end} ({scope.compare_label})"
+    source = scope.traffic_source
+    if source:
+        text += f" · traffic from {SOURCE_NAMES.get(source, source)}"
     st.caption(text)
-    if filters.orders.has_segment:  # the sidebar's "Show only" segment filter
-        scope = "Showing " + filters.orders.segment_scope() + "."
-        st.caption(":material/filter_alt: " + fmt.md_escape(scope))
-    if filters.comparison_gap:
-        st.warning(filters.comparison_gap, icon=":material/event_busy:")
+    if scope.filters.has_segment:  # the sidebar's "Show only" segment filter
+        note = "Showing " + scope.filters.segment_scope() + "."
+        st.caption(":material/filter_alt: " + fmt.md_escape(note))
 
 
 def has_data(db: Database, *, key: str) -> bool:
@@ -96,83 +55,48 @@ def has_data(db: Database, *, key: str) -> bool:
     return False
 
 
-def kpi_cards(filters: Filters, result: KpiComparison, sparklines: dict[str, list[float]]) -> None:
-    """Revenue, sessions, orders, CR, AOV and RPV with their change and a small trend line."""
+def kpi_cards(overview: Overview) -> None:
+    """The headline cards of a period overview: value, change on the compared days, trend."""
     per_row = 3
-    columns = [c for _ in range(0, len(KPI_CARDS), per_row) for c in st.columns(per_row)]
-    current = result.current
-    for column, card in zip(columns, KPI_CARDS, strict=True):
-        value = current.value(card.metric)
-        change = result.changes.get(card.change_key) if filters.comparable else None
-        delta = fmt.change(change.relative) if change is not None else None
-        if card.kind == "rate" and change is not None and change.absolute is not None:
-            delta = f"{delta} ({fmt.points(change.absolute)})" if delta else None
-        spark = sparklines.get(card.trend_metric, []) if value is not None else []
-        help_parts = [help_text(card.glossary)]
-        if card.metric == "conversion_rate" and current.conversion_rate_basis:
-            help_parts.append(f"Here: {current.conversion_rate_basis}.")
-        if card.metric == "rpv" and current.online_aov is not None:
-            help_parts.append(
-                f"RPV = CR x online AOV; online AOV here is "
-                f"{fmt.money(current.online_aov, filters.currency)}."
-            )
+    cards = overview.cards
+    columns = [c for _ in range(0, len(cards), per_row) for c in st.columns(per_row)]
+    for column, card in zip(columns, cards, strict=True):
+        spark = overview.sparklines.get(card.key, []) if card.value is not None else []
         with column:
             st.metric(
                 card.label,
-                format_value(value, card.kind, filters.currency),
-                delta=delta if value is not None else None,
-                help=" ".join(p for p in help_parts if p),
+                card.value_text,
+                delta=card.change_text if card.value is not None else None,
+                help=card.help,
                 border=True,
                 chart_data=spark if len(spark) > 1 else None,
                 chart_type="area" if card.kind != "rate" else "line",
             )
 
 
-def kpi_table(result: KpiComparison, currency: str | None) -> pd.DataFrame:
-    """The KPI cards as a table (for the CSV download)."""
-    rows = []
-    for card in KPI_CARDS:
-        current = result.current.value(card.metric)
-        base = result.comparison.value(card.metric) if result.comparison else None
-        change = result.changes.get(card.change_key)
-        rows.append(
-            {
-                "metric": card.label,
-                "period": f"{result.current.period.start} to {result.current.period.end}",
-                "value": current,
-                "comparison": base,
-                "change": change.absolute if change else None,
-                "relative_change": change.relative if change else None,
-            }
-        )
+def kpi_table(overview: Overview) -> pd.DataFrame:
+    """The KPI cards as a table (for the CSV download).
+
+    Columns: metric, period, value, comparison (on the compared days), change,
+    relative_change, currency.
+    """
+    rows = [
+        {
+            "metric": card.label,
+            "period": f"{overview.scope.period.start} to {overview.scope.period.end}",
+            "value": card.value,
+            "comparison": card.base,
+            "change": card.change_absolute,
+            "relative_change": card.change_relative,
+        }
+        for card in overview.cards
+    ]
     frame = pd.DataFrame(rows)
-    frame["currency"] = currency or ""
+    frame["currency"] = overview.currency or ""
     return frame
 
 
-def filtered_out_note(db: Database, filters: Filters, result: KpiComparison) -> None:
-    """When the order filters leave out every order of the period, say so and how to change it."""
-    if result.current.orders or not filters.orders.segment_applies_to_orders:
-        return
-    segment = {
-        "segment_dimension": filters.orders.segment_dimension,
-        "segment_value": filters.orders.segment_value,
-        "segment_side": filters.orders.segment_side,
-    }
-    everything = replace(
-        filters, orders=OrderFilters(exclude_cancelled=False, exclude_test=False, **segment)
-    )
-    unfiltered = cached.kpis_for(db, everything).current.orders
-    if unfiltered:
-        st.info(
-            f"No order in this period passes the order filters, but {unfiltered:,} "
-            f"order{'s' * (unfiltered != 1)} exist: test, draft, cancelled and voided orders are "
-            "left out by default. Switch that under **Order filters** in the sidebar.",
-            icon=":material/filter_alt_off:",
-        )
-
-
-def missing_traffic_note(result: KpiComparison) -> None:
+def missing_traffic_note(overview: Overview) -> None:
     """Explain which export adds sessions when the orders have no traffic beside them."""
-    if result.current.sessions is None and not result.filters.has_segment:
+    if overview.kpis.current.sessions is None and not overview.scope.filters.has_segment:
         st.info(TRAFFIC_HINT, icon=":material/info:")
