@@ -275,6 +275,24 @@ def _candidates(
     src = [source] if source else []
     rng = [period.start, period.end]
     inside = "t.period_start >= ? AND t.period_end <= ?"
+    has_days = db.fetch_value(
+        f"""SELECT count(*) FROM (SELECT 1 FROM {schema.TRAFFIC} t WHERE t.dimensions = ''
+            AND t.grain = 'day' AND t.sessions IS NOT NULL AND {inside} {source_sql} LIMIT 1)""",
+        [*rng, *src],
+    )
+    # Complete daily totals also check a coarser breakdown (a range join: only when they exist).
+    day_totals = (
+        """SELECT c.traffic_source, c.grain, c.period_start, c.period_end,
+               CASE WHEN count(*) = any_value(c.period_end - c.period_start + 1)
+                    THEN sum(d.sessions) END AS sessions
+        FROM (SELECT DISTINCT traffic_source, grain, period_start, period_end FROM c
+              WHERE grain <> 'day') c
+        JOIN tot d ON d.grain = 'day' AND d.traffic_source = c.traffic_source
+          AND d.period_start BETWEEN c.period_start AND c.period_end
+        GROUP BY c.traffic_source, c.grain, c.period_start, c.period_end"""
+        if has_days
+        else "SELECT traffic_source, grain, period_start, period_end, sessions FROM tot WHERE false"
+    )
     rows = db.fetch_all(
         f"""WITH c AS (
             SELECT t.traffic_source, t.grain, t.dimensions, t.period_start, t.period_end,
@@ -294,17 +312,15 @@ def _candidates(
             FROM {schema.TRAFFIC} t
             WHERE t.dimensions = '' AND t.sessions IS NOT NULL AND {inside} {source_sql}
             GROUP BY ALL),
-        dtot AS (
-            SELECT traffic_source, period_start AS day, sessions FROM tot WHERE grain = 'day'),
+        dtot AS ({day_totals}),
         j AS (
-            SELECT c.*, coalesce(tot.sessions, (
-                SELECT CASE WHEN count(*) = c.period_end - c.period_start + 1
-                            THEN sum(d.sessions) END
-                FROM dtot d WHERE d.traffic_source = c.traffic_source
-                  AND d.day BETWEEN c.period_start AND c.period_end)) AS total
+            SELECT c.*, coalesce(tot.sessions, dtot.sessions) AS total
             FROM c LEFT JOIN tot ON tot.traffic_source = c.traffic_source
               AND tot.grain = c.grain AND tot.period_start = c.period_start
-              AND tot.period_end = c.period_end)
+              AND tot.period_end = c.period_end
+            LEFT JOIN dtot ON dtot.traffic_source = c.traffic_source
+              AND dtot.grain = c.grain AND dtot.period_start = c.period_start
+              AND dtot.period_end = c.period_end)
         SELECT j.traffic_source, j.grain, count(*) AS periods,
                CAST(sum(j.period_end - j.period_start + 1) AS BIGINT) AS days,
                bool_and(j.has_converted) AS all_converted, j.dimensions,
@@ -376,7 +392,7 @@ def grain_coverage(
         key = (c.source, c.grain)
         if key not in best or _rank(c, exact) < _rank(best[key], exact):
             best[key] = c
-    if not dims:
+    if not dims and not (source and found):  # a source with store totals needs no stand-in
         with_totals = {c.source for c in found}
         partition_sql = (
             "t.dimensions <> '' AND list_has_all(CAST(? AS VARCHAR[]), "
