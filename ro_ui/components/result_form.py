@@ -100,14 +100,17 @@ class ResultInputs:
 
 
 def set_defaults(form: ResultForm, start: date | None = None, end: date | None = None) -> None:
-    """Fill the form's session state once: the shared defaults and the given dates."""
+    """Fill the form's session state: the shared defaults once, and the given dates whenever
+    they change (a test that starts moves its first day)."""
     state = st.session_state
     if not isinstance(state.get(form.table_key), pd.DataFrame):
         state[form.table_key] = blank_table()
     for field, value in DEFAULTS.items():
         state.setdefault(form.key(field), value)
-    state.setdefault(form.key("start"), start)
-    state.setdefault(form.key("end"), end)
+    if state.get(form.key("dates_from")) != (start, end):
+        state[form.key("dates_from")] = (start, end)
+        state[form.key("start")] = start
+        state[form.key("end")] = end
 
 
 def replace_table(form: ResultForm, frame: pd.DataFrame) -> None:

@@ -4,8 +4,9 @@ ended with its result; goals are set and shown with their progress."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
 from ro_core import metrics
@@ -120,18 +121,21 @@ def test_plan_start_and_end_a_test_in_the_experiment_log(demo_db) -> None:
     assert_clean(at)
     baseline_cr = at.number_input(key="plan_cr").value
     daily = at.number_input(key="plan_daily_sessions").value
-    sums = metrics.experiment_baseline_sums(demo_db, _last_30_days(demo_db))
-    assert baseline_cr == pytest.approx(round(sums.orders / sums.sessions * 100, 3))
-    assert daily == pytest.approx(round(sums.daily_sessions, 1))
+    period = _last_30_days(demo_db)
+    cards = metrics.kpi_values(demo_db, period)  # the Overview's CR card
+    sums = metrics.experiment_baseline_sums(demo_db, period)
+    assert baseline_cr == pytest.approx(cards.conversion_rate * 100, rel=1e-12)
+    assert daily == pytest.approx(sums.sessions / sums.days, rel=1e-12)
     at.text_input(key="plan_name").input("Banner test")
-    at.number_input(key="plan_mde").set_value(15.0)
-    next(b for b in at.button if b.label == "Plan test").click().run()
+    at.number_input(key="plan_mde_relative").set_value(15.0)
+    at.button(key="plan_test").click().run()
     assert_clean(at)
     [test] = E.list_experiments(demo_db)
     expected = sample_size(ConversionBaseline(baseline_cr / 100), 0.15, design=ExperimentDesign())
     assert test.name == "Banner test" and test.status == E.PLANNED
     assert test.plan["sample_size"]["per_variant"] == expected.per_variant
     assert test.plan["inputs"]["daily_sessions"] == pytest.approx(daily)
+    assert test.plan["inputs"]["mde"] == pytest.approx(0.15)
     assert test.expected_days == test.plan["duration"]["recommended_days"]
     assert H.get_hypothesis(demo_db, item.hypothesis_id).status == H.PLANNED
     assert f"about {test.expected_days} days" in plain(at.success[0].value)
@@ -150,17 +154,29 @@ def test_plan_start_and_end_a_test_in_the_experiment_log(demo_db) -> None:
     assert (note.start_date, note.text) == (start, "A/B test running: Banner test")
     assert H.get_hypothesis(demo_db, item.hypothesis_id).status == H.RUNNING
 
-    end = date(2025, 9, 28)
+    # the result form opens on the recorded start; the test ran its planned days
     tid = test.experiment_id
-    at.date_input(key=f"end_date_{tid}").set_value(end)
-    for arm, visitors, orders in (("control", 20_000, 400), ("variant", 20_000, 520)):
-        at.number_input(key=f"end_{tid}_{arm}_visitors").set_value(visitors)
-        at.number_input(key=f"end_{tid}_{arm}_conversions").set_value(orders)
-    next(b for b in at.button if b.label == "Save result").click().run()
+    assert at.date_input(key=f"end_{tid}_start").value == start
+    end = start + timedelta(days=test.expected_days - 1)
+    at.date_input(key=f"end_{tid}_end").set_value(end)
+    at.session_state[f"end_{tid}_table"] = pd.DataFrame(
+        {
+            "variant": ["Control", "Variant"],
+            "visitors": [20_000, 20_000],
+            "conversions": [400, 520],
+            "revenue_sum": [None, None],
+            "revenue_sum_squares": [None, None],
+        }
+    )
+    at.session_state[f"end_{tid}_editor_round"] = 1
+    at.run()
+    at.button(key=f"save_result_{tid}").click().run()
     assert_clean(at)
     ended = E.get_experiment(demo_db, tid)
     analysis = analyze_experiment(
-        VariantData("Control", 20_000, 400), [VariantData("Variant", 20_000, 520)], days=28
+        VariantData("Control", 20_000, 400),
+        [VariantData("Variant", 20_000, 520)],
+        days=test.expected_days,
     )
     assert ended.status == E.ENDED and ended.outcome == H.WON
     assert ended.result["verdict"] == analysis.to_dict()["verdict"]
@@ -169,7 +185,9 @@ def test_plan_start_and_end_a_test_in_the_experiment_log(demo_db) -> None:
     assert [(n.start_date, n.end_date) for n in list_annotations(demo_db)] == [(start, end)]
     past = at.dataframe[0].value
     assert past["name"].tolist() == ["Banner test"] and past["outcome"].tolist() == ["Won"]
-    assert [m.value for m in at.metric][:2] == ["1", "100%"]
+    assert past["relative_lift"].tolist() == ["+30.0%"]
+    assert "None" not in set(past.to_numpy().ravel())
+    assert [m.value for m in at.metric][:2] == ["1", "100.00%"]
 
     # the test's dates are a note on the trend charts
     at.switch_page("pages/trends.py").run()
