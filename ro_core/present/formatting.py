@@ -117,11 +117,11 @@ CELL_KINDS: tuple[str, ...] = (
 
 
 def is_missing(value: Any) -> bool:
-    """None, NA, NaN and NaT (what a table cell shows as '–')."""
+    """None, NA, NaN, NaT and infinity (what a table cell shows as '–')."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float):
-        return math.isnan(value)
+        return not math.isfinite(value)
     try:
         return bool(pd.isna(value)) if not isinstance(value, str) else False
     except (TypeError, ValueError):

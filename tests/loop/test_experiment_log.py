@@ -227,3 +227,83 @@ def test_win_rate_over_time_by_month_and_quarter() -> None:
     quarterly = E.win_rate_over_time(ended, "quarter")
     assert quarterly[["ended", "won", "lost", "inconclusive"]].values.tolist() == [[5, 3, 1, 1]]
     assert E.win_rate_over_time(ended.iloc[0:0]).empty
+
+
+# --- logging a finished test: its real dates, judged against its plan -----------------------------
+SUMMARY = pd.DataFrame(
+    {
+        "variant": ["Control", "B"],
+        "visitors": [20_000, 20_000],
+        "conversions": [400, 520],
+        "revenue_sum": [None, None],
+        "revenue_sum_squares": [None, None],
+    }
+)
+
+
+def test_default_result_dates_are_not_both_today(db) -> None:
+    today = date(2025, 6, 30)
+    _, test = _planned(db)  # about 4 weeks planned, no planned start
+    days = test.expected_days
+    assert E.default_result_dates(test, today) == (today - timedelta(days=days - 1), today)
+    with_start = E.plan_experiment(
+        db, H.add_hypothesis(db, title="Other").hypothesis_id, "Other", expected_days=14,
+        planned_start=date(2025, 6, 2),
+    )  # fmt: skip
+    # from the planned start to the planned end (2 June + 13 days), which has passed
+    assert E.default_result_dates(with_start, today) == (date(2025, 6, 2), date(2025, 6, 15))
+    running = E.start_experiment(db, with_start.experiment_id, date(2025, 6, 20))
+    # a test still inside its planned days ends today at the latest
+    assert E.default_result_dates(running, today) == (date(2025, 6, 20), today)
+    unplanned = E.plan_experiment(db, H.add_hypothesis(db, title="Third").hypothesis_id, "Third")
+    assert E.default_result_dates(unplanned, today) == (today, today)
+
+
+def test_too_early_is_judged_against_the_planned_duration_only(db) -> None:
+    hypothesis = H.add_hypothesis(db, title="Short")
+    planned = E.plan_experiment(db, hypothesis.hypothesis_id, "Short", expected_days=5)
+    control, variant = VariantData("Control", 20_000, 400), VariantData("B", 20_000, 520)
+    # 5 of 5 planned days: read as it stands, although it is under a week
+    on_plan = E.analyze_result(planned, SUMMARY, date(2025, 6, 2), date(2025, 6, 6))
+    reference = analyze_experiment(control, [variant])
+    assert on_plan.verdict == reference.verdict and on_plan.verdict.status == "winner"
+    assert on_plan.days == 5
+    # 3 of 5 planned days: too early, whatever the p-value; the reading so far is kept
+    early = E.analyze_result(planned, SUMMARY, date(2025, 6, 2), date(2025, 6, 4))
+    assert early.verdict.status == "inconclusive"
+    assert early.verdict.headline == (
+        "Too early to call: the test ran 3 of its 5 planned days (2025-06-02 to 2025-06-04)."
+    )
+    assert early.verdict.warnings[0] == f"So far: {reference.verdict.headline}"
+    # without a plan the analyzer's full-week rule applies
+    unplanned = E.plan_experiment(db, H.add_hypothesis(db, title="Free").hypothesis_id, "Free")
+    short = E.analyze_result(unplanned, SUMMARY, date(2025, 6, 2), date(2025, 6, 4))
+    assert short.verdict == analyze_experiment(control, [variant], days=3).verdict
+    assert short.verdict.headline.startswith("Too early to call: less than a full week")
+    with pytest.raises(InvalidInputError, match="before it starts"):
+        E.analyze_result(planned, SUMMARY, date(2025, 6, 4), date(2025, 6, 2))
+
+
+def test_record_result_logs_a_planned_test_with_its_real_dates(db) -> None:
+    hypothesis = H.add_hypothesis(db, title="Ran already")
+    planned = E.plan_experiment(db, hypothesis.hypothesis_id, "Ran already", expected_days=14)
+    first, last = date(2025, 5, 1), date(2025, 5, 14)
+    analysis = E.analyze_result(planned, SUMMARY, first, last)
+    ended = E.record_result(db, planned.experiment_id, first, last, analysis)
+    assert (ended.status, ended.start_date, ended.end_date, ended.days_run) == (
+        E.ENDED, first, last, 14,
+    )  # fmt: skip
+    assert ended.outcome == H.WON
+    assert H.get_hypothesis(db, hypothesis.hypothesis_id).status == H.WON
+    assert [(n.start_date, n.end_date) for n in list_annotations(db)] == [(first, last)]
+    # a running test's recorded first day is corrected to the real one
+    other = H.add_hypothesis(db, title="Corrected")
+    test = E.plan_experiment(db, other.hypothesis_id, "Corrected", expected_days=7)
+    E.start_experiment(db, test.experiment_id, date(2025, 7, 10))
+    fixed = E.record_result(db, test.experiment_id, date(2025, 7, 1), date(2025, 7, 7), None)
+    assert (fixed.start_date, fixed.end_date) == (date(2025, 7, 1), date(2025, 7, 7))
+    # reversed dates leave a planned test planned
+    third = E.plan_experiment(db, H.add_hypothesis(db, title="T").hypothesis_id, "T")
+    with pytest.raises(InvalidInputError, match="before it starts"):
+        E.record_result(db, third.experiment_id, date(2025, 7, 7), date(2025, 7, 1), None)
+    assert E.get_experiment(db, third.experiment_id).status == E.PLANNED
