@@ -25,9 +25,10 @@ change to the store cannot copy. The revenue through a row is conversions x shar
 on to purchase x AOV; gain = lift x that revenue, scaled to a month (DAYS_PER_MONTH over the days
 the traffic covers). When one dimension's segments together imply more revenue than the store took
 (online revenue, same days), that dimension's money is scaled down to the store's revenue. The
-range: gain_low from the gap's lower 95% bound, gain_high from its upper bound, both capped; the
-point estimate from the observed gap, capped. Money is rounded to two significant figures (low
-down, high up), never to the cent. So, for each dimension, the gains of one step add up to at most
+point estimate comes from the observed gap, capped; the range from the gap's 95% interval: the
+low end from its lower bound, credited with at most TYPICAL_RELATIVE_LIFT (+5%, what a typical
+winning test does), the high end from its upper bound, capped at MAX_RELATIVE_LIFT. Money is
+rounded to two significant figures (low down, high up), never to the cent. So, for each dimension, the gains of one step add up to at most
 MAX_RELATIVE_LIFT of the month's revenue, and a funnel has at most four steps below sessions.
 
 Overlap. Segments of different dimensions (channel = social, device = mobile) are the same
@@ -97,39 +98,14 @@ STORE = "store"
 EVENTS_SOURCE = "Events"
 SIGNIFICANT_DIGITS = 2
 OPPORTUNITY_COLUMNS = [
-    "segment_dimension",
-    "segment",
-    "step",
-    "label",
-    "source",
-    "sessions",
-    "conversions",
-    "current_rate",
-    "benchmark_rate",
-    "benchmark_source",
-    "benchmark_sessions",
-    "target_rate",
-    "lift",
-    "lift_low",
-    "lift_high",
-    "capped",
-    "downstream_rate",
-    "aov",
-    "monthly_revenue_gain",
-    "gain_low",
-    "gain_high",
-    "small_sample",
-    "overlaps_with",
-    "rank",
-]
+    "segment_dimension", "segment", "step", "label", "source", "sessions", "conversions",
+    "current_rate", "benchmark_rate", "benchmark_source", "benchmark_sessions", "target_rate",
+    "lift", "lift_low", "lift_high", "capped", "downstream_rate", "aov",
+    "monthly_revenue_gain", "gain_low", "gain_high", "small_sample", "overlaps_with", "rank",
+]  # fmt: skip
 TOTAL_COLUMNS = [
-    "segment_dimension",
-    "source",
-    "rows",
-    "monthly_revenue_gain",
-    "gain_low",
-    "gain_high",
-]
+    "segment_dimension", "source", "rows", "monthly_revenue_gain", "gain_low", "gain_high",
+]  # fmt: skip
 
 
 def _step_rows(
@@ -454,7 +430,11 @@ def opportunities(
         out.append({**r, **figures, "small_sample": r["sessions"] < MIN_RANKED_SESSIONS})
     frame = _rank(pd.DataFrame(out, columns=[c for c in OPPORTUNITY_COLUMNS if c != "rank"]))
     frame.attrs.update(
-        note=_note(source_label, traffic_source is not None),
+        note=_note(
+            source_label,
+            traffic_source is not None,
+            bool(len(frame)) and (frame["source"] == EVENTS_SOURCE).any(),
+        ),
         traffic_source=traffic_source,
         source_label=source_label,
     )
@@ -498,19 +478,25 @@ def _rank(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=["_order", "_gain"]).reset_index(drop=True)[OPPORTUNITY_COLUMNS]
 
 
-def _note(source_label: str, has_traffic: bool) -> str:
+def _note(source_label: str, has_traffic: bool, has_events: bool = False) -> str:
     """What the figures mean, for people (the frame's attrs['note'])."""
-    where = f"{source_label} traffic (the source the KPIs use)" if has_traffic else "no traffic"
+    where = (
+        f"Sessions from {source_label} traffic (the source the KPIs use)"
+        if has_traffic
+        else "No traffic export: sessions from event-level data"
+    )
+    if has_traffic and has_events:
+        where += "; rows marked Events come from event-level data"
     return (
-        f"Sessions from {where}. Each segment is compared with the best segment of the same "
-        f"dimension and step that has at least {MIN_BENCHMARK_SESSIONS:,} sessions and "
-        f"{MIN_BENCHMARK_CONVERSIONS} conversions, or with its own previous period; only gaps "
-        "clear at 95% are listed. The lift of a step's rate is capped at "
-        f"+{MAX_RELATIVE_LIFT:.0%}: one tested change rarely does more, and wider gaps reflect "
-        "who the visitors are. Gains per month are a range, rounded: from a typical winning test "
-        f"(+{TYPICAL_RELATIVE_LIFT:.0%}, or less when the gap's 95% interval reaches lower) to "
-        f"the cap (or the gap's upper bound). Segments of different dimensions are the same sessions counted again: add "
-        "gains only within one dimension (ranked rows: one dimension per step)."
+        f"{where}. Each segment is compared with the best segment of the same dimension and step "
+        f"that has at least {MIN_BENCHMARK_SESSIONS:,} sessions and {MIN_BENCHMARK_CONVERSIONS} "
+        "conversions, or with its own previous period; only gaps clear at 95% are listed. The "
+        f"lift of a step's rate is capped at +{MAX_RELATIVE_LIFT:.0%}: one tested change rarely "
+        "does more, and wider gaps reflect who the visitors are. Gains per month are a range, "
+        f"rounded: from a typical winning test (+{TYPICAL_RELATIVE_LIFT:.0%}, or less when the "
+        "gap's 95% interval reaches lower) to the cap (or the gap's upper bound). Segments of "
+        "different dimensions are the same sessions counted again: add gains only within one "
+        "dimension (ranked rows: one dimension per step)."
     )
 
 
