@@ -39,6 +39,7 @@ from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import (
     TrafficSelection,
     conversion_numerator,
+    default_traffic_source,
     no_traffic_note,
     required_dimensions,
     segment_value_sql,
@@ -150,7 +151,12 @@ def segment_dimensions(db: Database) -> list[tuple[str, str, str]]:
 
 
 def segment_values(
-    db: Database, dimension: str, period: DateRange, *, side: str | None = None
+    db: Database,
+    dimension: str,
+    period: DateRange,
+    *,
+    side: str | None = None,
+    traffic_source: str | None = None,
 ) -> list[str]:
     """The values a segment filter on `dimension` can pick in `period`, biggest first.
 
@@ -165,6 +171,8 @@ def segment_values(
         dimension: e.g. 'device', 'channel', 'country', 'discount_code'.
         period: the date range.
         side: 'traffic' or 'orders' (see OrderFilters.segment_side); None chooses by name.
+        traffic_source: the traffic source whose values count (the scope's); None = the
+            store's source (``default_traffic_source``), as every figure uses.
     """
     probe = OrderFilters(segment_dimension=dimension, segment_value="-", segment_side=side)
     parts: list[str] = []
@@ -176,10 +184,11 @@ def segment_values(
                    sum(t.sessions) AS sessions, NULL AS events, NULL AS orders
             FROM {schema.TRAFFIC} t
             WHERE list_contains(string_split(t.dimensions, ','), ?)
-              AND t.period_start <= ? AND t.period_end >= ?
+              AND t.period_start <= ? AND t.period_end >= ? AND t.traffic_source = ?
             GROUP BY 1"""
         )
-        params += [traffic_dim, period.end, period.start]
+        source = traffic_source or default_traffic_source(db)
+        params += [traffic_dim, period.end, period.start, source]
     event_dim = probe.segment_event_dimension
     if event_dim is not None:
         parts.append(

@@ -23,7 +23,7 @@ from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.funnel import traffic_funnel
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.segments import segments
+from ro_core.metrics.segments import segment_values, segments
 from ro_core.metrics.traffic import default_traffic_source, grain_coverage, select_traffic
 from ro_core.metrics.trends import trend
 from ro_core.store.db import reset_databases
@@ -345,6 +345,12 @@ def test_one_traffic_source_per_store(two_sources) -> None:
     store = kpi_values(db, WEEK)
     assert store.traffic.source == "shopify" and store.sessions == 700
     assert trend(db, "sessions", "day", WEEK).traffic.source == "shopify"
+    # the "show only" picker offers the store source's values, not another source's
+    assert segment_values(db, "channel", WEEK, side="traffic") == []
+    assert segment_values(db, "channel", WEEK, side="traffic", traffic_source="ga4") == [
+        "Email",
+        "Direct",
+    ]
     # picking GA4 uses GA4 everywhere, and says so
     ga4 = OrderFilters(traffic_source="ga4")
     chosen = segments(db, "channel", WEEK, ga4)
