@@ -290,9 +290,10 @@ def _verdict(analysis: ExperimentAnalysis) -> None:
 
 def _srm(analysis: ExperimentAnalysis) -> None:
     srm = analysis.srm
-    observed = " / ".join(f"{share:.1%}" for share in srm.observed_shares)
-    planned = " / ".join(f"{share:.1%}" for share in srm.expected_shares)
-    p_text = "p < 0.001" if srm.p_value < 0.001 else f"p = {srm.p_value:.3f}"
+    observed = " / ".join(fmt.rate(share) for share in srm.observed_shares)
+    planned = " / ".join(fmt.rate(share) for share in srm.expected_shares)
+    shown_p = fmt.p_value(srm.p_value)
+    p_text = f"p {shown_p}" if shown_p.startswith("<") else f"p = {shown_p}"
     if srm.mismatch:
         st.error(fmt.md_escape(srm.message or ""), icon=":material/call_split:")
     else:

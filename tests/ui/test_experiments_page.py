@@ -343,7 +343,10 @@ def test_analysis_shown_equals_analyze_experiment(app_env: Path) -> None:
     headline = reference.verdict.headline
     shown = [unescape(e.value) for e in [*at.success, *at.info, *at.error]]
     assert headline in shown
-    assert any(f"p = {reference.srm.p_value:.3f}" in c.value for c in at.caption)
+    shares = " / ".join(f"{v / sum(ARMS['visitors']) * 100:.2f}%" for v in ARMS["visitors"])
+    srm_text = f"visitors split {shares} against a planned 33.33% / 33.33% / 33.33% "
+    srm_text += f"(p = {reference.srm.p_value:.4f})"
+    assert any(srm_text in c.value for c in at.caption), [c.value for c in at.caption]
 
 
 def test_srm_and_downloads_are_neutralised(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
