@@ -72,6 +72,8 @@ class Card:
         key / label / kind: from the catalogue.
         value / value_text: the whole period's figure and its text.
         base / base_text: the comparison's figure on the compared days (None without one).
+        compared_value / compared_text: this period's figure on the compared days, when they
+            are fewer than the period's (None otherwise): the change is compared_value -> base.
         change_relative / change_absolute / change_text: the change on the compared days.
         help: definition, formula and what the figure is based on here.
     """
@@ -83,6 +85,8 @@ class Card:
     value_text: str
     base: float | None
     base_text: str | None
+    compared_value: float | None
+    compared_text: str | None
     change_relative: float | None
     change_absolute: float | None
     change_text: str | None
@@ -164,6 +168,7 @@ def _cards(result: KpiComparison, currency: str | None) -> tuple[Card, ...]:
             )  # fmt: skip
         if moved is not None and moved.note:
             help_parts.append(moved.note)
+        cut = moved is not None and moved.days is not None and moved.days.cut
         cards.append(
             Card(
                 key=key,
@@ -173,6 +178,8 @@ def _cards(result: KpiComparison, currency: str | None) -> tuple[Card, ...]:
                 value_text=format_metric(key, current.value(key), currency),
                 base=moved.base if moved else None,
                 base_text=format_metric(key, moved.base, currency) if moved else None,
+                compared_value=moved.current if cut else None,
+                compared_text=format_metric(key, moved.current, currency) if cut else None,
                 change_relative=moved.relative if moved else None,
                 change_absolute=moved.absolute if moved else None,
                 change_text=format_change(key, moved),

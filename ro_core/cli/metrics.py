@@ -12,6 +12,7 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from ro_core.metrics.opportunities import opportunities
 from ro_core.metrics.periods import PRESET_LABELS, DateRange, parse_date, presets
 from ro_core.metrics.scope import Breakdown, Scope
 from ro_core.metrics.segments import segments
+from ro_core.metrics.sources import chosen_traffic_source
 from ro_core.metrics.trends import trend
 from ro_core.overview import (
     build_overview,
@@ -141,35 +143,44 @@ def _segment_from_args(text: str | None) -> dict[str, str]:
     return {"segment_dimension": dimension.strip().lower(), "segment_value": value.strip()}
 
 
+DEFAULT_PRESET = "last_30_days"
+
+
+def data_anchor(db: Database) -> date | None:
+    """The day presets end on: the latest day with orders and sessions (never after today)."""
+    latest = coverage(db).latest_date
+    return min(latest, date.today()) if latest else None
+
+
 def period_from_args(
     db: Database, start: str | None, end: str | None, what: str = "", preset: str | None = None
 ) -> DateRange:
-    """The date range from --start/--end or --preset, defaulting to the default range (the
-    latest 30 days with both orders and traffic, else with any data)."""
-    cov = coverage(db)
-    if preset:
-        if start or end:
-            raise InvalidInputError("Give --preset or --start/--end, not both.")
-        return presets(cov.latest_date or date.today())[preset]
+    """The date range from --start/--end or --preset; without them the dashboard's default,
+    the last 30 days ending on the latest day with orders and sessions."""
+    if preset and (start or end):
+        raise InvalidInputError("Give --preset or --start/--end, not both.")
     if start and end:
         return DateRange(parse_date(start, f"{what}start date"), parse_date(end, f"{what}end date"))
-    if cov.default_range is None:
+    anchor = data_anchor(db)
+    if anchor is None:
         raise NoDataError(
             "Nothing has been imported yet: import an orders or analytics export first "
             "(ro ingest FILE), or give --start and --end."
         )
     if start:
         first = parse_date(start, f"{what}start date")
-        return DateRange(first, max(first, cov.latest_date))
+        return DateRange(first, max(first, anchor))
     if end:
         last = parse_date(end, f"{what}end date")
         return DateRange(last - timedelta(days=29), last)
-    return cov.default_range
+    return presets(anchor)[preset or DEFAULT_PRESET]
 
 
 def scope_from_args(args: argparse.Namespace, db: Database) -> Scope:
     """The one Scope of a command: period, comparison, grain and filters from its options."""
     preset = getattr(args, "preset", None)
+    if not (preset or getattr(args, "start", None) or getattr(args, "end", None)):
+        preset = DEFAULT_PRESET  # the sidebar's default
     period = period_from_args(db, getattr(args, "start", None), getattr(args, "end", None),
                               preset=preset)  # fmt: skip
     compare = getattr(args, "compare", None) or "previous"
@@ -186,15 +197,18 @@ def scope_from_args(args: argparse.Namespace, db: Database) -> Scope:
     by = getattr(args, "by", None)
     if by:
         breakdown = Breakdown(by, getattr(args, "side", None) or "")
+    filters = filters_from_args(args, db)
+    if filters.traffic_source is None:  # the dashboard's choice: remembered, else the default
+        filters = replace(filters, traffic_source=chosen_traffic_source(db))
     return Scope(
         period,
         compare,
-        filters_from_args(args, db),
+        filters,
         grain=grain if grain in ("day", "week", "month") else "day",
         preset=preset,
         breakdown=breakdown,
         custom_comparison=custom,
-        anchor=coverage(db).latest_date,
+        anchor=data_anchor(db),
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from ro_core.metrics.periods import DateRange, _shift_year
+from ro_core.metrics.periods import DateRange
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -91,18 +91,43 @@ def traffic_coverage(db: Database, source: str | None) -> DateRange | None:
     return DateRange(row[0], row[1]) if row and row[0] is not None else None
 
 
+def _whole_months(period: DateRange) -> int | None:
+    """How many whole calendar months the range spans (None when it is not whole months)."""
+    if period.start.day != 1 or (period.end + timedelta(days=1)).day != 1:
+        return None
+    return (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    first = date(year, month + 1, 1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return first.replace(day=min(day.day, last.day))
+
+
 class _Mapping:
-    """Counterpart of a current day in the comparison range, and back."""
+    """Counterpart of a current day in the comparison range, and back: the same date a year
+    earlier ('year'), the same day of the month N months earlier (whole months against whole
+    months), else the same offset from the start."""
 
     def __init__(self, period: DateRange, comparison: DateRange, by_year: bool) -> None:
-        self.by_year = by_year
+        self.months: int | None = -12 if by_year else None
+        months = _whole_months(period)
+        if not by_year and months is not None and months == _whole_months(comparison):
+            start, other = period.start, comparison.start
+            self.months = (other.year - start.year) * 12 + other.month - start.month
         self.offset = period.start - comparison.start
 
     def to_comparison(self, day: date) -> date:
-        return _shift_year(day, -1) if self.by_year else day - self.offset
+        if self.months is not None:
+            return _add_months(day, self.months)
+        return day - self.offset
 
     def to_current(self, day: date) -> date:
-        return _shift_year(day, 1) if self.by_year else day + self.offset
+        if self.months is not None:
+            return _add_months(day, -self.months)
+        return day + self.offset
 
 
 def window(
@@ -132,7 +157,8 @@ def window(
             None,
             None,
             False,
-            f"The {words} imported ({covered.start} to {covered.end}) do not cover both "
+            f"The {words} imported ({covered.start} to {covered.end}) "
+            f"{'does' if family == TRAFFIC else 'do'} not cover both "
             f"{period.start} to {period.end} and {comparison.start} to {comparison.end}: "
             "no change shown.",
         )

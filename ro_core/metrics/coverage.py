@@ -110,7 +110,12 @@ def coverage(db: Database) -> DataCoverage:
         f"""SELECT utc_offset_minutes FROM {schema.ORDERS} WHERE utc_offset_minutes IS NOT NULL
         GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"""
     )
-    t = db.fetch_one(f"SELECT count(*), min(period_start), max(period_end) FROM {schema.TRAFFIC}")
+    t = db.fetch_one(
+        f"""SELECT count(*), min(period_start), max(period_end),
+                   min(period_start) FILTER (WHERE sessions IS NOT NULL),
+                   max(period_end) FILTER (WHERE sessions IS NOT NULL)
+        FROM {schema.TRAFFIC}"""
+    )
     grains: dict[str, list[str]] = {}
     for source, grain in db.fetch_all(
         f"SELECT DISTINCT traffic_source, grain FROM {schema.TRAFFIC} ORDER BY 1, 2"
@@ -140,7 +145,7 @@ def coverage(db: Database) -> DataCoverage:
     event_types = tuple(
         r[0] for r in db.fetch_all(f"SELECT DISTINCT event_type FROM {schema.EVENTS} ORDER BY 1")
     )
-    # The range shown first is the latest one where orders and traffic both exist (so CR, AOV
+    # The range shown first is the latest one where orders and sessions both exist (so CR, AOV
     # and RPV all have figures after an import); without an overlap, the latest day with orders
     # or traffic; events alone only when there is nothing else (a session that starts before
     # midnight and ends after it must not add a day without orders).
@@ -148,8 +153,8 @@ def coverage(db: Database) -> DataCoverage:
     firsts = [d for d in (o[1], t[1]) if d is not None] or [d for d in (e[1],) if d is not None]
     latest = max(lasts) if lasts else None
     earliest = min(firsts) if firsts else None
-    if o[1] is not None and t[1] is not None:
-        both_first, both_last = max(o[1], t[1]), min(o[2], t[2])
+    if o[1] is not None and t[3] is not None:
+        both_first, both_last = max(o[1], t[3]), min(o[2], t[4])
         if both_first <= both_last:
             latest, earliest = both_last, both_first
     default_range = None

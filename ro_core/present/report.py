@@ -29,7 +29,6 @@ from ro_core.metrics.trends import trend
 from ro_core.overview import Overview, build_overview, decomposition_rows, opportunity_table
 from ro_core.present.charts import funnel_figure, trend_figure, waterfall_figure
 from ro_core.present.formatting import (
-    CURRENCY_SYMBOLS,
     NOT_AVAILABLE,
     as_number,
     change,
@@ -168,12 +167,17 @@ class _Figures:
 def _kpi_section(db: Database, overview: Overview, figures: _Figures) -> str:
     scope = overview.scope
     compared = overview.kpis.comparison is not None
+    cut = any(card.compared_text is not None for card in overview.cards)
     headers = ["Metric", Cell("This period", True)]
+    if cut:
+        headers.append(Cell("This period, compared days", True))
     if compared:
         headers += [Cell("Comparison", True), Cell("Change", True)]
     rows = []
     for card in overview.cards:
         row: list[Any] = [METRICS[card.key].label, Cell(card.value_text, True)]
+        if cut:
+            row.append(Cell(card.compared_text or card.value_text, True))
         if compared:
             row.append(Cell(card.base_text or NOT_AVAILABLE, True))
             css = ""
@@ -296,40 +300,42 @@ def _goals_section(overview: Overview) -> str:
     rows = []
     for item in overview.goals:
         goal = item.goal
-        kind = goal.kind
-        currency = getattr(goal, "currency", None) or overview.currency
-        symbol = CURRENCY_SYMBOLS.get((currency or "").upper(), "")
         if goal.metric in goals.ADDITIVE_METRICS:
             pace = (
-                f"{_format(item.required_per_day, kind, currency)} a day"
+                f"{goal.format_value(item.required_per_day)} a day"
                 if item.required_per_day is not None
                 else NOT_AVAILABLE
             )
         else:
-            pace = _format(item.required_remaining, kind, currency) if item.remaining_days else ""
+            pace = goal.format_value(item.required_remaining) if item.remaining_days else ""
         rows.append(
             [
                 goal.label,
-                Cell(_format(goal.target, kind, currency), True),
-                Cell(_format(item.actual, kind, currency), True),
+                Cell(goal.format_value(goal.target), True),
+                Cell(goal.format_value(item.actual), True),
                 Cell(rate(item.share_of_target, decimals=1), True),
                 Cell(pace, True),
                 Cell(item.status_label, css="status"),
-                item.summary(symbol),
+                item.summary(),
             ]
         )
-    return _table(
-        [
-            "Goal",
-            Cell("Target", True),
-            Cell("Actual to date", True),
-            Cell("Of target", True),
-            Cell("Pace needed", True),
-            "Status",
-            "Where it stands",
-        ],
-        rows,
-    ) + _note(f"Actuals to {overview.as_of} (the latest day with data in the period).")
+    note = next((item.note for item in overview.goals if item.note), "")
+    return (
+        (_note(note) if note else "")
+        + _table(
+            [
+                "Goal",
+                Cell("Target", True),
+                Cell("Actual to date", True),
+                Cell("Of target", True),
+                Cell("Pace needed", True),
+                "Status",
+                "Where it stands",
+            ],
+            rows,
+        )
+        + _note(f"Actuals to {overview.as_of} (the latest day with data in the period).")
+    )
 
 
 def _experiments_section(db: Database, period: DateRange, currency: str | None) -> str:
