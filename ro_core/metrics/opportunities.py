@@ -61,8 +61,9 @@ The frame's ``attrs`` hold 'note' (source, benchmark rule, cap, overlap rule, fo
 'traffic_source' ('shopify', ...) and 'source_label' ('Shopify', ...).
 
 With a segment filter every funnel and breakdown is the segment's ('store' rows are the
-segment as a whole); the filter's own dimension is not broken down again. Without order figures
-for a segment (a dimension the orders lack) the store AOV is used.
+segment as a whole); the filter's own dimension is not broken down again. A breakdown segment
+without order figures of its own is valued at the store's AOV; under a segment filter the orders
+cannot follow (a dimension the orders lack), the AOV and so the money are missing.
 """
 
 from __future__ import annotations
