@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ro_core.errors import InvalidInputError
+from ro_core.experiment.baseline import StoreBaseline, baseline_from_summary
 from ro_core.metrics._sql import ONLINE_ON_TRAFFIC_DAYS, as_float, filtered_orders_sql, safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
@@ -60,6 +61,27 @@ class BaselineSums:
     aov_orders: int = 0
     aov_revenue: float = 0.0
     aov_revenue_sum_squares: float = 0.0
+
+    def store_baseline(self) -> StoreBaseline:
+        """The planning baseline with the KPI cards' CR and AOV definitions (CR from converted
+        sessions where reported, AOV over every order); InvalidInputError when the sums cannot
+        give one (no traffic, fewer than 2 orders...)."""
+        if self.sessions is None:
+            raise InvalidInputError(
+                "No traffic for these dates: a test baseline needs sessions from an analytics "
+                "export."
+            )
+        return baseline_from_summary(
+            self.sessions,
+            self.orders,
+            self.revenue,
+            self.revenue_sum_squares,
+            cap=self.cap_value,
+            converted_sessions=self.converted_sessions,
+            aov_orders=self.aov_orders,
+            aov_revenue_sum=self.aov_revenue,
+            aov_revenue_sum_squares=self.aov_revenue_sum_squares,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

@@ -25,7 +25,6 @@ from ro_core.experiment import (
     ExperimentDesign,
     SampleSize,
     StoreBaseline,
-    baseline_from_summary,
     control_share_from_split,
     sample_size,
 )
@@ -130,21 +129,6 @@ class StoreFigures:
     problem: str | None = None
 
 
-def store_baseline(sums: BaselineSums) -> StoreBaseline:
-    """The planning baseline of the sums, with the KPI cards' CR and AOV definitions."""
-    return baseline_from_summary(
-        sums.sessions,
-        sums.orders,
-        sums.revenue,
-        sums.revenue_sum_squares,
-        cap=sums.cap_value,
-        converted_sessions=sums.converted_sessions,
-        aov_orders=sums.aov_orders,
-        aov_revenue_sum=sums.aov_revenue,
-        aov_revenue_sum_squares=sums.aov_revenue_sum_squares,
-    )
-
-
 def store_figures(db: Database, scope: Scope | None, cap: float | None) -> StoreFigures:
     """Baseline sums over the sidebar period and the CR, AOV, RPV and spread they give."""
     if scope is None:
@@ -159,7 +143,7 @@ def store_figures(db: Database, scope: Scope | None, cap: float | None) -> Store
     if sums.sessions is None:
         return StoreFigures(sums=sums, problem=TRAFFIC_HINT)
     try:
-        baseline = store_baseline(sums)
+        baseline = sums.store_baseline()
     except RoError as error:
         return StoreFigures(sums=sums, problem=f"The selected period gives no baseline: {error}")
     return StoreFigures(sums=sums, baseline=baseline)
