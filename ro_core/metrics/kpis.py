@@ -250,6 +250,7 @@ def kpi_values(
         notes.append(
             f"Orders were imported for {first} to {last} only: days outside count no orders."
         )
+    wanted_basis = cr_basis
     sessions = visitors = converted = None
     cr = cr_basis = rps = rpvisitor = None
     online_range = period
@@ -265,7 +266,7 @@ def kpi_values(
         visitors = as_float(t[1]) if t[4] == t[3] else None
         converted = as_float(t[2]) if t[5] == t[3] else None
         online_range = selection.effective_range
-        if converted is not None and cr_basis != CR_BASIS_ORDERS:
+        if converted is not None and wanted_basis != CR_BASIS_ORDERS:
             cr, cr_basis = safe_div(converted, sessions), CR_BASIS_CONVERTED
         else:
             cr, cr_basis = safe_div(online_orders, sessions), CR_BASIS_ORDERS

@@ -25,18 +25,19 @@ WEEK = (date(2024, 3, 4), date(2024, 3, 10))
 
 
 def load_store(db: Database, folder: Path) -> Database:
-    """Orders through the real Shopify importer, daily store traffic (100 sessions, 80 visitors,
-    10 reaching the cart and 6 the checkout a day, 2024-02-26 .. 2024-03-17) and a channel
-    breakdown: 'email' 60 sessions with 6 converted a day, and a channel named HOSTILE with 40
-    sessions and 1 converted a day."""
+    """Orders through the real Shopify importer, daily store traffic (1,000 sessions, 800
+    visitors, 100 reaching the cart and 60 the checkout a day, 2024-02-26 .. 2024-03-17) and a
+    complete channel breakdown: 'email' 600 sessions with 60 converted a day, and a channel named
+    HOSTILE with 400 sessions and 10 converted a day (enough sample for email to be HOSTILE's
+    benchmark opportunity)."""
     ingest_file(db, write_shopify_orders(folder / "orders_export.csv", STORE_ORDERS))
     rows = [
-        traffic_row(d, sessions=100.0, visitors=80.0, cart_sessions=10.0, checkout_sessions=6.0)
+        traffic_row(d, sessions=1000.0, visitors=800.0, cart_sessions=100.0, checkout_sessions=60.0)
         for d in STORE_TRAFFIC_DAYS
     ]
     for day in STORE_TRAFFIC_DAYS:
-        rows.append(traffic_row(day, channel="email", sessions=60.0, converted_sessions=6.0))
-        rows.append(traffic_row(day, channel=HOSTILE, sessions=40.0, converted_sessions=1.0))
+        rows.append(traffic_row(day, channel="email", sessions=600.0, converted_sessions=60.0))
+        rows.append(traffic_row(day, channel=HOSTILE, sessions=400.0, converted_sessions=10.0))
     insert_canonical(db, schema.KIND_TRAFFIC, rows, file_format="shopify_analytics")
     return db
 

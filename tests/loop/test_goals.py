@@ -147,11 +147,11 @@ def test_goals_progress_reads_actuals_from_the_store(store) -> None:
     assert revenue.required_per_day == pytest.approx(700 / 21)
     assert progress["aov"].actual == pytest.approx(60)
     assert progress["aov"].status == G.ON_TRACK
-    # online (web) orders: 80 + 100 + 50 + 30 = 260 over 1,000 sessions (100 a day)
-    assert progress["rpv"].actual == pytest.approx(0.26)
-    assert progress["conversion_rate"].actual == pytest.approx(4 / 1_000)
+    # online (web) orders: 80 + 100 + 50 + 30 = 260 over 10,000 sessions (1,000 a day)
+    assert progress["rpv"].actual == pytest.approx(0.026)
+    assert progress["conversion_rate"].actual == pytest.approx(4 / 10_000)
     assert progress["conversion_rate"].required_remaining == pytest.approx(
-        0.01 + (0.01 - 0.004) * 10 / 21
+        0.01 + (0.01 - 0.0004) * 10 / 21
     )
     frame = G.progress_frame(list(progress.values()))
     assert list(frame.columns) == list(G.PROGRESS_COLUMNS)

@@ -87,20 +87,20 @@ def test_report_has_every_section_and_the_kpis_of_ro_core(loop_store) -> None:
     expected = kpis(loop_store, PERIOD, DEFAULT_FILTERS, "previous")
     current, base = expected.current, expected.comparison
     rows = {row[0]: row[1:] for row in _rows(text, "kpis")}
-    # By hand from the fixture: 220 revenue over 4 orders, 700 sessions, 3 web orders worth 180;
+    # By hand from the fixture: 220 revenue over 4 orders, 7,000 sessions, 3 web orders worth 180;
     # the week before: #0990 120 + #0991 80 = 200.
-    assert (current.revenue, current.orders, current.sessions) == (220, 4, 700)
+    assert (current.revenue, current.orders, current.sessions) == (220, 4, 7000)
     assert rows["Revenue"] == [
         f"${current.revenue:,.2f}",
         f"${base.revenue:,.2f}",
         f"{(current.revenue / base.revenue - 1) * 100:+.1f}%",
     ]
     assert rows["Revenue"][:2] == ["$220.00", "$200.00"]
-    assert rows["Sessions"][0] == f"{current.sessions:,.0f}" == "700"
+    assert rows["Sessions"][0] == f"{current.sessions:,.0f}" == "7,000"
     assert rows["Orders"][0] == "4"
-    assert rows["Conversion rate (CR)"][0] == f"{current.conversion_rate * 100:.2f}%" == "0.43%"
+    assert rows["Conversion rate (CR)"][0] == f"{current.conversion_rate * 100:.2f}%" == "0.04%"
     assert rows["Average order value (AOV)"][0] == f"${current.aov:,.2f}" == "$55.00"
-    assert rows["Revenue per session (RPV)"][0] == f"${180 / 700:,.2f}"
+    assert rows["Revenue per session (RPV)"][0] == f"${180 / 7000:,.2f}"
     goal_rows = _rows(text, "goals")
     # revenue to 2024-03-10: 80 + 100 + 50 + 40 + 30
     assert goal_rows[1][:4] == ["Revenue, March 2024", "$1,000.00", "$300.00", "30.0%"]
@@ -109,11 +109,11 @@ def test_report_has_every_section_and_the_kpis_of_ro_core(loop_store) -> None:
     assert tests[1][5] == "+30.0%"
     assert _rows(text, "opportunities")[1][0].endswith(f": {HOSTILE}")
     funnel = [row[:4] for row in _rows(text, "funnel")[1:]]
-    # 100 sessions, 10 carts and 6 checkouts a day over the 7 days
+    # 1,000 sessions, 100 carts and 60 checkouts a day over the 7 days
     assert funnel == [
-        ["Sessions", "700", "–", "100.00%"],
-        ["Added to cart", "70", "10.00%", "10.00%"],
-        ["Reached checkout", "42", "60.00%", "6.00%"],
+        ["Sessions", "7,000", "–", "100.00%"],
+        ["Added to cart", "700", "10.00%", "10.00%"],
+        ["Reached checkout", "420", "60.00%", "6.00%"],
     ]
 
 

@@ -16,6 +16,7 @@ Orders (mapped export, no device or traffic channel):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -365,10 +366,35 @@ def test_decomposition_of_a_segment(store) -> None:
 
 
 def test_opportunities_stay_inside_the_segment(store) -> None:
-    whole = opportunities(store, WEEK, compare_previous=False)
-    # instagram (0 of 35 converted) against google's 21 of 595 for the whole store
+    # The small store is far below the benchmark minimums: add GA4 traffic big enough for a
+    # referrer opportunity (instagram 10 of 2,000 a day against google's 150 of 5,000).
+    rows = []
+    for day in DAYS:
+        rows.append(traffic_row(day, source="ga4", sessions=7000.0))
+        rows.append(traffic_row(day, source="ga4", device="Mobile", sessions=4000.0))
+        rows.append(traffic_row(day, source="ga4", device="Desktop", sessions=3000.0))
+        for channel, referrer, sessions, converted in (
+            ("search", "google", 5000.0, 150.0),
+            ("social", "instagram", 2000.0, 10.0),
+        ):
+            rows.append(
+                traffic_row(
+                    day,
+                    source="ga4",
+                    channel=channel,
+                    referrer=referrer,
+                    sessions=sessions,
+                    converted_sessions=converted,
+                )  # fmt: skip
+            )
+    insert_canonical(store, "traffic", rows, file_format="ga4_reports")
+    ga4 = OrderFilters(traffic_source="ga4")
+    whole = opportunities(store, WEEK, ga4, compare_previous=False)
     assert "referrer" in set(whole["segment_dimension"])
-    mobile = opportunities(store, WEEK, MOBILE, compare_previous=False)
+    mobile = opportunities(
+        store, WEEK, replace(ga4, segment_dimension="device", segment_value="Mobile"),
+        compare_previous=False,
+    )  # fmt: skip
     assert not set(mobile["segment_dimension"]) & {"device", "channel", "referrer", "country"}
 
 
