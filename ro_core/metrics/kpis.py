@@ -35,12 +35,17 @@ from ro_core.metrics.comparison import BOTH, ORDERS, TRAFFIC, ComparedDays, comp
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
-from ro_core.metrics.traffic import TrafficSelection, periods_values_sql, select_traffic
-from ro_core.store import schema
+from ro_core.metrics.traffic import (
+    TrafficSelection,
+    periods_values_sql,
+    select_traffic,
+    traffic_totals,
+)
 from ro_core.store.db import Database
 
 CR_BASIS_CONVERTED = "converted sessions / sessions"
 CR_BASIS_ORDERS = "orders / sessions"
+CR_BASIS_REPORTED = "orders / sessions (both from the analytics export)"
 
 KPI_METRICS: tuple[str, ...] = (
     "sessions",
@@ -255,27 +260,24 @@ def kpi_values(
     cr = cr_basis = rps = rpvisitor = None
     online_range = period
     if selection is not None:
-        where, params = selection.where_sql("t")
-        t = db.fetch_one(
-            f"""SELECT sum(sessions), sum(visitors), sum(converted_sessions), count(*),
-                       count(visitors), count(converted_sessions)
-            FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL""",
-            params,
-        )
-        sessions = as_float(t[0])
-        visitors = as_float(t[1]) if t[4] == t[3] else None
-        converted = as_float(t[2]) if t[5] == t[3] else None
+        totals = traffic_totals(db, selection)
+        sessions, visitors = totals.sessions, totals.visitors
+        converted = totals.converted_sessions
         online_range = selection.effective_range
         if converted is not None and wanted_basis != CR_BASIS_ORDERS:
             cr, cr_basis = safe_div(converted, sessions), CR_BASIS_CONVERTED
-        else:
+        elif online_orders is not None:
             cr, cr_basis = safe_div(online_orders, sessions), CR_BASIS_ORDERS
-            if cr is None:
-                cr_basis = None
+        elif totals.reported_orders is not None:
+            # the orders cannot be split like these sessions: the analytics export's own
+            # conversions, as segments do (traffic.conversion_numerator)
+            cr, cr_basis = safe_div(totals.reported_orders, sessions), CR_BASIS_REPORTED
+        if cr is None:
+            cr_basis = None
         rps = safe_div(online_revenue, sessions)
         rpvisitor = safe_div(online_revenue, visitors)
         notes.append(selection.note)
-        if selection.segment_dimension is not None and not t[3]:
+        if selection.segment_dimension is not None and not totals.rows:
             notes.append(
                 f"The traffic has no sessions with {selection.segment_label()} for these dates."
             )

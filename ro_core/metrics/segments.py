@@ -34,7 +34,7 @@ from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import ORDER_DIMENSIONS, filtered_orders_sql, safe_div
 from ro_core.metrics._stats import mean_interval, wilson_interval
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
-from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
+from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS, CR_BASIS_REPORTED
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import (
     TrafficSelection,
@@ -51,7 +51,7 @@ from ro_core.store.db import Database
 MIN_SEGMENT_ORDERS = 30
 MAX_SEGMENT_VALUES = 500
 MIN_SEGMENT_SESSIONS = 300
-CR_BASIS_TRAFFIC_ORDERS = "orders / sessions (both from the analytics export)"
+CR_BASIS_TRAFFIC_ORDERS = CR_BASIS_REPORTED
 
 # Order fields that mean the same thing as a traffic dimension (joinable on value).
 SHARED_DIMENSIONS = {"country": "country", "customer_type": "customer_type"}

@@ -172,11 +172,6 @@ def test_kpis_and_segments_agree_on_a_ga4_channel_sessions(ga4_store) -> None:
         assert k.sessions == sessions[channel] == frame.loc[channel, "sessions"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kpis.py must take the analytics export's conversions as CR numerator when the "
-    "orders cannot be split like the sessions (traffic.conversion_numerator), as segments do",
-)
 def test_kpis_and_segments_agree_on_a_ga4_channel_cr(ga4_store) -> None:
     db, sessions, key_events = ga4_store
     frame = segments(db, "channel", YEAR_2024).frame.set_index("segment")
