@@ -15,15 +15,15 @@ from ro_core.present.formatting import CHANGE, COUNT, DATE, MONEY
 from ro_ui import cached, fmt, loop_views, views
 from ro_ui.components.result_form import ResultForm, result_form
 from ro_ui.components.test_plan_form import PlanForm, test_plan_form
-from ro_ui.state import current_filters
+from ro_ui.state import current_scope
 from ro_ui.widgets import download_table, show_error, show_table
 
 MESSAGE_KEY = "experiment_log_message"
 PLAN_FORM = PlanForm("plan")
 
 db = cached.database()
-filters = current_filters()
-views.header("Experiment log", filters)
+scope = current_scope()
+views.header("Experiment log", scope)
 st.caption(
     "Every test from plan to result. A planned test keeps the calculator's settings and its "
     "expected duration; a running test shows on the trend charts; an ended test keeps the "
@@ -58,7 +58,7 @@ with st.expander("Plan a test", expanded=not tests, icon=":material/add_chart:")
             placeholder=options[hypothesis_id].title,
         )  # fmt: skip
         planned_start = columns[2].date_input("Planned start", value=None, key="plan_start")
-        _, plan = test_plan_form(PLAN_FORM, db, filters)
+        _, plan = test_plan_form(PLAN_FORM, db, scope)
         if plan is not None:
             text = (
                 f"The test needs {plan.size.visitors_per_variant:,} visitors per variant "
@@ -132,7 +132,7 @@ def _log_result(test: E.Experiment, *, finished: bool) -> None:
     plan = f"; planned: {test.expected_days} days" if test.expected_days else ""
     inputs = result_form(
         form,
-        currency=filters.currency,
+        currency=scope.currency,
         start=start,
         end=end,
         dates_help="The days the test really ran: 'too early' is judged against the planned "
@@ -233,7 +233,7 @@ else:
     columns[1].metric("Win rate", fmt.rate(won / len(past)), border=True)
     columns[2].metric(
         "Winners' revenue a month",
-        fmt.money(impact, filters.currency),
+        fmt.money(impact, scope.currency),
         border=True,
         help="Sum over winning tests of their revenue-per-visitor lift x a month of traffic.",
     )
@@ -241,7 +241,7 @@ else:
     show_table(
         shown,
         key="past_tests",
-        currency=filters.currency,
+        currency=scope.currency,
         column_order=[
             "experiment_id", "name", "hypothesis_title", "start_date", "end_date", "days_run",
             "outcome", "relative_lift", "monthly_revenue_impact", "verdict",
@@ -279,4 +279,4 @@ else:
         st.json({"plan": record.plan, "result": record.result}, expanded=False)
 
 st.divider()
-loop_views.report_download_button(db, filters, key="experiment_log_report")
+loop_views.report_download_button(db, scope, key="experiment_log_report")

@@ -6,13 +6,13 @@ from ro_core.errors import InvalidInputError, RoError
 from ro_core.loop import goals as G
 from ro_core.metrics.currency import store_currency
 from ro_ui import cached, fmt, loop_views, views
-from ro_ui.state import current_filters
+from ro_ui.state import current_scope
 from ro_ui.widgets import download_table, show_error
 
 db = cached.database()
-filters = current_filters()
-views.header("Goals", filters)
-anchor = filters.anchor
+scope = current_scope()
+views.header("Goals", scope)
+anchor = scope.anchor
 currency = store_currency(db)
 in_currency = f" in {fmt.md_escape(currency)}, the store currency" if currency else ""
 st.caption(
@@ -62,7 +62,7 @@ if submitted:
         st.rerun()
 
 try:
-    progress = loop_views.goals_progress_for(db, filters)
+    progress = loop_views.goals_progress_for(db, scope)
 except RoError as error:
     show_error(error)
     progress = []
@@ -119,4 +119,4 @@ else:
             st.rerun()
 
 st.divider()
-loop_views.report_download_button(db, filters, key="goals_report")
+loop_views.report_download_button(db, scope, key="goals_report")

@@ -7,15 +7,15 @@ from ro_core.loop import experiment_log as E
 from ro_core.loop import hypotheses as H
 from ro_core.metrics.funnel import STEP_LABELS
 from ro_ui import cached, fmt, loop_views, views
-from ro_ui.state import current_filters
+from ro_ui.state import current_scope
 from ro_ui.widgets import download_table, show_error
 
 SCORING_OPTIONS = {H.ICE: "ICE", H.PIE: "PIE", "later": "Score later"}
 LOCATIONS = [*H.LOCATION_SUGGESTIONS, *(f"Funnel step: {label}" for label in STEP_LABELS.values())]
 
 db = cached.database()
-filters = current_filters()
-views.header("Hypotheses", filters)
+scope = current_scope()
+views.header("Hypotheses", scope)
 st.caption(
     "Write down what you saw, where, the change you would test and what it should move. Score "
     "with ICE (impact, confidence, ease) or PIE (potential, importance, ease), each 1-10; the "
@@ -196,10 +196,12 @@ with st.container(border=True):
     st.text(chosen.statement())
     if chosen.source:
         detail = f"Seen in: {chosen.source}"
-        if chosen.source_detail and chosen.source_detail.get("monthly_revenue_gain"):
+        low = (chosen.source_detail or {}).get("gain_low")
+        high = (chosen.source_detail or {}).get("gain_high")
+        if low is not None and high is not None:
             detail += (
-                f" (about {fmt.money(chosen.source_detail['monthly_revenue_gain'], filters.currency)}"
-                " a month at stake)"
+                f" (about {fmt.money(low, scope.currency, decimals=0)} to "
+                f"{fmt.money(high, scope.currency, decimals=0)} a month at stake)"
             )
         st.caption(fmt.md_escape(detail))
 

@@ -74,6 +74,9 @@ if views.has_data(db, key="overview"):
                 key="opportunities",
                 column_order=OPPORTUNITY_TABLE_COLUMNS,
             )
+            note = overview.opportunities.attrs.get("note")
+            if note:
+                st.caption(fmt.md_escape(note))
             st.caption(
                 "Revenue per month if the step's rate reached a comparable benchmark, as a range "
                 "with the lift capped. Segments of different dimensions are the same sessions "

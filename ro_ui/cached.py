@@ -90,12 +90,19 @@ def segment_dimensions(db_path: str, version: int) -> list[tuple[str, str, str]]
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def segment_values(
-    db_path: str, version: int, dimension: str, side: str | None, start: date, end: date
+    db_path: str,
+    version: int,
+    dimension: str,
+    side: str | None,
+    start: date,
+    end: date,
+    traffic_source: str | None = None,
 ) -> list[str]:
     """Values the "Show only" filter can pick for a dimension in a period, biggest first."""
     return segments_mod.segment_values(
-        get_database(db_path), dimension, DateRange(start, end), side=side
-    )
+        get_database(db_path), dimension, DateRange(start, end), side=side,
+        traffic_source=traffic_source,
+    )  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)

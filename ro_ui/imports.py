@@ -7,7 +7,6 @@ deleted. Then the uploader is reset so the upload leaves the server's memory.
 
 from __future__ import annotations
 
-import importlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from ro_core.errors import RoError, UnknownFormatError
+from ro_core.ingest.formats import mapped
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.ingest.pipeline import ImportReport, ingest_file, remove_import
 from ro_core.ingest.preview import preview_rows
@@ -76,13 +76,6 @@ def sweep_stale_uploads(folder: Path, max_age_seconds: float = STALE_UPLOAD_SECO
         except OSError:
             continue
     return removed
-
-
-def _mapped_module():
-    try:
-        return importlib.import_module("ro_core.ingest.formats.mapped")
-    except ModuleNotFoundError:
-        return None
 
 
 def _results() -> list[ImportResult]:
@@ -257,7 +250,6 @@ def mapping_section(db: Database) -> None:
     pending = _pending()
     if not pending:
         return
-    mapped = _mapped_module()
     for item in list(pending):
         with st.container(border=True):
             st.subheader(f"Map the columns of {md_escape(item.file_name)}")
@@ -275,17 +267,14 @@ def mapping_section(db: Database) -> None:
                 )
             except RoError as e:
                 show_error(e)
-            if mapped is None:
-                st.info("Column mapping is coming in this build: the file was kept for it.")
-            else:
-                _mapping_form(db, mapped, item)
+            _mapping_form(db, item)
             if st.button("Discard this file", key=f"discard_{item.token}"):
                 Path(item.path).unlink(missing_ok=True)
                 pending.remove(item)
                 st.rerun()
 
 
-def _mapping_form(db: Database, mapped: Any, item: PendingMapping) -> None:
+def _mapping_form(db: Database, item: PendingMapping) -> None:
     kinds = list(mapped.MAPPABLE_FIELDS)
     suggested = dict(mapped.suggest_mapping(item.header) or {})
     suggested_kind = next(

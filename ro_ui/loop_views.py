@@ -154,37 +154,6 @@ def opportunity_hypothesis_buttons(db: Database, top: pd.DataFrame, currency: st
         st.page_link(HYPOTHESES_PAGE, label="Score it in Hypotheses", icon=":material/lightbulb:")
 
 
-# --- the store's baseline for planning a test ------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=cached.CACHE_ENTRIES)
-def _store_baseline(
-    db_path: str, version: int, scope_key: str, _scope: Scope
-) -> tuple[dict[str, float] | None, str | None]:
-    from ro_core.experiment import baseline_from_summary
-    from ro_core.metrics import experiment_baseline_sums
-
-    try:
-        sums = experiment_baseline_sums(get_database(db_path), _scope.period, _scope.filters)
-        if sums.sessions is None:
-            return None, "No traffic in the sidebar period: type the baseline yourself."
-        store = baseline_from_summary(
-            sums.sessions, sums.orders, sums.revenue, sums.revenue_sum_squares
-        )
-    except RoError as error:
-        return None, str(error)
-    figures = {
-        "conversion_rate": store.conversion_rate,
-        "revenue_per_visitor": store.revenue_per_visitor,
-        "rpv_sd": store.rpv_sd,
-        "daily_sessions": float(sums.daily_sessions or 0.0),
-    }
-    return figures, None
-
-
-def store_baseline_for(db: Database, scope: Scope) -> tuple[dict[str, float] | None, str | None]:
-    """CR, RPV, its standard deviation and daily sessions over the sidebar period, or why not."""
-    return _store_baseline(*cached.key(db), scope.cache_key(), scope)
-
-
 # --- small shared bits ----------------------------------------------------------------------------
 def status_badge(status: str) -> str:
     """A coloured Streamlit badge for a hypothesis status."""

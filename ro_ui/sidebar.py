@@ -121,7 +121,9 @@ def show_only_options(cover: DataCoverage) -> dict[str, str]:
     return options
 
 
-def _show_only_choice(db: Database, period: DateRange) -> tuple[str | None, str | None, str | None]:
+def _show_only_choice(
+    db: Database, period: DateRange, traffic_source: str | None
+) -> tuple[str | None, str | None, str | None]:
     """The "Show only" segment filter: (dimension, value, side), or Nones for the whole store."""
     db_path, version = cached.key(db)
     options = show_only_options(cached.coverage(db_path, version))
@@ -140,7 +142,9 @@ def _show_only_choice(db: Database, period: DateRange) -> tuple[str | None, str 
     if choice == S.NO_SEGMENT:
         return None, None, None
     side, _, dimension = choice.partition(":")
-    values = cached.segment_values(db_path, version, dimension, side, period.start, period.end)
+    values = cached.segment_values(
+        db_path, version, dimension, side, period.start, period.end, traffic_source
+    )
     if not values:
         st.sidebar.caption(f"No {options[choice].lower()} values in this period: whole store.")
         return None, None, None
@@ -249,7 +253,7 @@ def render_sidebar(db: Database) -> Scope:
     )
     traffic_source = _traffic_source_choice(db)
     dimension, side, segment_label = _segment_choice(db)
-    only_dimension, only_value, only_side = _show_only_choice(db, period)
+    only_dimension, only_value, only_side = _show_only_choice(db, period, traffic_source)
     currency = _currency_choice(db)
     with st.sidebar.expander("Order filters"):
         st.toggle("Leave out cancelled and voided orders", key=S.EXCLUDE_CANCELLED)

@@ -65,6 +65,3 @@ def current_scope() -> Scope:
     if scope is None:
         raise RuntimeError("The sidebar must run before the page (app.py draws it).")
     return scope
-
-
-current_filters = current_scope  # the name the loop pages still use

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import filtered_orders_sql, orders_span
+from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
 from ro_core.metrics.periods import DateRange
@@ -38,13 +39,8 @@ from ro_core.store.db import Database
 
 GRAINS = ("day", "week", "month")
 TREND_METRICS: dict[str, str] = {
-    "revenue": "Revenue",
-    "orders": "Orders",
-    "aov": "Average order value",
-    "sessions": "Sessions",
-    "visitors": "Visitors",
-    "conversion_rate": "Conversion rate",
-    "rpv": "Revenue per session",
+    key: METRICS[key].label
+    for key in ("revenue", "orders", "aov", "sessions", "visitors", "conversion_rate", "rpv")
 }
 METRIC_ALIASES = {
     "cr": "conversion_rate",

@@ -38,7 +38,9 @@ def test_opportunity_to_scored_hypothesis_through_its_states(demo_db) -> None:
     [item] = H.list_hypotheses(demo_db)
     assert item.source_key == f"{top['segment_dimension']}|{top['segment']}|{top['step']}"
     assert item.status == H.IDEA and item.source == H.OPPORTUNITY_SOURCE
-    assert item.expected_lift == pytest.approx(top["benchmark_rate"] / top["current_rate"] - 1)
+    # the realistic, capped lift (never the raw gap to the benchmark, e.g. "+485.5%")
+    assert item.expected_lift == pytest.approx(top["lift"])
+    assert item.expected_lift <= 0.20 < top["benchmark_rate"] / top["current_rate"] - 1
     assert f"Added hypothesis #{item.hypothesis_id}" in plain(at.success[0].value)
     # a second click cannot add it twice: the button now names the hypothesis and is disabled
     at.run()
