@@ -177,3 +177,26 @@ def test_every_card_change_is_on_named_days(store) -> None:
     result = compare_kpis(store, Scope(DateRange(D(2024, 2, 1), D(2024, 2, 29)), "previous"))
     for key in KPI_CARD_METRICS:
         assert result.changes[key].days is not None, key
+
+
+# --- defaults (issue 10, "What was seen" 7) -------------------------------------------------------
+def test_the_first_period_ends_where_orders_and_sessions_both_exist(db, load_orders) -> None:
+    """After an import the default "Last 30 days" had no traffic: orders ran on past the
+    analytics export. The default range now ends on the last day with both."""
+    from ro_core.metrics.coverage import coverage
+
+    orders = [
+        shopify_order(f"#{i}", f"{D(2024, 1, 1) + timedelta(days=i)} 12:00:00 -0500", "10.00")
+        for i in range(91)  # 1 January .. 31 March
+    ]
+    load_orders(orders)
+    rows = [traffic_row(D(2024, 1, 1) + timedelta(days=i), sessions=50.0) for i in range(60)]
+    insert_canonical(db, schema.KIND_TRAFFIC, rows, file_format="shopify_analytics")
+    # a behaviour-only report (no sessions) later than that does not count as traffic for it
+    late = [traffic_row(D(2024, 3, 20), cart_sessions=5.0)]
+    insert_canonical(db, schema.KIND_TRAFFIC, late, file_format="shopify_analytics")
+    cover = coverage(db)
+    assert cover.latest_date == D(2024, 2, 29)  # the 60th day of traffic
+    assert cover.default_range == DateRange(D(2024, 1, 31), D(2024, 2, 29))
+    result = compare_kpis(db, Scope(cover.default_range, "none"))
+    assert result.current.sessions == 30 * 50 and result.current.orders == 30
