@@ -14,6 +14,7 @@ from ro_core.loop import experiment_log as E
 from ro_core.loop import goals as G
 from ro_core.loop import hypotheses as H
 from ro_core.metrics import DateRange
+from ro_core.metrics.scope import Scope
 from ro_core.present.report import REPORT_SECTIONS, write_report
 from ro_core.store.db import Database
 from tests.e2e.helpers import metric_value, screenshot, wait_for_app
@@ -37,7 +38,7 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             VariantData("Control", 20_000, 400), [VariantData("B", 20_000, 520)], days=7
         )
         E.end_experiment(db, test.experiment_id, date(2024, 3, 10), analysis)
-        return write_report(db, DateRange(*WEEK), folder / "report.html")
+        return write_report(db, Scope(DateRange(*WEEK)), folder / "report.html")
     finally:
         db.close()
 
@@ -61,13 +62,14 @@ def test_report_opens_offline_with_sections_numbers_and_charts(
 
     for key, heading in REPORT_SECTIONS.items():
         expect(page.locator(f"section#{key} h2")).to_have_text(heading)
-    # KPIs by hand from the fixture: 220 revenue (200 the week before), 4 orders, 700 sessions
+    # KPIs by hand from the fixture: 220 revenue (200 the week before), 4 orders, 7 days of
+    # 1,000 sessions (tests/loop/conftest.load_store)
     revenue_row = page.locator("section#kpis tr", has_text="Revenue").first
     expect(revenue_row.locator("td").nth(1)).to_have_text("$220.00")
     expect(revenue_row.locator("td").nth(2)).to_have_text("$200.00")
     expect(revenue_row.locator("td").nth(3)).to_have_text("+10.0%")
     expect(page.locator("section#kpis tr", has_text="Sessions").locator("td").nth(1)).to_have_text(
-        "700"
+        "7,000"
     )
     # the names written as HTML show as text
     expect(page.locator("section#experiments td", has_text=f"Test {HOSTILE}")).to_have_count(1)
