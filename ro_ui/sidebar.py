@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import streamlit as st
@@ -159,58 +160,65 @@ def _show_only_choice(
     return dimension, value, side
 
 
+def _remembered_choice(
+    label: str,
+    labels: dict[str, str],
+    *,
+    key: str,
+    default: str | None,
+    remember: Callable[[str], object],
+    help: str,
+) -> str:
+    """A sidebar choice that opens on `default` and remembers a different pick with
+    `remember` (stored in the database, so the next session opens on it)."""
+    options = list(labels)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else options[0]
+    picked = st.sidebar.selectbox(
+        label, options, key=key, format_func=labels.__getitem__, help=help
+    )
+    if picked != default:
+        remember(picked)
+    return picked
+
+
 def _currency_choice(db: Database) -> str | None:
     """The currency money is shown in: the store currency, or the user's remembered pick.
 
     A minority currency never switches the view by itself: the default is the currency most
-    revenue is in (ro_core.metrics.currency); the pick is remembered for the next session.
+    revenue is in (ro_core.metrics.currency).
     """
     db_path, version = cached.key(db)
     choices = cached.currency_choices(db_path, version)
     store = cached.store_currency(db_path, version)
     if len(choices) <= 1:
         return store
-    codes = [c.currency for c in choices]
-    if st.session_state.get(S.CURRENCY) not in codes:
-        st.session_state[S.CURRENCY] = store if store in codes else codes[0]
-    labels = {c.currency: f"{c.currency} ({c.orders:,} orders)" for c in choices}
-    picked = st.sidebar.selectbox(
+    return _remembered_choice(
         "Currency",
-        codes,
+        {c.currency: f"{c.currency} ({c.orders:,} orders)" for c in choices},
         key=S.CURRENCY,
-        format_func=labels.__getitem__,
+        default=store,
+        remember=lambda code: remember_store_currency(db, code),
         help="Orders come in several currencies; totals only add orders of one currency. "
         "Orders without a currency count in the store currency. Your pick is remembered.",
     )
-    if picked != store:
-        remember_store_currency(db, picked)
-    return picked
 
 
 def _traffic_source_choice(db: Database) -> str | None:
     """The traffic source every figure uses: the only one, or the user's remembered pick."""
     db_path, version = cached.key(db)
     choices = cached.traffic_source_choices(db_path, version)
-    if not choices:
-        return None
-    chosen = cached.chosen_traffic_source(db_path, version)
-    if len(choices) == 1:
-        return choices[0].source
-    sources = [c.source for c in choices]
-    if st.session_state.get(S.TRAFFIC_SOURCE) not in sources:
-        st.session_state[S.TRAFFIC_SOURCE] = chosen if chosen in sources else sources[0]
-    labels = {c.source: f"{c.label} ({c.first} to {c.last})" for c in choices}
-    picked = st.sidebar.selectbox(
+    if len(choices) <= 1:
+        return choices[0].source if choices else None
+    return _remembered_choice(
         "Traffic from",
-        sources,
+        {c.source: f"{c.label} ({c.first} to {c.last})" for c in choices},
         key=S.TRAFFIC_SOURCE,
-        format_func=labels.__getitem__,
+        default=cached.chosen_traffic_source(db_path, version),
+        remember=lambda source: remember_traffic_source(db, source),
         help="Sessions, CR, RPV, the funnel, segments and opportunities all come from this "
         "source; sources are never added together. Your pick is remembered.",
     )
-    if picked != chosen:
-        remember_traffic_source(db, picked)
-    return picked
 
 
 def render_sidebar(db: Database) -> Scope:

@@ -173,3 +173,16 @@ def test_remove_demo_then_empty_state_offers_it_again(demo_db) -> None:
     assert_clean(at)
     assert has_demo_data(demo_db)
     assert metric(at, "Revenue").value.startswith("$")
+
+
+def test_funnel_opens_on_the_whole_store(demo_db) -> None:
+    """What was seen: the Funnel's first view split the store (a single rectangle on a store
+    whose split was partial). It now opens on the whole store's funnel."""
+    at = run_app()
+    at.sidebar.selectbox(key="filter_segment_dimension").set_value("traffic:device").run()
+    at.switch_page("pages/funnel.py").run()
+    assert_clean(at)
+    assert at.segmented_control(key="funnel_split").value == "none"
+    expected = traffic_funnel(demo_db, _last_30_days(demo_db))
+    shown = at.dataframe[0].value
+    assert shown["sessions"].tolist() == pytest.approx(expected.frame["sessions"].tolist())
