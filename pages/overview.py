@@ -55,7 +55,7 @@ if views.has_data(db, key="overview"):
             )
             st.caption(
                 f"Method: {fmt.md_escape(decomposition.method)} (LMDI); the parts add up to the "
-                "change exactly. " + " ".join(fmt.md_escape(n) for n in decomposition.notes[-2:])
+                "change exactly. " + " ".join(fmt.md_escape(n) for n in decomposition.notes)
             )
             download_table(
                 decomposition.factors, "revenue_decomposition.csv", key="download_factors"
@@ -77,11 +77,6 @@ if views.has_data(db, key="overview"):
             note = overview.opportunities.attrs.get("note")
             if note:
                 st.caption(fmt.md_escape(note))
-            st.caption(
-                "Revenue per month if the step's rate reached a comparable benchmark, as a range "
-                "with the lift capped. Segments of different dimensions are the same sessions "
-                "counted again: never add their gains."
-            )
             download_table(
                 overview.opportunities, "opportunities.csv", key="download_opportunities"
             )

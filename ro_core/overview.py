@@ -276,7 +276,7 @@ def build_overview(db: Database, scope: Scope, *, today: date | None = None) -> 
         ),
     }
     if result.comparison is not None:
-        jobs["decomposition"] = lambda: decompose_scope(db, scope)
+        jobs["decomposition"] = lambda: decompose_scope(db, scope, result)
     for key in KPI_CARD_METRICS:
         jobs[f"spark:{key}"] = lambda key=key: _sparkline(db, scope, key)
     parts = _run(jobs)

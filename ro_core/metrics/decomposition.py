@@ -275,7 +275,6 @@ def explain_change(result: KpiComparison) -> Decomposition:
             "Traffic, CR and AOV explain the online revenue on days with both orders and "
             "traffic; other revenue is the rest (other sales channels, days without traffic)."
         )
-        notes.extend(n for n in (both[0].traffic.note, both[1].traffic.note) if n)
     else:
         method = METHOD_ORDERS
         f0 = _orders_factors(base.orders, total0)
@@ -306,12 +305,13 @@ def explain_change(result: KpiComparison) -> Decomposition:
     )
 
 
-def decompose_scope(db: Database, scope: Scope) -> Decomposition:
+def decompose_scope(db: Database, scope: Scope, kpis: KpiComparison | None = None) -> Decomposition:
     """The revenue change of a scope against its comparison, split into drivers.
 
-    With a "Segment by" breakdown the change is also split per segment of that dimension.
+    `kpis` is the scope's KPI comparison when the caller already has it. With a "Segment by"
+    breakdown the change is also split per segment of that dimension.
     """
-    result = explain_change(compare_kpis(db, scope))
+    result = explain_change(kpis if kpis is not None else compare_kpis(db, scope))
     if scope.breakdown is None:
         return result
     frame, note = _segment_decomposition(

@@ -486,7 +486,7 @@ def traffic_source_for(db: Database, filters: OrderFilters) -> tuple[str | None,
     ``filters.traffic_source``, else ``default_traffic_source``."""
     if filters.traffic_source:
         label = SOURCE_LABELS.get(filters.traffic_source, filters.traffic_source)
-        return filters.traffic_source, f"{label} traffic (chosen in the filters)"
+        return filters.traffic_source, f"{label} traffic (the chosen traffic source)"
     return _default_source(db)
 
 

@@ -353,6 +353,6 @@ def test_one_traffic_source_per_store(two_sources) -> None:
         "Email": 420.0,
         "Direct": 280.0,
     }
-    assert chosen.note.startswith("GA4 traffic (chosen in the filters)")
+    assert chosen.note.startswith("GA4 traffic (the chosen traffic source)")
     assert kpi_values(db, WEEK, ga4).sessions == 700
     assert trend(db, "sessions", "day", WEEK, ga4).traffic.source == "ga4"
