@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -17,9 +18,10 @@ from ro_ui.sidebar import render_sidebar
 from ro_ui.widgets import show_error
 
 RUN_STARTED = time.perf_counter()
-st.set_page_config(
-    page_title="Revenue optimization", page_icon=":material/insights:", layout="wide"
-)
+# A local image: a Material-symbol page icon makes the browser fetch the favicon from Google's
+# font server, and the app sends nothing off the machine.
+ICON = Path(__file__).resolve().parent / "ro_ui" / "assets" / "icon.png"
+st.set_page_config(page_title="Revenue optimization", page_icon=str(ICON), layout="wide")
 
 # url_path differs from every file name on purpose: Streamlit still treats a folder named pages/
 # as a "pages directory" whenever st.navigation has not run yet in the process (the first run

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs and run all of it (unit, AppTest, real browser).
-# Browser tests use Debian's chromium (installed with apt-get when missing); Playwright's own
-# browser download is never used.
+# Install everything the test suite needs into a virtual environment (the active one, else
+# ./.venv) and run all of it: lint, unit, AppTest and real-browser tests. Browser tests use
+# Debian's chromium (installed with apt-get when missing); Playwright's own browser download is
+# never used. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+. scripts/venv.sh
+pip_install -e '.[test]'
 
 if [ ! -x /usr/bin/chromium ]; then
     echo "Installing Debian's chromium for the browser tests..."
@@ -15,6 +16,6 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-python3 -m ruff check .
-python3 -m ruff format --check .
-python3 -m pytest "$@"
+"$PY" -m ruff check .
+"$PY" -m ruff format --check .
+"$PY" -m pytest "$@"
