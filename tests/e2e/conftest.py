@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_SECONDS = 90
 APP_TIMEOUT_MS = 60_000
+EXPECT_TIMEOUT_MS = 20_000
 
 pytestmark = pytest.mark.e2e
 
@@ -135,6 +137,9 @@ def browser() -> Iterator[object]:
         _unavailable("the playwright package is not installed (pip install -e '.[test]')")
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium; scripts/test.sh does it)")
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)  # a rerun can take seconds on 2 busy cores
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -143,12 +148,41 @@ def browser() -> Iterator[object]:
             instance.close()
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+LOCAL_SCHEMES = ("data:", "blob:", "about:", "file:")
+
+
+def is_local(url: str) -> bool:
+    """Whether a request stays on this machine (loopback, or an inline data/blob URL)."""
+    if url.startswith(LOCAL_SCHEMES):
+        return True
+    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
+
+
+def block_outside_requests(context) -> list[str]:
+    """Abort every request of the context that would leave this machine; returns the list of
+    their URLs (filled as they happen) for the tests to assert on."""
+    blocked: list[str] = []
+
+    def abort(route) -> None:
+        blocked.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not is_local(url), abort)
+    return blocked
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser page (1400x1000) with generous timeouts for a shared 2-core machine."""
+    """A fresh browser page (1400x1000) with generous timeouts for a shared 2-core machine.
+
+    Requests that would leave the machine are aborted and listed in `page.outside_requests`.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     context.set_default_timeout(APP_TIMEOUT_MS)
+    blocked = block_outside_requests(context)
     tab = context.new_page()
+    tab.outside_requests = blocked
     try:
         yield tab
     finally:

@@ -101,3 +101,79 @@ def set_date_range(page: Page, start, end) -> None:
     page.get_by_test_id("stMain").get_by_role("heading", level=1).click()  # blur commits
     expect(page.get_by_test_id("stMain").get_by_text(f"{start} to {end}").first).to_be_visible()
     wait_for_app(page)
+
+
+def act(page: Page, action, timeout: int = TIMEOUT_MS) -> None:
+    """Do something that makes the app rerun (a click, Enter in an input) and wait until that
+    run has finished: a clock started before the action sees the script leave 'notRunning' and
+    come back (wait_for_app alone can return before a slow rerun has even started)."""
+    page.evaluate(START_CLOCK)
+    action()
+    page.wait_for_function("() => window.__roRun !== null", timeout=timeout)
+    wait_for_app(page, timeout)
+
+
+GRID_ROWS = """el => {
+    const heads = Array.from(el.querySelectorAll('thead th')).map(
+        th => [Number(th.getAttribute('aria-colindex')), th.textContent.trim()]);
+    const names = Object.fromEntries(heads);
+    return Array.from(el.querySelectorAll('tbody tr')).map(tr => Object.fromEntries(
+        Array.from(tr.querySelectorAll('td')).map(
+            td => [names[Number(td.getAttribute('aria-colindex'))], td.textContent.trim()])));
+}"""
+
+
+def grid(page: Page, header: str, scope=None):
+    """The st.dataframe / st.data_editor that has a column titled `header` (exact).
+
+    Streamlit draws tables on a canvas (glide-data-grid) with an accessible <table> of the
+    visible cells inside it, written only once the grid is on screen: each grid is scrolled
+    into view before its headers are read.
+    """
+    root = scope if scope is not None else page.get_by_test_id("stMain")
+    frames = root.get_by_test_id("stDataFrame")
+    expect(frames.first).to_be_attached()
+    for frame in frames.all():
+        frame.scroll_into_view_if_needed()
+        expect(frame.locator("thead th")).not_to_have_count(0)
+        if header in [t.strip() for t in frame.locator("thead th").all_text_contents()]:
+            return frame
+    raise AssertionError(f"no table with a column {header!r} on the page")
+
+
+def grid_rows(frame) -> list[dict[str, str]]:
+    """The visible rows of a grid as {column title: text shown}."""
+    frame.scroll_into_view_if_needed()
+    expect(frame.locator("thead th")).not_to_have_count(0)
+    return frame.evaluate(GRID_ROWS)
+
+
+def edit_grid_cell(page: Page, frame, row: int, column: int, value: str) -> None:
+    """Type `value` into one cell of an st.data_editor (row and column from 0, no index shown)
+    and wait for the rerun the edit causes. Goes from the first cell with the keyboard: the
+    canvas has no per-cell elements to click."""
+    canvas = frame.get_by_test_id("data-grid-canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.keyboard.press("Escape")
+    # row 0, column 0: below the 36 px header, right of the row-marker column of a dynamic editor
+    page.mouse.click(box["x"] + 90, box["y"] + 36 + 17)
+    expect(frame.locator("td[aria-selected=true]")).to_have_count(1)
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    editor = page.locator("#portal .gdg-input, #portal input, #portal textarea").first
+    expect(editor).to_be_visible()
+    editor.fill(value)
+    act(page, lambda: page.keyboard.press("Enter"))
+
+
+def fill_number(page: Page, label: str, value: float | str, scope=None) -> None:
+    """Type a value into the st.number_input labelled `label` and commit it (Enter)."""
+    root = scope if scope is not None else page.get_by_test_id("stMain")
+    field = root.get_by_label(label, exact=True)
+    field.fill(str(value))
+    act(page, lambda: field.press("Enter"))
+    expect(field).to_have_value(str(value))
