@@ -33,6 +33,7 @@ from ro_core.present.formatting import (
     change,
     count,
     money,
+    money_change,
     points,
     rate,
 )
@@ -318,23 +319,12 @@ def build_overview(db: Database, scope: Scope, *, today: date | None = None) -> 
     )
 
 
-def not_available(text: str | None) -> str:
-    """A figure's text, or '–'."""
-    return text if text else NOT_AVAILABLE
-
-
-def signed_money(value: Any, currency: str | None) -> str:
-    """'+$1,234.50' / '-$12.00'; '–' when missing."""
-    text = money(value, currency)
-    return text if text == NOT_AVAILABLE or text.startswith("-") else f"+{text}"
-
-
 def decomposition_rows(decomposition: Decomposition, currency: str | None) -> list[list[str]]:
     """The waterfall as rows of [step, amount text]: comparison revenue, each part, current."""
     labels = dict(zip(decomposition.factors["factor"], decomposition.factors["label"], strict=True))
     rows = [["Revenue, comparison", money(decomposition.revenue_base, currency)]]
     rows += [
-        [labels.get(name, name), signed_money(amount, currency)]
+        [labels.get(name, name), money_change(amount, currency) or NOT_AVAILABLE]
         for name, amount in decomposition.contributions.items()
     ]
     rows.append(["Revenue, this period", money(decomposition.revenue_current, currency)])

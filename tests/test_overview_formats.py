@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ro_core.metrics.kpis import MetricChange
-from ro_core.overview import format_change, format_metric, signed_money
+from ro_core.overview import format_change, format_metric
 
 
 def test_rate_changes_read_in_points_beside_the_relative_change() -> None:
@@ -19,4 +19,3 @@ def test_values_follow_their_catalogue_kind() -> None:
     assert format_metric("orders", 12345, "USD") == "12,345"
     assert format_metric("conversion_rate", 0.024137, None) == "2.41%"
     assert format_metric("aov", None, "EUR") == "–"
-    assert signed_money(12.0, "EUR") == "+€12.00" and signed_money(-3.5, "USD") == "-$3.50"

@@ -14,6 +14,7 @@ of the previous one. Which days a comparison really covers is decided with the d
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from ro_core.errors import InvalidInputError
@@ -61,7 +62,7 @@ class Scope:
     preset: str | None = None
     breakdown: Breakdown | None = None
     custom_comparison: DateRange | None = None
-    anchor: Any = field(default=None, compare=False)
+    anchor: date | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.compare not in (*COMPARE_LABELS, "custom"):
@@ -111,10 +112,6 @@ class Scope:
     def with_filters(self, **changes: Any) -> Scope:
         """The same scope with some order filters changed."""
         return replace(self, filters=replace(self.filters, **changes))
-
-    def whole_store(self) -> Scope:
-        """The same scope without the "Show only" segment."""
-        return replace(self, filters=self.filters.without_segment())
 
     def cache_key(self) -> str:
         """A stable text key of everything that changes a figure (the anchor does not)."""
