@@ -175,7 +175,14 @@ if views.has_data(db, key="funnel"):
             st.subheader("Step conversion, this period vs comparison")
             comparison = compare_funnels(result, base)
             shown_change = comparison.assign(
-                step_conversion_change=comparison["step_conversion_change"] * 100
+                **{
+                    column: comparison[column] * 100
+                    for column in (
+                        "step_conversion_change",
+                        "step_conversion_change_low",
+                        "step_conversion_change_high",
+                    )
+                }
             )
             st.dataframe(
                 shown_change,
@@ -188,6 +195,9 @@ if views.has_data(db, key="funnel"):
                     "step_conversion",
                     "step_conversion_comparison",
                     "step_conversion_change",
+                    "step_conversion_change_low",
+                    "step_conversion_change_high",
+                    "p_adjusted",
                 ],
                 column_config={
                     "label": st.column_config.TextColumn("Step"),
@@ -204,6 +214,20 @@ if views.has_data(db, key="funnel"):
                     "step_conversion_change": st.column_config.NumberColumn(
                         "Change", format="%+.2f pp"
                     ),
+                    "step_conversion_change_low": st.column_config.NumberColumn(
+                        "Change low (95%)", format="%+.2f pp"
+                    ),
+                    "step_conversion_change_high": st.column_config.NumberColumn(
+                        "Change high (95%)", format="%+.2f pp"
+                    ),
+                    "p_adjusted": st.column_config.NumberColumn(
+                        "p (BH across steps)", format="%.4f"
+                    ),
                 },
+            )
+            st.caption(
+                "A change is a finding when its 95% interval leaves out 0 and its p-value, "
+                "adjusted (Benjamini-Hochberg) for looking at every step at once, is below 0.05; "
+                "otherwise it may be noise."
             )
             download_table(comparison, "funnel_comparison.csv", key="download_funnel_compare")

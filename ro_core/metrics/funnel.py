@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from ro_core.errors import InvalidInputError
+from ro_core.experiment.funnel_stats import compare_step_counts
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
@@ -408,7 +409,10 @@ def compare_funnels(current: FunnelResult, comparison: FunnelResult) -> pd.DataF
 
     Columns: segment, step, label, sessions, sessions_comparison, step_conversion,
     step_conversion_comparison, step_conversion_change (absolute), from_top_conversion,
-    from_top_conversion_comparison. Steps missing on one side have None there.
+    from_top_conversion_comparison, then the statistics of
+    ``ro_core.experiment.funnel_stats.compare_step_counts`` per segment: step_conversion_low /
+    _high (Wilson), step_conversion_change_low / _high (Newcombe), p_value and p_adjusted
+    (Benjamini-Hochberg across the segment's steps). Steps missing on one side have None there.
     """
     keep = ["segment", "step", "sessions", "step_conversion", "from_top_conversion"]
     left = current.frame[[*keep, "label"]]
@@ -444,4 +448,26 @@ def compare_funnels(current: FunnelResult, comparison: FunnelResult) -> pd.DataF
         "from_top_conversion",
         "from_top_conversion_comparison",
     ]
-    return merged[columns].reset_index(drop=True)
+    merged = merged[columns].reset_index(drop=True)
+    stats_parts = []
+    for segment, part in merged.groupby("segment", sort=False):
+        steps = compare_step_counts(
+            list(part["step"]),
+            [None if pd.isna(v) else float(v) for v in part["sessions"]],
+            [None if pd.isna(v) else float(v) for v in part["sessions_comparison"]],
+        )
+        stats_parts.append(steps.assign(segment=segment))
+    added = {
+        "rate_low": "step_conversion_low",
+        "rate_high": "step_conversion_high",
+        "change_low": "step_conversion_change_low",
+        "change_high": "step_conversion_change_high",
+        "p_value": "p_value",
+        "p_adjusted": "p_adjusted",
+    }
+    if stats_parts:
+        stats = pd.concat(stats_parts, ignore_index=True)[["segment", "step", *added]]
+        merged = merged.merge(stats.rename(columns=added), on=["segment", "step"], how="left")
+    else:
+        merged = merged.assign(**{name: pd.Series(dtype="float64") for name in added.values()})
+    return merged
