@@ -34,19 +34,26 @@ START_CLOCK = """() => {
 
 
 def wait_for_app(page: Page, timeout: int = TIMEOUT_MS) -> None:
-    """Wait until the app is connected and its script has finished running."""
+    """Wait until the app is connected and its script is not running.
+
+    After a click or an input that makes the app rerun, use :func:`act`: the run it causes may
+    not have started yet when this looks.
+    """
     app = page.get_by_test_id("stApp")
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
-    page.wait_for_timeout(200)  # let a just-triggered rerun start
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
 
 
 def open_page(page: Page, title: str) -> None:
-    """Click a page in the sidebar navigation and wait for it to render."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    wait_for_app(page)
+    """Click a page in the sidebar navigation and wait for its run to finish."""
+    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title)
+    act(page, link.click)
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+
+
+NEXT_FRAMES = """() => new Promise(done => requestAnimationFrame(
+    () => requestAnimationFrame(() => done(true))))"""
 
 
 def screenshot(page: Page, folder: Path, name: str, height: int = 2400) -> Path:
@@ -57,7 +64,7 @@ def screenshot(page: Page, folder: Path, name: str, height: int = 2400) -> Path:
     target = folder / f"{name}.png"
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": height})
-    page.wait_for_timeout(300)
+    page.wait_for_function(NEXT_FRAMES)  # the page is laid out again at the new size
     page.screenshot(path=str(target))
     page.set_viewport_size(size)
     return target
@@ -88,8 +95,7 @@ def set_date_range(page: Page, start, end) -> None:
     """Pick 'Custom range' in the sidebar and type both dates (committed when focus leaves)."""
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_test_id("stSelectbox").filter(has_text="Period").click()
-    page.get_by_role("option", name="Custom range").click()
-    wait_for_app(page)
+    act(page, page.get_by_role("option", name="Custom range").click)
     for which, day in (("start", start), ("end", end)):
         for part, value in (
             ("year", f"{day.year:04d}"),
@@ -98,9 +104,9 @@ def set_date_range(page: Page, start, end) -> None:
         ):
             sidebar.get_by_role("spinbutton", name=f"{part}, Dates {which} date").click()
             page.keyboard.type(value)
-    page.get_by_test_id("stMain").get_by_role("heading", level=1).click()  # blur commits
+    heading = page.get_by_test_id("stMain").get_by_role("heading", level=1)
+    act(page, heading.click)  # leaving the inputs commits the dates
     expect(page.get_by_test_id("stMain").get_by_text(f"{start} to {end}").first).to_be_visible()
-    wait_for_app(page)
 
 
 def act(page: Page, action, timeout: int = TIMEOUT_MS) -> None:

@@ -18,7 +18,7 @@ import pytest
 from ro_core.ingest.pipeline import ingest_file, list_imports
 from ro_core.store import schema
 from ro_core.store.db import Database
-from tests.e2e.conftest import REPO, start_app, stop_app
+from tests.e2e.conftest import REPO, block_outside_requests, start_app, stop_app
 from tests.e2e.helpers import metric_value, wait_for_app
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
 
@@ -80,6 +80,7 @@ def test_ro_ingest_while_the_dashboard_serves_reports_busy_and_changes_nothing(t
     url, process = start_app(db_path, log)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(60_000)
+    outside = block_outside_requests(context)
     try:
         page = context.new_page()
         page.goto(url)  # the first run opens the database read-write in the server
@@ -105,6 +106,7 @@ def test_ro_ingest_while_the_dashboard_serves_reports_busy_and_changes_nothing(t
         wait_for_app(page)
         assert metric_value(page, "Orders") == "3"
         assert page.get_by_test_id("stException").count() == 0
+        assert outside == [], outside
     finally:
         context.close()
         stop_app(process)

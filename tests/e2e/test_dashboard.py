@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import REAL_EXPORTS
 from tests.e2e.helpers import (
+    act,
     metric_value,
     open_page,
     plotly_traces,
@@ -22,7 +23,17 @@ from tests.e2e.helpers import (
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["Overview", "Trends", "Funnel", "Segments", "Experiments", "Data"]
+PAGES = [
+    "Overview",
+    "Trends",
+    "Funnel",
+    "Segments",
+    "Experiments",
+    "Goals",
+    "Hypotheses",
+    "Experiment log",
+    "Data",
+]
 ORDERS_EXPORT = REAL_EXPORTS / "shopify_orders" / "forezia_devstore_orders_export.csv"
 SESSIONS_EXPORT = REAL_EXPORTS / "shopify_analytics" / "Shopify 2024 - Visitors Over Time.csv"
 BEHAVIOR_EXPORT = REAL_EXPORTS / "shopify_analytics" / "Shopify 2024 - Customer behavior.csv"
@@ -66,8 +77,7 @@ def test_opens_on_the_demo_store_and_every_page_renders(app_server, page, screen
 def _remove_demo(page: Page) -> None:
     button = page.get_by_role("button", name="Remove demo data")
     if button.count():
-        button.click()
-        wait_for_app(page)
+        act(page, button.click)
     expect(page.get_by_role("button", name="Remove demo data")).to_have_count(0)
 
 
@@ -76,8 +86,7 @@ def _include_draft_orders(page: Page) -> None:
     sidebar.get_by_text("Order filters").click()
     toggle = sidebar.get_by_text("Leave out test and draft orders")
     expect(toggle).to_be_visible()
-    toggle.click()
-    wait_for_app(page)
+    act(page, toggle.click)
 
 
 def test_real_exports_show_kpis_trend_and_funnel(app_server, page, screenshots_dir):
@@ -95,8 +104,8 @@ def test_real_exports_show_kpis_trend_and_funnel(app_server, page, screenshots_d
 
     # 1. three files dropped at once on the Data page
     open_page(page, "Data")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(p) for p in exports])
-    wait_for_app(page)
+    dropzone = page.get_by_test_id("stFileUploaderDropzoneInput")
+    act(page, lambda: dropzone.set_input_files([str(p) for p in exports]))
     main = page.get_by_test_id("stMain")
     expect(page.get_by_role("heading", name="Import reports")).to_be_visible()
     expect(main.get_by_text("Shopify orders export", exact=False).first).to_be_visible()

@@ -92,7 +92,9 @@ def metric_delta(page: Page, label: str) -> str:
 
 
 def open_app(page: Page, url: str, title: str = "Overview") -> None:
+    """Open the app (a new session: the sidebar's defaults) on one of its pages."""
     page.goto(url)
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     wait_for_app(page)
     if title != "Overview":
         open_page(page, title)
