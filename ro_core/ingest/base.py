@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,9 @@ class StageContext:
     mapping: dict[str, str] | None = None  # header column -> canonical field
     options: dict[str, Any] = field(default_factory=dict)  # e.g. date_order
     rows_read: int = 0
+    # The latest time the format saw in the file beyond what it stages (a cancellation, a
+    # payment): with the staged times it dates the export (newer exports win, see resolve).
+    latest_seen: datetime | None = None
     skipped: list[SkippedRows] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -1,12 +1,18 @@
 """Look at a file before DuckDB reads it: compression, encoding, binary content, delimiter,
 '#' preambles and GA4 downloads that stack several tables in one file.
 
-Only the first bytes are inspected, except for files that start with '#' (analytics report
-downloads, small by nature), which are scanned line by line to split their tables.
+The encoding is decided for the whole file, never from its first megabyte: every byte is checked
+as UTF-8 (in 1 MB blocks, no per-row work). A file that is not UTF-8 throughout and has no UTF-8
+accent anywhere is a Windows-1252 / Latin-1 export and is transcoded to a UTF-8 copy, so an
+accented name deep in a big file never turns its row into "invalid text". A file that mixes
+UTF-8 accents with stray bytes stays UTF-8 and its broken rows are reported with their lines.
+Everything written to the work folder (decompressed, transcoded or split copies) is removed
+again when sniffing fails, and by :func:`cleanup` after the import.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -14,8 +20,10 @@ import re
 import shutil
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import TablePart
@@ -30,7 +38,7 @@ MAX_COLUMNS = 2000
 class FileLayout:
     """How to read a file: its encoding and the tables in it."""
 
-    encoding: str  # utf-8 | utf-16 | latin-1 (names DuckDB's read_csv accepts)
+    encoding: str  # utf-8 | utf-16 (names DuckDB's read_csv accepts)
     parts: tuple[TablePart, ...]
     source_path: Path  # the file DuckDB reads (a decompressed copy for .gz/.zip)
 
@@ -49,15 +57,7 @@ def _decompress(path: Path, file_name: str, work_dir: Path) -> Path | None:
     if magic[:2] == b"\x1f\x8b":
         opener = gzip.open(path, "rb")
     elif magic == b"PK\x03\x04":
-        archive = zipfile.ZipFile(path)
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) != 1:
-            raise ImportFileError(
-                f"this zip archive holds {len(members)} files.",
-                file_name=file_name,
-                hint="Unzip it and import the CSV files one by one.",
-            )
-        opener = archive.open(members[0])
+        opener = _zip_member(path, file_name)
     else:
         return None
     target = _new_temp(work_dir, ".csv")
@@ -74,8 +74,10 @@ def _decompress(path: Path, file_name: str, work_dir: Path) -> Path | None:
                         hint="Unpack it yourself and import the CSV with `ro ingest`.",
                     )
                 dst.write(chunk)
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         target.unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno is not None:
+            raise  # a disk error (full disk), not a damaged file: translated by the caller
         raise ImportFileError(
             "this compressed file is damaged.", file_name=file_name, hint="Export it again."
         ) from e
@@ -85,7 +87,92 @@ def _decompress(path: Path, file_name: str, work_dir: Path) -> Path | None:
     return target
 
 
+def _zip_member(path: Path, file_name: str) -> IO[bytes]:
+    """The one file inside a zip archive, opened; ImportFileError for damaged, encrypted or
+    multi-file archives."""
+    damaged = ImportFileError(
+        "this zip archive is damaged.", file_name=file_name, hint="Export or zip it again."
+    )
+    try:
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as e:
+        raise damaged from e
+    if len(members) != 1:
+        raise ImportFileError(
+            f"this zip archive holds {len(members)} files.",
+            file_name=file_name,
+            hint="Unzip it and import the CSV files one by one.",
+        )
+    if members[0].flag_bits & 0x1:
+        raise ImportFileError(
+            "this zip archive is password-protected.",
+            file_name=file_name,
+            hint="Unzip it yourself and import the CSV file.",
+        )
+    try:
+        return archive.open(members[0])
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, EOFError) as e:
+        raise damaged from e
+
+
+# A UTF-8 encoded non-ASCII character: Latin-1/Windows-1252 text practically never holds one.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# Bytes Windows-1252 leaves undefined: a file holding one is read as Latin-1.
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+SCAN_BLOCK = 1 << 20
+
+
+def _whole_file_encoding(source: Path) -> str:
+    """Decide the encoding from every byte of the file (see the module docstring).
+
+    'utf-8' when the whole file is valid UTF-8, or when it holds UTF-8 accents beside stray
+    bytes; otherwise 'cp1252', or 'latin-1' when a byte is undefined in Windows-1252.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    valid, has_utf8, undefined = True, False, False
+    tail = b""
+    with source.open("rb") as fh:
+        while block := fh.read(SCAN_BLOCK):
+            if valid:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    valid = False
+            # the last bytes of the previous block catch a character cut by the boundary
+            has_utf8 = has_utf8 or bool(_UTF8_SEQUENCE.search(tail + block))
+            undefined = undefined or bool(_CP1252_UNDEFINED.search(block))
+            tail = block[-3:]
+    if valid:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            valid = False  # the file ends inside a character
+    if valid or has_utf8:
+        return "utf-8"
+    return "latin-1" if undefined else "cp1252"
+
+
+def _transcode(source: Path, encoding: str, work_dir: Path) -> Path:
+    """A UTF-8 copy of a single-byte encoded file (1 MB blocks; every byte maps to a character)."""
+    target = _new_temp(work_dir, ".csv")
+    try:
+        with (
+            source.open("r", encoding=encoding, newline="") as src,
+            target.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            while block := src.read(SCAN_BLOCK):
+                dst.write(block)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
 def _detect_encoding(head: bytes, file_name: str) -> str:
+    """'utf-16' from a byte-order mark, else 'whole-file' (decided by scanning the file)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if b"\x00" in head[:8192]:
@@ -94,13 +181,7 @@ def _detect_encoding(head: bytes, file_name: str) -> str:
             file_name=file_name,
             hint="Export the report as CSV and import that file.",
         )
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as e:
-        if e.start >= len(head) - 4:  # a character cut by the sniff window
-            return "utf-8"
-        return "latin-1"
+    return "whole-file"
 
 
 def _decode(head: bytes, encoding: str) -> str:
@@ -132,18 +213,38 @@ def sniff(path: Path, file_name: str, work_dir: Path) -> FileLayout:
     """Inspect a file and describe the tables to read from it."""
     if not path.exists() or path.stat().st_size == 0:
         raise ImportFileError("the file is empty.", file_name=file_name, hint="Export it again.")
-    source = _decompress(path, file_name, work_dir) or path
-    with source.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    encoding = _detect_encoding(head, file_name)
-    text = _decode(head, encoding)
-    if not text.strip():
-        raise ImportFileError("the file is empty.", file_name=file_name, hint="Export it again.")
-    first = text.lstrip("\r\n ")
-    if first.startswith("#"):
-        parts = _split_commented_tables(source, encoding, file_name, work_dir)
-    else:
-        parts = (_single_table(text, source, file_name),)
+    created: list[Path] = []  # our copies, removed again if anything below fails
+    try:
+        source = _decompress(path, file_name, work_dir) or path
+        if source != path:
+            created.append(source)
+        with source.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        encoding = _detect_encoding(head, file_name)
+        if encoding == "whole-file":
+            encoding = _whole_file_encoding(source)
+            if encoding != "utf-8":
+                transcoded = _transcode(source, encoding, work_dir)
+                created.append(transcoded)
+                if source != path:  # the decompressed copy is no longer needed
+                    source.unlink(missing_ok=True)
+                source, encoding = transcoded, "utf-8"
+                with source.open("rb") as fh:
+                    head = fh.read(SNIFF_BYTES)
+        text = _decode(head, encoding)
+        if not text.strip():
+            raise ImportFileError(
+                "the file is empty.", file_name=file_name, hint="Export it again."
+            )
+        first = text.lstrip("\r\n ")
+        if first.startswith("#"):
+            parts = _split_commented_tables(source, encoding, file_name, work_dir, created)
+        else:
+            parts = (_single_table(text, source, file_name),)
+    except BaseException:
+        for copy in created:
+            copy.unlink(missing_ok=True)
+        raise
     return FileLayout(encoding=encoding, parts=parts, source_path=source)
 
 
@@ -177,7 +278,7 @@ _PREAMBLE_FIELD = re.compile(r"^(account|property|start date|end date)\s*:", re.
 
 
 def _split_commented_tables(
-    source: Path, encoding: str, file_name: str, work_dir: Path
+    source: Path, encoding: str, file_name: str, work_dir: Path, created: list[Path]
 ) -> tuple[TablePart, ...]:
     """Split a GA4-style download: blocks of '#' lines, each followed by a header and rows."""
     blocks: list[tuple[list[str], int, list[str]]] = []  # (preamble, header line no, lines)
@@ -214,6 +315,7 @@ def _split_commented_tables(
             data_path, skip = source, line_no - 1
         else:
             data_path, skip = _new_temp(work_dir, ".csv"), 0
+            created.append(data_path)
             data_path.write_text("\n".join(lines) + "\n", encoding=encoding)
         merged = [*shared_preamble, *[p for p in block_preamble if p not in shared_preamble]]
         # The report's name ("Traffic acquisition: Session ...") is the first line that is not a

@@ -1,9 +1,12 @@
 """Import a file safely: sniff, detect, stage, validate, then write in one transaction.
 
 Staging happens in temporary tables of the import's own cursor; the database is only touched
-by the final transaction, which is rolled back on any exception (Streamlit's stop/rerun
-included). Re-importing the same bytes is a no-op; overlapping exports are resolved per key
-(see ``ro_core.store.resolve``) so nothing is counted twice.
+by the final transaction (``ro_core.ingest.commit``), which is rolled back on any exception
+(Streamlit's stop/rerun included). Re-importing the same bytes is a no-op, checked again inside
+the write lock; overlapping exports are resolved per key, the newer export by its own content
+winning (see ``ro_core.store.resolve``), so nothing is counted twice. Every failure is one of
+our errors (ImportFileError, DatabaseError): DuckDB and disk errors are translated, Ctrl-C
+inside a query becomes KeyboardInterrupt after the rollback.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +36,10 @@ from ro_core.ingest.base import (
     header_signature,
     stage_table,
 )
+from ro_core.ingest.commit import AlreadyImported, commit_import, content_span, fault_point
 from ro_core.metrics.currency import store_currency_among
 from ro_core.store import resolve, schema
-from ro_core.store.db import Database
+from ro_core.store.db import Database, translate_error
 
 MAX_REJECT_SHARE = 0.10  # more broken rows than this (and over 5) and the file is refused
 MAX_LINE_BYTES = 8 << 20
@@ -321,6 +325,7 @@ def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds:
         if future:
             ctx.warn(f"{future:,} orders are dated in the future; check the export's dates.")
     if schema.KIND_TRAFFIC in kinds:
+        _check_traffic_measures(cur, ctx)
         keys = ", ".join(schema.RESOLUTION_KEY[schema.KIND_TRAFFIC])
         dupes = cur.execute(
             f"SELECT count(*) FROM (SELECT {keys} FROM {stage_table(schema.KIND_TRAFFIC)} "
@@ -331,6 +336,33 @@ def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds:
                 f"{dupes} periods appear more than once for the same segment.",
                 file_name=ctx.file_name,
                 hint="Export the report again without extra breakdown columns.",
+            )
+
+
+# Traffic measures that may be negative (an analytics tool nets refunds out of revenue).
+SIGNED_MEASURES = ("revenue",)
+
+
+def _check_traffic_measures(cur: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
+    """Refuse traffic with a count below zero or a value that is not a finite number.
+
+    The formats already refuse non-numbers, inf and NaN with their line (ro_number); this is the
+    net under every format, sign included.
+    """
+    staged = stage_table(schema.KIND_TRAFFIC)
+    for measure in schema.TRAFFIC_MEASURES:
+        floor = "" if measure in SIGNED_MEASURES else f" OR {measure} < 0"
+        bad, example, period = cur.execute(
+            f"SELECT count(*), min({measure}), min(period_start) FROM {staged} "
+            f"WHERE NOT isfinite({measure}) OR abs({measure}) >= 1e15{floor}"
+        ).fetchone()
+        if bad:
+            raise ImportFileError(
+                f"{bad:,} rows have a '{measure.replace('_', ' ')}' value that cannot be a "
+                f"count (for example {example:g}, period starting {period}).",
+                file_name=ctx.file_name,
+                column=measure.replace("_", " "),
+                hint="Export the report again; counts are whole numbers of zero or more.",
             )
 
 
@@ -362,137 +394,77 @@ def ingest_file(
     options = dict(options or {})
     if not path.is_file():
         raise ImportFileError("no such file.", file_name=shown, hint="Check the path.")
+    try:
+        return _ingest(db, path, shown, format_name, mapping, options, is_demo, started)
+    except duckdb.InterruptException as e:
+        # Ctrl-C inside a query: the transaction is rolled back; tell the caller it was Ctrl-C.
+        raise KeyboardInterrupt from e
+    except (duckdb.Error, OSError) as e:
+        raise translate_error(e, file_name=shown) from e
+
+
+def _already_imported(shown: str, import_id: int, db: Database, started: float) -> ImportReport:
+    row = db.fetch_one(
+        f"SELECT format, kinds, is_demo FROM {schema.IMPORTS} WHERE import_id = ?", [import_id]
+    )
+    fmt, kinds, demo = row if row else ("", "", False)
+    return ImportReport(
+        import_id=import_id,
+        file_name=shown,
+        format=fmt,
+        format_label=fmt,
+        kinds=tuple(k for k in kinds.split(",") if k),
+        rows_read=0,
+        rows_loaded=0,
+        rows_skipped=0,
+        skipped=(),
+        counts={},
+        first_date=None,
+        last_date=None,
+        currencies=(),
+        warnings=(),
+        notes=(f"The same file was imported before as import #{import_id}.",),
+        already_imported=True,
+        is_demo=bool(demo),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _ingest(
+    db: Database,
+    path: Path,
+    shown: str,
+    format_name: str | None,
+    mapping: dict[str, str] | None,
+    options: dict[str, Any],
+    is_demo: bool,
+    started: float,
+) -> ImportReport:
     digest = file_sha256(path)
     size = path.stat().st_size
-    existing = db.fetch_one(
-        f"SELECT import_id, format, kinds, is_demo FROM {schema.IMPORTS} WHERE file_sha256 = ?",
-        [digest],
+    # A quick look before the work; the check that counts runs again inside the write lock.
+    existing = db.fetch_value(
+        f"SELECT import_id FROM {schema.IMPORTS} WHERE file_sha256 = ?", [digest]
     )
-    if existing:
-        return ImportReport(
-            import_id=int(existing[0]),
-            file_name=shown,
-            format=existing[1],
-            format_label=existing[1],
-            kinds=tuple(existing[2].split(",")),
-            rows_read=0,
-            rows_loaded=0,
-            rows_skipped=0,
-            skipped=(),
-            counts={},
-            first_date=None,
-            last_date=None,
-            currencies=(),
-            warnings=(),
-            notes=(f"The same file was imported before as import #{existing[0]}.",),
-            already_imported=True,
-            is_demo=bool(existing[3]),
-            seconds=time.monotonic() - started,
-        )
+    if existing is not None:
+        return _already_imported(shown, int(existing), db, started)
 
     work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
     layout = layout_mod.sniff(path, shown, work_dir)
     try:
+        fault_point("sniffed")
         # Imports run under a lowered memory limit so big files spill to disk; a file whose
         # rows are too wide for it is loaded again with the normal limit.
         for lowered_limit in (True, False):
             limit = db.import_memory_limit() if lowered_limit else contextlib.nullcontext()
             try:
                 with limit, db.cursor() as cur:
-                    _create_stage_tables(cur)
-                    contexts: list[StageContext] = []
-                    spec: FormatSpec | None = None
-                    # A multi-table download (GA4) is one report: a table whose own header is not
-                    # recognised (cohorts, campaigns) goes to the format that recognised another table,
-                    # which skips it with a note instead of failing the whole file.
-                    file_spec = None
-                    if len(layout.parts) > 1 and not format_name and not mapping:
-                        file_spec = next(
-                            (s for s in (detect_format(p.header) for p in layout.parts) if s), None
-                        )
-                    for part in layout.parts:
-                        if file_spec is not None and detect_format(part.header) is None:
-                            part_spec, part_mapping = file_spec, None
-                        else:
-                            part_spec, part_mapping = _choose_format(
-                                cur, part, shown, format_name, mapping
-                            )
-                        if spec is None:
-                            spec = part_spec
-                        ctx = _stage_part(
-                            cur, part_spec, part, layout.encoding, shown, part_mapping, options
-                        )
-                        contexts.append(ctx)
-                    assert spec is not None
-                    kinds = {
-                        kind
-                        for kind in schema.COLUMNS
-                        if cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
-                    }
-                    main_ctx = contexts[0]
-                    for extra in contexts[1:]:
-                        main_ctx.rows_read += extra.rows_read
-                        main_ctx.skipped.extend(extra.skipped)
-                        main_ctx.warnings.extend(
-                            w for w in extra.warnings if w not in main_ctx.warnings
-                        )
-                        main_ctx.notes.extend(extra.notes)
-                    if not kinds:
-                        raise ImportFileError(
-                            "no rows could be loaded from this file"
-                            + (f" ({main_ctx.skipped[0].reason})" if main_ctx.skipped else "")
-                            + ".",
-                            file_name=shown,
-                            line=(main_ctx.skipped[0].lines or [None])[0]
-                            if main_ctx.skipped
-                            else None,
-                            hint="Check that it is a complete export with data rows.",
-                        )
-                    _validate_and_warn(cur, main_ctx, kinds)
-                    counts = {
-                        kind: int(
-                            cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
-                        )
-                        for kind in schema.COLUMNS
-                        if kind in kinds
-                    }
-                    starts, ends = [], []
-                    for kind in kinds:
-                        first, last = date_range(cur, kind)
-                        if first:
-                            starts.append(first)
-                        if last:
-                            ends.append(last)
-                    currencies: tuple[str, ...] = ()
-                    if schema.KIND_ORDERS in kinds:
-                        currencies = tuple(
-                            r[0]
-                            for r in cur.execute(
-                                f"SELECT DISTINCT currency FROM {stage_table(schema.KIND_ORDERS)} "
-                                "WHERE currency IS NOT NULL ORDER BY 1"
-                            ).fetchall()
-                        )
-                    skipped_total = sum(s.count for s in main_ctx.skipped)
-                    report = ImportReport(
-                        import_id=0,
-                        file_name=shown,
-                        format=spec.name,
-                        format_label=spec.label,
-                        kinds=tuple(k for k in schema.COLUMNS if k in kinds),
-                        rows_read=main_ctx.rows_read,
-                        rows_loaded=max(main_ctx.rows_read - skipped_total, 0),
-                        rows_skipped=skipped_total,
-                        skipped=tuple(main_ctx.skipped),
-                        counts=counts,
-                        first_date=min(starts) if starts else None,
-                        last_date=max(ends) if ends else None,
-                        currencies=currencies,
-                        warnings=tuple(main_ctx.warnings),
-                        notes=tuple(main_ctx.notes),
-                        is_demo=is_demo,
+                    report, kinds, span = _stage_file(
+                        cur, layout, shown, format_name, mapping, options, is_demo
                     )
-                    import_id = _commit(
-                        db, cur, report, digest, size, is_demo, layout, mapping, kinds
+                    fault_point("staged")
+                    stored = commit_import(
+                        db, cur, report, digest, size, layout, mapping, kinds, span
                     )
                 break
             except duckdb.OutOfMemoryException as e:
@@ -502,83 +474,112 @@ def ingest_file(
                         file_name=shown,
                         hint="Close other programs or raise RO_MEMORY_LIMIT, then try again.",
                     ) from e
+    except AlreadyImported as e:
+        return _already_imported(shown, e.import_id, db, started)
     finally:
         layout_mod.cleanup(layout, path)
-    return _replace(report, import_id=import_id, seconds=time.monotonic() - started)
+    return _replace(stored, seconds=time.monotonic() - started)
+
+
+def _stage_file(
+    cur: duckdb.DuckDBPyConnection,
+    layout: layout_mod.FileLayout,
+    shown: str,
+    format_name: str | None,
+    mapping: dict[str, str] | None,
+    options: dict[str, Any],
+    is_demo: bool,
+) -> tuple[ImportReport, set[str], tuple[datetime | None, datetime | None]]:
+    """Stage every table of the file; returns the report, the kinds staged and the content span."""
+    _create_stage_tables(cur)
+    contexts: list[StageContext] = []
+    spec: FormatSpec | None = None
+    # A multi-table download (GA4) is one report: a table whose own header is not recognised
+    # (cohorts, campaigns) goes to the format that recognised another table, which skips it
+    # with a note instead of failing the whole file.
+    file_spec = None
+    if len(layout.parts) > 1 and not format_name and not mapping:
+        file_spec = next((s for s in (detect_format(p.header) for p in layout.parts) if s), None)
+    for part in layout.parts:
+        if file_spec is not None and detect_format(part.header) is None:
+            part_spec, part_mapping = file_spec, None
+        else:
+            part_spec, part_mapping = _choose_format(cur, part, shown, format_name, mapping)
+        if spec is None:
+            spec = part_spec
+        contexts.append(
+            _stage_part(cur, part_spec, part, layout.encoding, shown, part_mapping, options)
+        )
+    assert spec is not None
+    kinds = {
+        kind
+        for kind in schema.COLUMNS
+        if cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
+    }
+    main_ctx = contexts[0]
+    for extra in contexts[1:]:
+        main_ctx.rows_read += extra.rows_read
+        main_ctx.skipped.extend(extra.skipped)
+        main_ctx.warnings.extend(w for w in extra.warnings if w not in main_ctx.warnings)
+        main_ctx.notes.extend(extra.notes)
+    if not kinds:
+        raise ImportFileError(
+            "no rows could be loaded from this file"
+            + (f" ({main_ctx.skipped[0].reason})" if main_ctx.skipped else "")
+            + ".",
+            file_name=shown,
+            line=(main_ctx.skipped[0].lines or [None])[0] if main_ctx.skipped else None,
+            hint="Check that it is a complete export with data rows.",
+        )
+    _validate_and_warn(cur, main_ctx, kinds)
+    counts = {
+        kind: int(cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0])
+        for kind in schema.COLUMNS
+        if kind in kinds
+    }
+    starts, ends = [], []
+    for kind in kinds:
+        first, last = date_range(cur, kind)
+        if first:
+            starts.append(first)
+        if last:
+            ends.append(last)
+    currencies: tuple[str, ...] = ()
+    if schema.KIND_ORDERS in kinds:
+        currencies = tuple(
+            r[0]
+            for r in cur.execute(
+                f"SELECT DISTINCT currency FROM {stage_table(schema.KIND_ORDERS)} "
+                "WHERE currency IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        )
+    latest_seen = max((c.latest_seen for c in contexts if c.latest_seen), default=None)
+    skipped_total = sum(s.count for s in main_ctx.skipped)
+    report = ImportReport(
+        import_id=0,
+        file_name=shown,
+        format=spec.name,
+        format_label=spec.label,
+        kinds=tuple(k for k in schema.COLUMNS if k in kinds),
+        rows_read=main_ctx.rows_read,
+        rows_loaded=max(main_ctx.rows_read - skipped_total, 0),
+        rows_skipped=skipped_total,
+        skipped=tuple(main_ctx.skipped),
+        counts=counts,
+        first_date=min(starts) if starts else None,
+        last_date=max(ends) if ends else None,
+        currencies=currencies,
+        warnings=tuple(main_ctx.warnings),
+        notes=tuple(main_ctx.notes),
+        is_demo=is_demo,
+    )
+    return report, kinds, content_span(cur, kinds, latest_seen)
 
 
 def _replace(report: ImportReport, **changes: Any) -> ImportReport:
     from dataclasses import replace
 
     return replace(report, **changes)
-
-
-def _commit(
-    db: Database,
-    cur: duckdb.DuckDBPyConnection,
-    report: ImportReport,
-    digest: str,
-    size: int,
-    is_demo: bool,
-    layout: layout_mod.FileLayout,
-    mapping: dict[str, str] | None,
-    kinds: set[str],
-) -> int:
-    """Write staged rows in one transaction on the staging cursor (temp tables live there)."""
-    with db.transaction_on(cur):
-        import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
-        for kind in schema.COLUMNS:
-            if kind not in kinds:
-                continue
-            columns = ", ".join(schema.column_names(kind))
-            cur.execute(
-                f"INSERT INTO {schema.ROWS_TABLE[kind]} (import_id, {columns}) "
-                f"SELECT ?, {columns} FROM {stage_table(kind)}",
-                [import_id],
-            )
-            resolve.refresh(cur, kind, import_id, removing=False)
-        resolve.run_after_refresh(cur, kinds)
-        stored = _replace(report, import_id=import_id)
-        cur.execute(
-            f"""INSERT INTO {schema.IMPORTS} (import_id, file_name, file_sha256, file_size,
-                format, kinds, rows_read, rows_loaded, rows_skipped, first_date, last_date,
-                is_demo, report_json)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                import_id,
-                report.file_name,
-                digest,
-                size,
-                report.format,
-                ",".join(report.kinds),
-                report.rows_read,
-                report.rows_loaded,
-                report.rows_skipped,
-                report.first_date,
-                report.last_date,
-                is_demo,
-                json.dumps(stored.to_dict(), default=str),
-            ],
-        )
-        if mapping:
-            _remember_mapping(cur, layout, mapping, report.kinds)
-    return import_id
-
-
-def _remember_mapping(
-    cur: duckdb.DuckDBPyConnection,
-    layout: layout_mod.FileLayout,
-    mapping: dict[str, str],
-    kinds: tuple[str, ...],
-) -> None:
-    for part in layout.parts:
-        cur.execute(
-            f"""INSERT INTO {schema.COLUMN_MAPPINGS} (header_signature, kind, mapping_json)
-            VALUES (?, ?, ?) ON CONFLICT (header_signature) DO UPDATE
-            SET mapping_json = excluded.mapping_json, kind = excluded.kind,
-                updated_at = now()""",
-            [header_signature(part.header), ",".join(kinds), json.dumps(mapping)],
-        )
 
 
 def remove_import(db: Database, import_id: int) -> bool:

@@ -4,9 +4,11 @@ Values are parsed in SQL over all rows (never row by row in Python). The macros 
 database catalog and are (re)created every time the database is opened.
 
 - ``ro_money(text, decimal_comma)``: ``$1,234.50``, ``1.234,56 €``, ``(12.00)``, ``-5``, ``1'234.50``
-  -> DECIMAL(18,2); NULL for blanks and for text that is not a number. The decimal convention is
+  -> DECIMAL(18,2); NULL for blanks, for text that is not a number and for amounts too large for
+  DECIMAL(18,2) (a refusal with the line, never an engine error). The decimal convention is
   decided once per column (see :func:`detect_decimal_comma`), never guessed per value.
-- ``ro_number(text)``: counts such as ``1,234`` or ``1234.0`` -> DOUBLE.
+- ``ro_number(text)``: counts such as ``1,234`` or ``1234.0`` -> DOUBLE; NULL for ``inf``,
+  ``NaN`` and sizes of 1e15 or more, so the formats' "is not a number" checks catch them.
 - ``ro_percent(text)``: ``2.4%`` -> 0.024, ``0.024`` -> 0.024 (a bare number is a fraction).
 - ``ro_blank(text)``: true for NULL, empty or whitespace-only cells.
 """
@@ -32,15 +34,20 @@ MACROS: list[str] = [
         CASE WHEN ro_blank(s) THEN NULL
              WHEN NOT regexp_matches(s, '[0-9]') THEN NULL
              WHEN NOT regexp_full_match(ro_money_digits(s, decimal_comma), '[0-9]*\\.?[0-9]*') THEN NULL
+             -- too large for DECIMAL(18,2): not an amount (the caller names the line)
+             WHEN coalesce(TRY_CAST(ro_money_digits(s, decimal_comma) AS DECIMAL(38,6)) >= 1e16,
+                           true) THEN NULL
              ELSE CAST(
                  (CASE WHEN ro_money_negative(s) THEN -1 ELSE 1 END)
                  * TRY_CAST(ro_money_digits(s, decimal_comma) AS DECIMAL(38,6))
                  AS DECIMAL(18,2))
         END
     )""",
+    # A finite number below 1e15 in size, else NULL: inf, NaN and 1e308 are not counts.
+    "CREATE OR REPLACE MACRO ro_finite(x) AS (CASE WHEN isfinite(x) AND abs(x) < 1e15 THEN x END)",
     """CREATE OR REPLACE MACRO ro_number(s) AS (
         CASE WHEN ro_blank(s) THEN NULL
-             ELSE TRY_CAST(regexp_replace(trim(s), '[,\\s'']', '', 'g') AS DOUBLE) END
+             ELSE ro_finite(TRY_CAST(regexp_replace(trim(s), '[,\\s'']', '', 'g') AS DOUBLE)) END
     )""",
     """CREATE OR REPLACE MACRO ro_percent(s) AS (
         CASE WHEN ro_blank(s) THEN NULL

@@ -8,6 +8,7 @@ the BaseException Streamlit raises to stop or rerun a script.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import threading
@@ -20,7 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ro_core.errors import DatabaseBusyError, DatabaseError
+from ro_core.errors import DatabaseBusyError, DatabaseError, ImportFileError, RoError
 from ro_core.ingest.sqlfuncs import install_macros
 from ro_core.store import schema
 
@@ -252,6 +253,40 @@ class Database:
     def is_empty(self) -> bool:
         """True when nothing has been imported."""
         return not self.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS}")
+
+
+_DISK_FULL = ("no space left on device", "file too large", "disk full", "disk quota exceeded")
+
+
+def translate_error(error: BaseException, *, file_name: str | None = None) -> RoError:
+    """One of our errors (one line, for a store owner) for a DuckDB or operating-system error.
+
+    A full disk, a value too large for its column and any other engine error each get a message
+    saying what happened and that nothing was written (the write transaction rolled back).
+    """
+    if isinstance(error, RoError):
+        return error
+    text = " ".join(str(error).split())  # one line whatever the engine wrote
+    lowered = text.lower()
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        lowered = "no space left on device"
+    if any(marker in lowered for marker in _DISK_FULL):
+        return DatabaseError(
+            "The disk is full (or a file size limit was reached): nothing was written. "
+            "Free some space, then try again.",
+            title="Disk full",
+        )
+    if file_name is not None and isinstance(error, duckdb.ConversionException | ValueError):
+        return ImportFileError(
+            f"a value does not fit its column ({text[:160]}).",
+            file_name=file_name,
+            hint="Check the file's numbers and dates, or export it again.",
+        )
+    where = f" while importing {file_name}" if file_name else ""
+    return DatabaseError(
+        f"The database reported a problem{where}: {text[:200]}. Nothing was written.",
+        title="Database problem",
+    )
 
 
 def restrict_file_access(conn: duckdb.DuckDBPyConnection, directories: Sequence[str]) -> None:

@@ -2,10 +2,26 @@
 
 The same order, traffic period or event may arrive in several imports (an overlapping later
 export, or two files that each carry part of the fields, like Olist's orders and payments).
-Resolution keeps one row per key: for orders, traffic and abandoned checkouts each field takes
-the value of the latest import that has it (so a later export updates a refund, and a payments
-file adds totals to an orders file); an order's lines come whole from the latest import that has
-lines for it; events are de-duplicated on their identity.
+
+*Newer* means newer by the export's own content, never by the order of import: each import
+records the latest time its content shows (``imports.content_last``: for orders the latest
+created/paid/fulfilled/cancelled time, for traffic the last period's end, for events the last
+event), and imports are ranked by (that time, import id). A shell glob that sorts
+``orders_export (1).csv`` before ``orders_export.csv`` therefore cannot revert a refund.
+
+- Orders, abandoned checkouts: one row per key; each field takes the value of the newest import
+  that has it (a newer export updates a refund; a payments file adds totals to an orders file).
+- Order lines: an order's lines come whole from the newest import that has lines for it.
+- Traffic: day, week and month rows of one series (source, grain, segment) whose periods overlap
+  are one period: the better-covered row (the longer span) wins and the others are left out, so
+  a week cut at 31 December by one export and held whole by another counts once. Rows of the
+  same span merge field by field as above. ``total`` rows (a report's own range) stay apart.
+- Events: identical events (same identity columns) are legitimate in REES46 logs, so each
+  import's *count* of an identity is kept, not one row. An event time strictly inside an
+  import's own span is complete in that import: the largest such count wins. An event time at
+  the end of one import and the start of another is a log cut in the middle of that second:
+  the two pieces add up. Anything else (one import, or files that overlap) takes the largest
+  count. Splitting a log anywhere, overlapping or not, gives the same events.
 
 Only keys touched by the import (or removal) are recomputed.
 """
@@ -33,27 +49,77 @@ def _key_match(left: str, right: str, keys: tuple[str, ...]) -> str:
     return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in keys)
 
 
+# Day, week and month periods of one traffic series overlap only when they are the same period.
+CALENDAR_GRAINS = ("day", "week", "month")
+TRAFFIC_SERIES = ("traffic_source", "grain", *schema.TRAFFIC_DIMENSIONS)
+
+
+def _with_recency(source: str) -> str:
+    """`source`'s rows with `recency` (the import's content time, then its id) and its span."""
+    return (
+        f"(SELECT s.*, {{'t': coalesce(i.content_last, '-infinity'::TIMESTAMPTZ), "
+        f"'i': s.import_id}} AS recency, i.content_first AS span_first, "
+        f"i.content_last AS span_last "
+        f"FROM {source} s LEFT JOIN {schema.IMPORTS} i ON i.import_id = s.import_id)"
+    )
+
+
 def _resolved_select(kind: str, source: str) -> str:
     """SELECT producing resolved rows from `source` (a rows table or a filtered subquery)."""
     keys = schema.RESOLUTION_KEY[kind]
     columns = schema.column_names(kind)
+    ranked = _with_recency(source)
     if kind in _FIELD_MERGE_KINDS:
         parts = []
         for col in columns:
             if col in keys:
                 parts.append(col)
             else:
-                parts.append(f"arg_max({col}, import_id) FILTER (WHERE {col} IS NOT NULL) AS {col}")
+                parts.append(f"arg_max({col}, recency) FILTER (WHERE {col} IS NOT NULL) AS {col}")
         return (
-            f"SELECT max(import_id) AS import_id, {', '.join(parts)} "
-            f"FROM {source} GROUP BY {', '.join(keys)}"
+            f"SELECT arg_max(import_id, recency) AS import_id, {', '.join(parts)} "
+            f"FROM {ranked} GROUP BY {', '.join(keys)}"
         )
-    # Whole rows from the latest import per key.
+    if kind == schema.KIND_EVENTS:
+        return _events_select(ranked)
+    # Whole rows from the newest import per key.
     key_list = ", ".join(keys)
     return (
-        f"SELECT import_id, {', '.join(columns)} FROM {source} "
-        f"QUALIFY import_id = max(import_id) OVER (PARTITION BY {key_list})"
+        f"SELECT import_id, {', '.join(columns)} FROM {ranked} "
+        f"QUALIFY recency = max(recency) OVER (PARTITION BY {key_list})"
     )
+
+
+def _events_select(ranked: str) -> str:
+    """Events: per identity, the rows of the import(s) chosen by the rule in the docstring."""
+    identity = ", ".join(schema.EVENT_IDENTITY)
+    columns = ", ".join(f"e.{c}" for c in schema.column_names(schema.KIND_EVENTS))
+    return f"""WITH src AS (SELECT * FROM {ranked}),
+    per_import AS (
+        SELECT {identity}, import_id, any_value(recency) AS recency, count(*) AS n,
+            CASE WHEN any_value(span_first) < event_time AND event_time < any_value(span_last)
+                     THEN 'inside'
+                 WHEN any_value(span_first) IS NULL
+                      OR any_value(span_first) = any_value(span_last) THEN 'whole'
+                 WHEN event_time = any_value(span_last) THEN 'tail'
+                 ELSE 'head' END AS piece
+        FROM src GROUP BY {identity}, import_id
+    ),
+    flagged AS (
+        SELECT *, bool_or(piece = 'inside') OVER w AS any_inside,
+            bool_or(piece = 'tail') OVER w AND bool_or(piece = 'head') OVER w AS cut
+        FROM per_import WINDOW w AS (PARTITION BY {identity})
+    ),
+    chosen AS (
+        SELECT * FROM flagged
+        QUALIFY row_number() OVER (
+            PARTITION BY {identity},
+                CASE WHEN cut AND NOT any_inside AND piece IN ('tail', 'head') THEN piece END
+            ORDER BY piece = 'inside' DESC, n DESC, recency DESC) = 1
+        AND (NOT cut OR any_inside OR piece IN ('tail', 'head'))
+    )
+    SELECT e.import_id, {columns} FROM src e SEMI JOIN chosen c
+        ON e.import_id = c.import_id AND {_key_match("e", "c", schema.EVENT_IDENTITY)}"""
 
 
 def _keys_unique(
@@ -74,6 +140,9 @@ def refresh(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, *, removi
     With ``removing=True`` the import's rows are deleted from the rows table here, after the
     touched keys are collected. Must run inside the caller's transaction.
     """
+    if kind == schema.KIND_TRAFFIC:
+        _refresh_traffic(cur, import_id, removing=removing)
+        return
     rows_table = schema.ROWS_TABLE[kind]
     resolved = schema.RESOLVED_TABLE[kind]
     keys = schema.RESOLUTION_KEY[kind]
@@ -123,6 +192,58 @@ def refresh(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, *, removi
         f"ON {_key_match('r', 't', keys)})"
     )
     cur.execute(f"INSERT INTO {resolved} ({column_list}) " + _resolved_select(kind, touched_rows))
+    cur.execute("DROP TABLE IF EXISTS temp.touched_keys")
+
+
+def _overlaps(left: str, right: str) -> str:
+    """SQL: two traffic rows are the same period (overlapping calendar periods, or equal spans)."""
+    grains = ", ".join(f"'{g}'" for g in CALENDAR_GRAINS)
+    return (
+        f"(CASE WHEN {left}.grain IN ({grains}) "
+        f"THEN {left}.period_start <= {right}.period_end "
+        f"AND {right}.period_start <= {left}.period_end "
+        f"ELSE {left}.period_start = {right}.period_start "
+        f"AND {left}.period_end = {right}.period_end END)"
+    )
+
+
+def _refresh_traffic(cur: duckdb.DuckDBPyConnection, import_id: int, *, removing: bool) -> None:
+    """Traffic: recompute every period that overlaps one of the import's periods."""
+    rows_table, resolved = schema.TRAFFIC_ROWS, schema.TRAFFIC
+    keys = schema.RESOLUTION_KEY[schema.KIND_TRAFFIC]
+    series = _key_match("r", "t", TRAFFIC_SERIES)
+    column_list = ", ".join(["import_id", *schema.column_names(schema.KIND_TRAFFIC)])
+    cur.execute("DROP TABLE IF EXISTS temp.touched_keys")
+    cur.execute(
+        f"""CREATE TEMP TABLE touched_keys AS
+        WITH spans AS (SELECT DISTINCT {", ".join(keys)} FROM {rows_table} WHERE import_id = ?)
+        SELECT DISTINCT {", ".join(f"r.{k}" for k in keys)}
+        FROM {rows_table} r JOIN spans t ON {series} AND {_overlaps("r", "t")}""",
+        [import_id],
+    )
+    if removing:
+        cur.execute(f"DELETE FROM {rows_table} WHERE import_id = ?", [import_id])
+    cur.execute(
+        f"DELETE FROM {resolved} WHERE EXISTS (SELECT 1 FROM temp.touched_keys t "
+        f"WHERE {_key_match('t', resolved, keys)})"
+    )
+    # A row is left out when an overlapping row of its series covers more days (or as many
+    # days from an earlier start: two week conventions).
+    length = "date_diff('day', {0}.period_start, {0}.period_end)"
+    better = (
+        f"({length.format('o')} > {length.format('r')} OR ({length.format('o')} = "
+        f"{length.format('r')} AND o.period_start < r.period_start))"
+    )
+    candidates = (
+        f"(SELECT r.* FROM {rows_table} r SEMI JOIN temp.touched_keys t "
+        f"ON {_key_match('r', 't', keys)} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {rows_table} o WHERE "
+        f"{_key_match('o', 'r', TRAFFIC_SERIES)} AND {_overlaps('o', 'r')} AND {better}))"
+    )
+    cur.execute(
+        f"INSERT INTO {resolved} ({column_list}) "
+        + _resolved_select(schema.KIND_TRAFFIC, candidates)
+    )
     cur.execute("DROP TABLE IF EXISTS temp.touched_keys")
 
 

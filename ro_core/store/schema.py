@@ -12,7 +12,7 @@ rows and resolves again, so nothing is lost or double counted.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # --- table names -------------------------------------------------------------------------
 IMPORTS = "imports"
@@ -153,7 +153,8 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("device", "VARCHAR"),
     ("country", "VARCHAR"),
 )
-# Two events with the same values here are the same event seen in two overlapping exports.
+# Two events with the same values here are the same event seen in two overlapping exports, or
+# several identical events (REES46 logs hold them): see resolve for how many are kept.
 EVENT_IDENTITY = ("event_time", "session_id", "user_id", "event_type", "product_id", "order_id")
 
 ABANDONED_CHECKOUT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -181,7 +182,9 @@ COLUMNS = {
 # Keys that identify "the same thing" across imports (resolution keys).
 RESOLUTION_KEY = {
     KIND_ORDERS: ("order_id",),
-    KIND_ORDER_LINES: ("order_id",),  # an order's lines come whole from its latest import
+    KIND_ORDER_LINES: ("order_id",),  # an order's lines come whole from its newest import
+    # Day, week and month rows whose periods overlap are one period (an export cut at a year's
+    # end holds part of a week that a later export holds whole): see resolve.TRAFFIC_SERIES.
     KIND_TRAFFIC: ("traffic_source", "grain", "period_start", "period_end", *TRAFFIC_DIMENSIONS),
     KIND_EVENTS: EVENT_IDENTITY,
     KIND_ABANDONED_CHECKOUTS: ("checkout_id",),
@@ -317,5 +320,15 @@ _V3: list[str] = [
     f"ALTER TABLE {GOALS} ADD COLUMN IF NOT EXISTS currency VARCHAR",
 ]
 
+# --- migration 4: each import records the time span of its own content (orders: the latest
+# created/paid/fulfilled/cancelled time in the file; traffic: its periods; events: first and
+# last event). Overlapping imports resolve by that recency, not by the order they were imported
+# (see ro_core.store.resolve); events use the span to tell a cut log from an overlapping one.
+# NULL (imports made before, or files without times) ranks oldest. --------------------------
+_V4: list[str] = [
+    f"ALTER TABLE {IMPORTS} ADD COLUMN IF NOT EXISTS content_first TIMESTAMPTZ",
+    f"ALTER TABLE {IMPORTS} ADD COLUMN IF NOT EXISTS content_last TIMESTAMPTZ",
+]
+
 # MIGRATIONS[v] brings a database from version v-1 to v. Append, never edit a released step.
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}

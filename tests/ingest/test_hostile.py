@@ -83,28 +83,39 @@ def test_20000_columns_are_refused(loaded: Database, tmp_path: Path):
     assert "20000 columns" in refused(loaded, path)
 
 
-def test_invalid_utf8_bytes_late_in_file(loaded: Database, tmp_path: Path):
+def test_stray_bytes_late_in_a_file_without_utf8_accents_lose_no_row(
+    loaded: Database, tmp_path: Path
+):
+    """Bytes past the first megabyte that are not UTF-8, in a file with no UTF-8 accent: the
+    file is Windows-1252 as a whole, and every row loads (the old reader skipped the row)."""
     orders = [
         shopify_order_rows(n, "2024-02-01 10:00:00 -0500", "1.00", lines=1) for n in range(6000)
     ]
     orders[5990][0]["Lineitem name"] = "BADHERE"
     path = write_shopify_export(tmp_path / "bytes.csv", orders)
     data = path.read_bytes()
-    assert len(data) > 1 << 20  # past the sniffing window
-    broken = data.replace(b"BADHERE", b"Bad \xff\xfe name")
-    assert broken != data
-    path.write_bytes(broken)
-    before = snapshot(loaded)
-    try:
-        report = ingest_file(loaded, path)
-    except ImportFileError as e:  # refusing the file is acceptable if it says where
-        assert "bytes.csv" in str(e)
-        assert snapshot(loaded) == before
-        return
-    # Otherwise the bad row is skipped and reported with its line number.
+    assert len(data) > 1 << 20  # past the first megabyte
+    path.write_bytes(data.replace(b"BADHERE", b"Bad \xff\xfe name"))
+    report = ingest_file(loaded, path)
+    assert report.rows_skipped == 0 and report.counts["orders"] == 6000
+    assert loaded.fetch_value("SELECT count(*) FROM order_lines WHERE product = 'Bad ÿþ name'") == 1
+
+
+def test_stray_bytes_in_a_utf8_file_skip_only_their_row(loaded: Database, tmp_path: Path):
+    """A UTF-8 file (accents encoded as UTF-8) with one broken byte sequence: UTF-8 it stays,
+    and the broken row is skipped and reported with its line."""
+    orders = [
+        shopify_order_rows(n, "2024-02-01 10:00:00 -0500", "1.00", lines=2) for n in range(3000)
+    ]
+    orders[0][1]["Lineitem name"] = "Café crème"
+    orders[2990][1]["Lineitem name"] = "BADHERE"
+    path = write_shopify_export(tmp_path / "bytes.csv", orders)
+    path.write_bytes(path.read_bytes().replace(b"BADHERE", b"Bad \xff\xfe name"))
+    report = ingest_file(loaded, path)
     assert report.rows_skipped == 1
     assert "not valid text" in report.skipped[0].reason
-    assert report.counts["orders"] == 5999
+    assert report.counts["orders"] == 3000  # a line row: the order is whole without it
+    assert loaded.fetch_value("SELECT count(*) FROM order_lines WHERE product = 'Café crème'") == 1
 
 
 def test_us_dates_with_every_day_12_or_less_need_an_order(loaded: Database, tmp_path: Path):

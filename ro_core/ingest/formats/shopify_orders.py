@@ -12,6 +12,8 @@ a hundred times too large.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -34,8 +36,11 @@ MONEY_COLUMNS = {
     "total": "Total",
     "refunded": "Refunded Amount",
 }
-# Shopify writes money as a plain number with a dot: 1659.95, 0.00, -5.00, 163056.
-PLAIN_AMOUNT = r"-?[0-9]+(\.[0-9]+)?"
+# Shopify writes money as a plain number with a dot: 1659.95, 0.00, -5.00, 163056. At most 16
+# digits before the dot: the most DECIMAL(18,2) holds.
+PLAIN_AMOUNT = r"-?[0-9]{1,16}(\.[0-9]+)?"
+# Times the export holds beyond Created at: the latest one dates the export (newer wins).
+EVENT_TIME_COLUMNS = ("Created at", "Paid at", "Fulfilled at", "Cancelled at")
 
 
 def customer_key_sql(expr: str) -> str:
@@ -78,7 +83,7 @@ def check_plain_amounts(ctx: StageContext, labels: list[str] | tuple[str, ...]) 
         c = ctx.col(label)
         ctx.fail_where(
             f"NOT ro_blank({c}) AND NOT regexp_full_match(trim({c}), '{PLAIN_AMOUNT}')",
-            f"'{label}' is not an amount like 1234.50.",
+            f"'{label}' is not an amount like 1234.50 (or has more than 16 digits).",
             label,
         )
 
@@ -92,6 +97,16 @@ def check_timestamps(ctx: StageContext, label: str) -> None:
         label,
         [TIMESTAMP_FORMAT],
     )
+
+
+def _latest_time(ctx: StageContext) -> datetime | None:
+    """The latest created, paid, fulfilled or cancelled time in the file."""
+    columns = [ctx.col(c) for c in EVENT_TIME_COLUMNS if ctx.has(c)]
+    times = ", ".join(f"try_strptime(trim({c}), ?)" for c in columns)
+    row = ctx.cur.execute(
+        f"SELECT max(greatest({times})) FROM {RAW_TABLE}", [TIMESTAMP_FORMAT] * len(columns)
+    ).fetchone()
+    return row[0] if row else None
 
 
 def stage(ctx: StageContext) -> None:
@@ -111,6 +126,16 @@ def stage(ctx: StageContext) -> None:
         "'Lineitem quantity' is not a whole number.",
         "Lineitem quantity",
     )
+    # An order is whole or not in: when the row carrying its totals, status and Id could not be
+    # read (a ragged row, broken bytes), its other rows would make an order without a total,
+    # keyed by its name instead of its Id. Leave the whole order out and say so.
+    ctx.skip_where(
+        f"""trim({name}) IN (SELECT trim({name}) FROM {RAW_TABLE} GROUP BY 1
+            HAVING bool_and(ro_blank({financial}) AND ro_blank({total})))""",
+        "the order's first row (with its total, status and Id) could not be read, so the "
+        "whole order was left out; these are its other rows",
+    )
+    ctx.latest_seen = _latest_time(ctx)
     # One row per order carries the order-level fields: the first row that has the order's
     # status or total (Shopify puts them on the first row; this also survives a re-sorted file).
     ctx.cur.execute(
