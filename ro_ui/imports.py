@@ -2,7 +2,9 @@
 
 Each upload is copied to a temporary file we name ourselves under the database's folder, loaded
 from there by ``ro_core.ingest.pipeline.ingest_file`` (no st.* call runs while it writes) and
-deleted. Then the uploader is reset so the upload leaves the server's memory.
+deleted. Then the uploader is reset so the upload leaves the server's memory. One file that
+fails, however it fails, is reported and the files after it are still imported. Text from files
+(names, values quoted in messages) is always escaped: markdown from a file is never rendered.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -21,10 +24,10 @@ from ro_core.ingest.formats import mapped
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.ingest.pipeline import ImportReport, ingest_file, remove_import
 from ro_core.ingest.preview import preview_rows
-from ro_core.store.db import Database
+from ro_core.store.db import Database, translate_error
 from ro_ui import cached
 from ro_ui.fmt import count, md_escape
-from ro_ui.widgets import download_table, show_error
+from ro_ui.widgets import download_table
 
 RESULTS_KEY = "import_results"
 PENDING_KEY = "pending_mappings"
@@ -78,6 +81,11 @@ def sweep_stale_uploads(folder: Path, max_age_seconds: float = STALE_UPLOAD_SECO
     return removed
 
 
+def show_file_error(error: RoError) -> None:
+    """Show one of our errors whose message quotes file content: escaped, never rendered."""
+    st.error(f"**{md_escape(error.title)}**  \n{md_escape(error)}", icon=":material/error:")
+
+
 def _results() -> list[ImportResult]:
     return st.session_state.setdefault(RESULTS_KEY, [])
 
@@ -89,20 +97,29 @@ def _pending() -> list[PendingMapping]:
 def import_one(db: Database, upload: Any, *, options: dict[str, Any] | None = None) -> ImportResult:
     """Copy one upload to our own temporary file and import it (no st.* calls in here)."""
     name = str(getattr(upload, "name", "upload.csv"))
-    upload.seek(0)
-    path = copy_to_work_dir(upload, work_dir(db))
+    path: Path | None = None
     keep = False
     try:
+        upload.seek(0)
+        path = copy_to_work_dir(upload, work_dir(db))
         report = ingest_file(db, path, file_name=name, options=options)
         return ImportResult(name, report=report)
     except UnknownFormatError as e:
         keep = True
         _pending().append(PendingMapping(uuid.uuid4().hex[:12], name, str(path), list(e.header)))
         return ImportResult(name, needs_mapping=True)
-    except RoError as e:
-        return ImportResult(name, error_title=e.title, error_message=str(e))
+    except (RoError, duckdb.Error, OSError) as e:
+        error = translate_error(e, file_name=name)
+        return ImportResult(name, error_title=error.title, error_message=str(error))
+    except Exception as e:  # noqa: BLE001 - one broken file must not stop the batch
+        return ImportResult(
+            name,
+            error_title="Could not import file",
+            error_message=f"{name}: an unexpected error stopped this file "
+            f"({type(e).__name__}); nothing was written.",
+        )
     finally:
-        if not keep:
+        if path is not None and not keep:
             path.unlink(missing_ok=True)
 
 
@@ -266,7 +283,7 @@ def mapping_section(db: Database) -> None:
                     preview_rows(item.path, 10), hide_index=True, key=f"preview_{item.token}"
                 )
             except RoError as e:
-                show_error(e)
+                show_file_error(e)
             _mapping_form(db, item)
             if st.button("Discard this file", key=f"discard_{item.token}"):
                 Path(item.path).unlink(missing_ok=True)
@@ -319,11 +336,8 @@ def _mapping_form(db: Database, item: PendingMapping) -> None:
         report = ingest_file(
             db, Path(item.path), file_name=item.file_name, mapping=chosen, options=options_dict
         )
-    except UnknownFormatError as e:
-        show_error(e)
-        return
-    except RoError as e:
-        show_error(e)
+    except (RoError, duckdb.Error, OSError) as e:
+        show_file_error(translate_error(e, file_name=item.file_name))
         return
     Path(item.path).unlink(missing_ok=True)
     _pending().remove(item)
@@ -369,8 +383,8 @@ def imports_section(db: Database) -> None:
         try:
             for import_id in chosen:
                 remove_import(db, int(import_id))
-        except RoError as e:
-            show_error(e)
+        except (RoError, duckdb.Error, OSError) as e:
+            show_file_error(translate_error(e))
             return
         st.session_state.pop("remove_choice", None)
         st.toast(f"Removed {len(chosen)} import{'s' * (len(chosen) != 1)}.")

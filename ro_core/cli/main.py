@@ -1,23 +1,28 @@
 """The `ro` command: import exports, list and remove imports, load the demo store, metrics and
-experiment calculations. Every command takes --json; user errors exit 2 with one line, no
-traceback."""
+experiment calculations. Every command takes --json. Every failure is one line and exit status 2,
+never a traceback: our own errors, DuckDB's and the operating system's (a full disk) alike;
+Ctrl-C exits 130 after the running import rolled back. `ro ingest` goes on with the next file
+when one is refused and exits 2 if any was."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ro_core import __version__
 from ro_core.cli.json_out import print_json
 from ro_core.errors import ImportFileError, RoError
-from ro_core.store.db import SAMPLE_DIR, Database, default_db_path
+from ro_core.store.db import SAMPLE_DIR, Database, default_db_path, translate_error
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
-EXIT_PARTIAL = 1
+EXIT_INTERRUPTED = 130
 
 
 def _parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
@@ -71,6 +76,7 @@ def cmd_ingest(args: argparse.Namespace, db: Database) -> int:
                 for note in report.notes:
                     print(f"  note: {note}")
         except ImportFileError as e:
+            # one bad file is reported and the others still load
             failures.append({"file_name": path.name, "error": str(e)})
             if not args.json:
                 print(f"error: {e}", file=sys.stderr)
@@ -80,9 +86,7 @@ def cmd_ingest(args: argparse.Namespace, db: Database) -> int:
                     print(f"  columns in the file: {shown}", file=sys.stderr)
     if args.json:
         print_json({"imports": [r.to_dict() for r in reports], "errors": failures})
-    if failures:
-        return EXIT_USER_ERROR if not reports else EXIT_PARTIAL
-    return EXIT_OK
+    return EXIT_USER_ERROR if failures else EXIT_OK
 
 
 def cmd_datasets(args: argparse.Namespace, db: Database) -> int:
@@ -270,18 +274,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             db = Database(args.db or default_db_path(), allowed_directories=[SAMPLE_DIR, *inputs])
             return int(handler(args, db) or 0)
         return int(handler(args) or 0)
-    except RoError as e:
+    except (RoError, duckdb.Error, OSError) as e:
+        error = translate_error(e)
         if args.json:
-            print_json({"error": str(e), "title": e.title})
+            print_json({"error": str(error), "title": error.title})
         else:
-            print(f"error: {e}", file=sys.stderr)
+            print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted: nothing was written by the unfinished step.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         if db is not None:
-            db.close()
+            with contextlib.suppress(duckdb.Error, OSError):
+                db.close()
 
 
 if __name__ == "__main__":
