@@ -122,7 +122,7 @@ class FactorialAnalysis:
 
 def _ordered_levels(values: Sequence[str]) -> tuple[str, ...]:
     unique = list(dict.fromkeys(str(v) for v in values))
-    return tuple(sorted(unique, key=lambda v: (v.strip().lower() not in CONTROL_NAMES, v)))
+    return tuple(sorted(unique, key=lambda v: v.strip().lower() not in CONTROL_NAMES))
 
 
 def _columns(factors: Sequence[Factor]) -> list[tuple[str, ...]]:

@@ -17,6 +17,7 @@ the generated positional names ``c0``, ``c1``... and every value is a bound para
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -204,13 +205,66 @@ def summarise_variant_csv(
             amount, revenue is negative, a visitor appears in two variants, or the file has
             fewer than 2 or more than MAX_ARMS variants. Messages give the line numbers.
     """
+    summary = summarise_visitor_file(
+        path,
+        variant_column=variant_column,
+        converted_column=converted_column,
+        revenue_column=revenue_column,
+        visitor_column=visitor_column,
+        file_name=file_name,
+    ).summary
+    assert summary is not None
+    return summary
+
+
+def summarise_visitor_file(
+    path: Path | str,
+    *,
+    variant_column: str | None = None,
+    factor_columns: Sequence[str] = (),
+    converted_column: str | None = None,
+    revenue_column: str | None = None,
+    visitor_column: str | None = None,
+    covariate_column: str | None = None,
+    segment_column: str | None = None,
+    cap_percentile: float | None = None,
+    file_name: str | None = None,
+) -> VisitorFileSummary:
+    """Every aggregate the analyzer needs from one read of a visitor-level CSV.
+
+    Give `variant_column` (an A/B/n test) or `factor_columns` (a multivariate test: one column
+    per factor holding its level). Optional roles add aggregates: `covariate_column` (a
+    pre-experiment number or flag per visitor, blank = 0) the CUPED sums, `segment_column`
+    (device, new vs returning, channel; the visitor's first row counts) the per-segment
+    summaries, `cap_percentile` (e.g. 0.99) a summary with each visitor's revenue capped at that
+    percentile of the buyers' revenue (all arms pooled). See :class:`VisitorFileSummary`.
+
+    Raises:
+        ImportFileError: as :func:`summarise_variant_csv`, with line numbers.
+    """
     path = Path(path)
     shown = file_name or path.name
+    factors = [str(c) for c in factor_columns]
+    if (variant_column is None) == (not factors):
+        raise ImportFileError(
+            "choose the variant column (an A/B test) or the factor columns (a multivariate test).",
+            file_name=shown,
+            hint="A multivariate file has one column per factor holding the level each visitor saw.",
+        )
     if converted_column is None and revenue_column is None:
         raise ImportFileError(
             "choose a converted column, a revenue column or both.",
             file_name=shown,
             hint="Without either there is nothing to compare between the variants.",
+        )
+    if cap_percentile is not None and not 0 < float(cap_percentile) < 1:
+        raise ImportFileError(
+            f"the capping percentile must be between 0 and 1 (e.g. 0.99), got {cap_percentile}.",
+            file_name=shown,
+        )
+    if cap_percentile is not None and revenue_column is None:
+        raise ImportFileError(
+            "capping outliers needs a revenue column.", file_name=shown, hint="Choose one."
         )
     layout, names = _single_part(path, shown)
     try:
@@ -218,13 +272,59 @@ def summarise_variant_csv(
             layout,
             names,
             shown,
-            variant_column=variant_column,
-            converted_column=converted_column,
-            revenue_column=revenue_column,
-            visitor_column=visitor_column,
+            groups=[variant_column] if variant_column is not None else factors,
+            factorial=not variant_column,
+            roles_wanted={
+                "converted": converted_column,
+                "revenue": revenue_column,
+                "visitor": visitor_column,
+                "covariate": covariate_column,
+                "segment": segment_column,
+            },
+            cap_percentile=None if cap_percentile is None else float(cap_percentile),
         )
     finally:
         layout_mod.cleanup(layout, path)
+
+
+@dataclass(frozen=True)
+class VisitorFileSummary:
+    """Small aggregates of a visitor-level file (None where the role was not chosen).
+
+    - summary: per variant, SUMMARY_COLUMNS (A/B files);
+    - capped: the same with each visitor's revenue capped at `cap_value`, the
+      `cap_percentile` of buyers' revenue; `capped_visitors` had revenue above it;
+    - covariate: per variant (control first) n, sum_converted, sum_revenue,
+      sum_revenue_squares, sum_x, sum_x2, sum_x_converted, sum_x_revenue (COVARIATE_COLUMNS);
+    - segments: segment + SUMMARY_COLUMNS, one row per segment and variant;
+    - cells: the factor columns + visitors, conversions, revenue_sum, revenue_sum_squares, one
+      row per combination (multivariate files).
+    """
+
+    summary: pd.DataFrame | None = None
+    capped: pd.DataFrame | None = None
+    cap_percentile: float | None = None
+    cap_value: float | None = None
+    capped_visitors: int | None = None
+    covariate: pd.DataFrame | None = None
+    segments: pd.DataFrame | None = None
+    cells: pd.DataFrame | None = None
+
+
+COVARIATE_COLUMNS: tuple[str, ...] = (
+    VARIANT_COLUMN,
+    "n",
+    "sum_converted",
+    "sum_revenue",
+    "sum_revenue_squares",
+    "sum_x",
+    "sum_x2",
+    "sum_x_converted",
+    "sum_x_revenue",
+)
+SEGMENT_COLUMN = "segment"
+BLANK_SEGMENT = "(blank)"
+MAX_SEGMENTS = 50
 
 
 def _summarise(
@@ -232,19 +332,19 @@ def _summarise(
     names: list[str],
     file_name: str,
     *,
-    variant_column: str,
-    converted_column: str | None,
-    revenue_column: str | None,
-    visitor_column: str | None,
-) -> pd.DataFrame:
+    groups: list[str],
+    factorial: bool,
+    roles_wanted: dict[str, str | None],
+    cap_percentile: float | None,
+) -> VisitorFileSummary:
     part = layout.parts[0]
-    roles = {"variant": _resolve(names, variant_column, "variant", file_name)}
-    labels = {"variant": names[roles["variant"]]}
-    for role, wanted in (
-        ("converted", converted_column),
-        ("revenue", revenue_column),
-        ("visitor", visitor_column),
-    ):
+    group_role = "factor" if factorial else "variant"
+    roles: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    for index, wanted in enumerate(groups):
+        roles[f"g{index}"] = _resolve(names, wanted, group_role, file_name)
+        labels[f"g{index}"] = names[roles[f"g{index}"]]
+    for role, wanted in roles_wanted.items():
         if wanted is not None:
             roles[role] = _resolve(names, wanted, role, file_name)
             labels[role] = names[roles[role]]
@@ -253,8 +353,10 @@ def _summarise(
         raise ImportFileError(
             "the same column was chosen for two roles.",
             file_name=file_name,
-            hint="Pick a different column for the variant, converted flag, revenue and visitor.",
+            hint="Pick a different column for each role (variant or factors, converted flag, "
+            "revenue, visitor, covariate, segment).",
         )
+    group_roles = [f"g{i}" for i in range(len(groups))]
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
     chosen = ", ".join(f"c{position} AS {role}_text" for role, position in roles.items())
     with duckdb.connect() as conn:
@@ -297,81 +399,62 @@ def _summarise(
                 file_name=file_name,
                 hint="Export the test's visitors.",
             )
-        _fail_if(
-            cur,
-            "ro_blank(variant_text)",
-            "have no variant",
-            file_name=file_name,
-            column=labels["variant"],
-            hint="Every visitor needs the variant they saw.",
+        for role in group_roles:
+            _fail_if(
+                cur,
+                f"ro_blank({role}_text)",
+                f"have no {group_role}" + (f" level of {labels[role]}" if factorial else ""),
+                file_name=file_name,
+                column=labels[role],
+                hint=f"Every visitor needs the {group_role} {'level ' * factorial}they saw.",
+            )
+        flag_sql = (
+            "CASE WHEN ro_blank({col}) THEN 0 "
+            "WHEN list_contains(?::VARCHAR[], lower(trim({col}))) THEN 1 "
+            "WHEN list_contains(?::VARCHAR[], lower(trim({col}))) THEN 0 "
+            "WHEN TRY_CAST(trim({col}) AS DOUBLE) = 1 THEN 1 "
+            "WHEN TRY_CAST(trim({col}) AS DOUBLE) = 0 THEN 0 END"
         )
+        params: list[object] = []
         converted_sql = "NULL"
         if "converted" in roles:
-            converted_sql = (
-                "CASE WHEN ro_blank(converted_text) THEN 0 "
-                "WHEN list_contains(?::VARCHAR[], lower(trim(converted_text))) THEN 1 "
-                "WHEN list_contains(?::VARCHAR[], lower(trim(converted_text))) THEN 0 "
-                "WHEN TRY_CAST(trim(converted_text) AS DOUBLE) = 1 THEN 1 "
-                "WHEN TRY_CAST(trim(converted_text) AS DOUBLE) = 0 THEN 0 END"
-            )
+            converted_sql = flag_sql.format(col="converted_text")
+            params += [list(TRUE_TEXTS), list(FALSE_TEXTS)]
         revenue_sql = "NULL"
-        decimal_comma = False
         if "revenue" in roles:
             decimal_comma = detect_decimal_comma(cur, ROWS_TABLE, "revenue_text")
             revenue_sql = (
                 "CASE WHEN ro_blank(revenue_text) THEN 0 "
                 "ELSE CAST(ro_money(revenue_text, ?) AS DOUBLE) END"
             )
-        params: list[object] = []
-        if "converted" in roles:
-            params += [list(TRUE_TEXTS), list(FALSE_TEXTS)]
-        if "revenue" in roles:
             params.append(decimal_comma)
+        covariate_sql = "NULL"
+        if "covariate" in roles:
+            decimal_comma = detect_decimal_comma(cur, ROWS_TABLE, "covariate_text")
+            covariate_sql = (
+                "CASE WHEN ro_blank(covariate_text) THEN 0 "
+                "WHEN list_contains(?::VARCHAR[], lower(trim(covariate_text))) THEN 1 "
+                "WHEN list_contains(?::VARCHAR[], lower(trim(covariate_text))) THEN 0 "
+                "ELSE CAST(ro_money(covariate_text, ?) AS DOUBLE) END"
+            )
+            params += [list(TRUE_TEXTS[1:]), list(FALSE_TEXTS[1:]), decimal_comma]
+        segment_sql = "NULL"
+        if "segment" in roles:
+            segment_sql = "CASE WHEN ro_blank(segment_text) THEN ? ELSE trim(segment_text) END"
+            params.append(BLANK_SEGMENT)
         visitor_sql = "trim(visitor_text)" if "visitor" in roles else "NULL"
+        group_sql = ", ".join(f"trim({role}_text) AS {role}" for role in group_roles)
         cur.execute(
             f"""CREATE TEMP TABLE parsed AS
-            SELECT line_no, trim(variant_text) AS variant, {visitor_sql} AS visitor,
-                   {converted_sql} AS converted, {revenue_sql} AS revenue
+            SELECT line_no, {group_sql}, {visitor_sql} AS visitor,
+                   {converted_sql} AS converted, {revenue_sql} AS revenue,
+                   {covariate_sql} AS covariate, {segment_sql} AS segment
             FROM {ROWS_TABLE}""",
             params,
         )
         cur.execute(f"DROP TABLE {ROWS_TABLE}")
         cur.execute(f"ALTER TABLE parsed RENAME TO {ROWS_TABLE}")
-        if "converted" in roles:
-            _fail_if(
-                cur,
-                "converted IS NULL",
-                "have a converted value that is not 1/0, true/false or yes/no",
-                file_name=file_name,
-                column=labels["converted"],
-                hint="Use 1 for visitors who bought and 0 (or blank) for the rest.",
-            )
-        if "revenue" in roles:
-            _fail_if(
-                cur,
-                "revenue IS NULL",
-                "have a revenue that is not an amount",
-                file_name=file_name,
-                column=labels["revenue"],
-                hint="Use amounts like 49.90 or $1,234.50; leave it blank for no revenue.",
-            )
-            _fail_if(
-                cur,
-                "revenue < 0",
-                "have negative revenue",
-                file_name=file_name,
-                column=labels["revenue"],
-                hint="Use each visitor's revenue before refunds (0 when nothing was bought).",
-            )
-            if "converted" in roles:
-                _fail_if(
-                    cur,
-                    "revenue > 0 AND converted = 0",
-                    "have revenue but are not marked converted",
-                    file_name=file_name,
-                    column=labels["converted"],
-                    hint="A visitor with revenue bought something: mark them converted.",
-                )
+        _check_values(cur, roles, labels, file_name)
         if "visitor" in roles:
             _fail_if(
                 cur,
@@ -381,56 +464,169 @@ def _summarise(
                 column=labels["visitor"],
                 hint="Every row needs the visitor it belongs to.",
             )
-            _fail_if(
-                cur,
-                f"""visitor IN (SELECT visitor FROM {ROWS_TABLE} GROUP BY visitor
-                                HAVING count(DISTINCT variant) > 1)""",
-                "belong to visitors who saw more than one variant",
-                file_name=file_name,
-                column=labels["visitor"],
-                hint="Each visitor must stay in one variant: check the test's assignment.",
-            )
+            for role in group_roles:
+                _fail_if(
+                    cur,
+                    f"""visitor IN (SELECT visitor FROM {ROWS_TABLE} GROUP BY visitor
+                                    HAVING count(DISTINCT {role}) > 1)""",
+                    f"belong to visitors who saw more than one {group_role}"
+                    + (f" level of {labels[role]}" if factorial else ""),
+                    file_name=file_name,
+                    column=labels[role],
+                    hint=f"Each visitor must stay in one {group_role}: check the assignment.",
+                )
         converts = (
             "converted" if "converted" in roles else "CASE WHEN revenue > 0 THEN 1 ELSE 0 END"
         )
+        group_list = ", ".join(group_roles)
         if "visitor" in roles:
-            units = f"""SELECT variant, min(line_no) AS first_line, max({converts}) AS converted,
-                               sum(revenue) AS revenue
-                        FROM {ROWS_TABLE} GROUP BY variant, visitor"""
+            units = f"""SELECT {group_list}, min(line_no) AS first_line,
+                               max({converts}) AS converted, sum(revenue) AS revenue,
+                               max(covariate) AS covariate, arg_min(segment, line_no) AS segment
+                        FROM {ROWS_TABLE} GROUP BY {group_list}, visitor"""
         else:
-            units = f"""SELECT variant, line_no AS first_line, {converts} AS converted, revenue
+            units = f"""SELECT {group_list}, line_no AS first_line, {converts} AS converted,
+                               revenue, covariate, segment
                         FROM {ROWS_TABLE}"""
-        frame = cur.execute(
-            f"""SELECT variant,
-                   count(*) AS visitors,
-                   CAST(sum(converted) AS BIGINT) AS conversions,
-                   sum(revenue) AS revenue_sum,
-                   sum(revenue * revenue) AS revenue_sum_squares
-            FROM ({units})
-            GROUP BY variant
-            ORDER BY list_contains(?::VARCHAR[], lower(variant)) DESC, min(first_line)""",
-            [list(CONTROL_NAMES)],
-        ).df()
-    arms = len(frame)
-    if arms < 2:
-        only = str(frame[VARIANT_COLUMN].iloc[0])[:60] if arms else ""
-        raise ImportFileError(
-            f"the variant column holds only one variant ('{only}'); a test needs control and at "
-            "least one variant.",
+        cur.execute(f"CREATE TEMP TABLE units AS {units}")
+        levels = _check_groups(cur, group_roles, labels, file_name, factorial)
+        if factorial:
+            return VisitorFileSummary(
+                cells=_cells(cur, group_roles, [labels[r] for r in group_roles], levels)
+            )
+        summary = _summary_frame(cur, "revenue")
+        result: dict[str, object] = {"summary": summary}
+        if cap_percentile is not None:
+            cap = cur.execute(
+                "SELECT quantile_cont(revenue, ?) FROM units WHERE revenue > 0", [cap_percentile]
+            ).fetchone()[0]
+            if cap is not None:
+                above = cur.execute(
+                    "SELECT count(*) FROM units WHERE revenue > ?", [float(cap)]
+                ).fetchone()[0]
+                result.update(
+                    capped=_summary_frame(cur, "least(revenue, ?)", [float(cap)]),
+                    cap_percentile=cap_percentile,
+                    cap_value=float(cap),
+                    capped_visitors=int(above),
+                )
+        if "covariate" in roles:
+            result["covariate"] = _covariate_frame(cur)
+        if "segment" in roles:
+            result["segments"] = _segments_frame(cur, labels["segment"], file_name)
+        return VisitorFileSummary(**result)  # type: ignore[arg-type]
+
+
+def _check_values(
+    cur: duckdb.DuckDBPyConnection, roles: dict[str, int], labels: dict[str, str], file_name: str
+) -> None:
+    """Flags that are not flags, amounts that are not amounts, negative revenue."""
+    if "converted" in roles:
+        _fail_if(
+            cur,
+            "converted IS NULL",
+            "have a converted value that is not 1/0, true/false or yes/no",
             file_name=file_name,
-            column=labels["variant"],
-            hint="Check that this is the variant column and that the file covers every arm.",
+            column=labels["converted"],
+            hint="Use 1 for visitors who bought and 0 (or blank) for the rest.",
         )
-    if arms > MAX_ARMS:
-        raise ImportFileError(
-            f"the variant column holds {arms:,} different values; a test has at most "
-            f"{MAX_ARMS} arms.",
+    if "covariate" in roles:
+        _fail_if(
+            cur,
+            "covariate IS NULL",
+            "have a covariate that is not a number or a yes/no flag",
             file_name=file_name,
-            column=labels["variant"],
-            hint="Check that this is the column naming the variant each visitor saw.",
+            column=labels["covariate"],
+            hint="Use the visitor's revenue before the test (0 for none) or 1/0 for returning.",
         )
+    if "revenue" not in roles:
+        return
+    _fail_if(
+        cur,
+        "revenue IS NULL",
+        "have a revenue that is not an amount",
+        file_name=file_name,
+        column=labels["revenue"],
+        hint="Use amounts like 49.90 or $1,234.50; leave it blank for no revenue.",
+    )
+    _fail_if(
+        cur,
+        "revenue < 0",
+        "have negative revenue",
+        file_name=file_name,
+        column=labels["revenue"],
+        hint="Use each visitor's revenue before refunds (0 when nothing was bought).",
+    )
+    if "converted" in roles:
+        _fail_if(
+            cur,
+            "revenue > 0 AND converted = 0",
+            "have revenue but are not marked converted",
+            file_name=file_name,
+            column=labels["converted"],
+            hint="A visitor with revenue bought something: mark them converted.",
+        )
+
+
+def _check_groups(
+    cur: duckdb.DuckDBPyConnection,
+    group_roles: list[str],
+    labels: dict[str, str],
+    file_name: str,
+    factorial: bool,
+) -> dict[str, list[str]]:
+    """Each variant/factor column has 2..MAX_ARMS values (levels ordered control first)."""
+    levels: dict[str, list[str]] = {}
+    for role in group_roles:
+        values = [
+            str(row[0])
+            for row in cur.execute(
+                f"""SELECT {role} FROM units GROUP BY {role}
+                ORDER BY list_contains(?::VARCHAR[], lower({role})) DESC, min(first_line)""",
+                [list(CONTROL_NAMES)],
+            ).fetchall()
+        ]
+        what = "factor" if factorial else "variant"
+        if len(values) < 2:
+            only = values[0][:60] if values else ""
+            raise ImportFileError(
+                f"the {what} column holds only one {'level' if factorial else 'variant'} "
+                f"('{only}'); a test needs at least two.",
+                file_name=file_name,
+                column=labels[role],
+                hint=f"Check that this is the {what} column and that the file covers every arm.",
+            )
+        if len(values) > MAX_ARMS:
+            raise ImportFileError(
+                f"the {what} column holds {len(values):,} different values; a test has at most "
+                f"{MAX_ARMS}.",
+                file_name=file_name,
+                column=labels[role],
+                hint=f"Check that this is the column naming the {what} each visitor saw.",
+            )
+        levels[role] = values
+    return levels
+
+
+def _summary_frame(
+    cur: duckdb.DuckDBPyConnection, revenue_sql: str, params: Sequence[object] = ()
+) -> pd.DataFrame:
+    frame = cur.execute(
+        f"""SELECT g0 AS variant, count(*) AS visitors,
+               CAST(sum(converted) AS BIGINT) AS conversions,
+               sum({revenue_sql}) AS revenue_sum,
+               sum(({revenue_sql}) * ({revenue_sql})) AS revenue_sum_squares
+        FROM units GROUP BY g0
+        ORDER BY list_contains(?::VARCHAR[], lower(g0)) DESC, min(first_line)""",
+        [*params, *params, *params, list(CONTROL_NAMES)],
+    ).df()
+    return _typed_summary(frame)
+
+
+def _typed_summary(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
     result = pd.DataFrame(
         {
+            **{column: frame[column].astype(str).astype(object) for column in extra},
             VARIANT_COLUMN: frame[VARIANT_COLUMN].astype(str).astype(object),
             VISITORS_COLUMN: frame[VISITORS_COLUMN].astype("int64"),
             CONVERSIONS_COLUMN: frame[CONVERSIONS_COLUMN].astype("int64"),
@@ -439,6 +635,84 @@ def _summarise(
                 "float64"
             ),
         },
-        columns=list(SUMMARY_COLUMNS),
+        columns=[*extra, *SUMMARY_COLUMNS],
     )
     return result.reset_index(drop=True)
+
+
+def _covariate_frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    frame = cur.execute(
+        """SELECT g0 AS variant, count(*) AS n,
+               CAST(sum(converted) AS DOUBLE) AS sum_converted,
+               sum(coalesce(revenue, 0)) AS sum_revenue,
+               sum(coalesce(revenue, 0) * coalesce(revenue, 0)) AS sum_revenue_squares,
+               sum(covariate) AS sum_x, sum(covariate * covariate) AS sum_x2,
+               sum(covariate * converted) AS sum_x_converted,
+               sum(covariate * coalesce(revenue, 0)) AS sum_x_revenue
+        FROM units GROUP BY g0
+        ORDER BY list_contains(?::VARCHAR[], lower(g0)) DESC, min(first_line)""",
+        [list(CONTROL_NAMES)],
+    ).df()
+    frame[VARIANT_COLUMN] = frame[VARIANT_COLUMN].astype(str).astype(object)
+    numeric = [c for c in COVARIATE_COLUMNS if c != VARIANT_COLUMN]
+    frame[numeric] = frame[numeric].astype("float64")
+    frame["n"] = frame["n"].astype("int64")
+    return frame[list(COVARIATE_COLUMNS)]
+
+
+def _segments_frame(cur: duckdb.DuckDBPyConnection, label: str, file_name: str) -> pd.DataFrame:
+    count = cur.execute("SELECT count(DISTINCT segment) FROM units").fetchone()[0]
+    if count > MAX_SEGMENTS:
+        raise ImportFileError(
+            f"the segment column holds {count:,} different values; at most {MAX_SEGMENTS} "
+            "segments can be compared.",
+            file_name=file_name,
+            column=label,
+            hint="Choose a column such as device, new vs returning or channel.",
+        )
+    frame = cur.execute(
+        """SELECT segment, g0 AS variant, count(*) AS visitors,
+               CAST(sum(converted) AS BIGINT) AS conversions,
+               sum(revenue) AS revenue_sum, sum(revenue * revenue) AS revenue_sum_squares
+        FROM units GROUP BY segment, g0
+        ORDER BY sum(count(*)) OVER (PARTITION BY segment) DESC, segment,
+                 list_contains(?::VARCHAR[], lower(g0)) DESC, min(first_line)""",
+        [list(CONTROL_NAMES)],
+    ).df()
+    return _typed_summary(frame, extra=(SEGMENT_COLUMN,))
+
+
+def _cells(
+    cur: duckdb.DuckDBPyConnection,
+    group_roles: list[str],
+    names: list[str],
+    levels: dict[str, list[str]],
+) -> pd.DataFrame:
+    group_list = ", ".join(group_roles)
+    frame = cur.execute(
+        f"""SELECT {group_list}, count(*) AS visitors,
+               CAST(sum(converted) AS BIGINT) AS conversions,
+               sum(revenue) AS revenue_sum, sum(revenue * revenue) AS revenue_sum_squares
+        FROM units GROUP BY {group_list}"""
+    ).df()
+    order = {role: {level: i for i, level in enumerate(levels[role])} for role in group_roles}
+    frame["_order"] = [
+        tuple(order[role][str(row[role])] for role in group_roles)
+        for row in frame.to_dict("records")
+    ]
+    frame = frame.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+    result = pd.DataFrame(
+        {
+            **{
+                name: frame[role].astype(str).astype(object)
+                for role, name in zip(group_roles, names, strict=True)
+            },
+            VISITORS_COLUMN: frame[VISITORS_COLUMN].astype("int64"),
+            CONVERSIONS_COLUMN: frame[CONVERSIONS_COLUMN].astype("int64"),
+            REVENUE_SUM_COLUMN: pd.to_numeric(frame[REVENUE_SUM_COLUMN]).astype("float64"),
+            REVENUE_SUM_SQUARES_COLUMN: pd.to_numeric(frame[REVENUE_SUM_SQUARES_COLUMN]).astype(
+                "float64"
+            ),
+        }
+    )
+    return result
