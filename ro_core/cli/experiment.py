@@ -24,6 +24,9 @@ from ro_core.experiment import (
     duration_for,
     sample_size,
 )
+from ro_core.experiment.cuped import (
+    cuped_visitors,
+)
 from ro_core.experiment.planning import as_number
 
 ARM_FORMAT = "[NAME=]VISITORS:CONVERSIONS[:REVENUE_SUM:REVENUE_SUM_SQUARES]"
@@ -77,6 +80,19 @@ def add_experiment_commands(subparsers: argparse._SubParsersAction) -> None:
     size.add_argument(
         "--traffic-share", default="1", help="share of sessions that enter the test (default 1)"
     )
+    size.add_argument(
+        "--factors",
+        metavar="SPEC",
+        help="multivariate test: 'headline: A,B; button: 3' (plans main effects and interactions)",
+    )
+    size.add_argument(
+        "--interaction-mde", help="multivariate: smallest interaction worth detecting (relative)"
+    )
+    size.add_argument(
+        "--cuped-rho",
+        metavar="RHO",
+        help="correlation of the metric with a pre-experiment covariate: adds the CUPED figure",
+    )
     _add_json_flag(size)
     size.set_defaults(handler=run_sample_size)
 
@@ -88,10 +104,41 @@ def add_experiment_commands(subparsers: argparse._SubParsersAction) -> None:
             "per visitor and average order value."
         ),
     )
-    analyze.add_argument("--control", required=True, metavar="VISITORS:CONVERSIONS")
-    analyze.add_argument(
-        "--variant", required=True, action="append", metavar="VISITORS:CONVERSIONS"
+    analyze.add_argument("--control", metavar="VISITORS:CONVERSIONS")
+    analyze.add_argument("--variant", action="append", metavar="VISITORS:CONVERSIONS")
+    visitors = analyze.add_argument_group(
+        "visitor-level file",
+        "Instead of counts: a CSV with one row per visitor (or per order with --visitor-column).",
     )
+    visitors.add_argument("--visitors", metavar="FILE", help="the visitor-level CSV")
+    visitors.add_argument(
+        "--variant-column", help="column naming the variant (guessed if left out)"
+    )
+    visitors.add_argument(
+        "--factors", metavar="COL,COL", help="multivariate test: the factor columns"
+    )
+    visitors.add_argument("--converted-column", help="1/0 converted flag (guessed if left out)")
+    visitors.add_argument("--revenue-column", help="revenue per visitor (guessed if left out)")
+    visitors.add_argument("--visitor-column", help="visitor id, when a visitor has several rows")
+    visitors.add_argument(
+        "--covariate", metavar="COL", help="pre-experiment value per visitor, for CUPED"
+    )
+    visitors.add_argument(
+        "--segment-column",
+        metavar="COL",
+        help="device, new vs returning, channel...: per-segment results with Benjamini-Hochberg",
+    )
+    visitors.add_argument(
+        "--cap", metavar="PERCENTILE", help="also show RPV with revenue capped, e.g. 0.99"
+    )
+    visitors.add_argument(
+        "--metric",
+        choices=("cr", "rpv"),
+        help="metric of the multivariate model, CUPED and segments (default: the primary metric)",
+    )
+    analyze.add_argument("--power", default="0.8", help="power for 'more visitors' (0.8)")
+    analyze.add_argument("--daily-visitors", help="visitors a day in the test (all arms)")
+    analyze.add_argument("--planned-days", help="planned days, for the days remaining")
     analyze.add_argument("--split", help="planned traffic weights, control first (default even)")
     analyze.add_argument("--alpha", default="0.05", help="significance level (default 0.05)")
     analyze.add_argument("--days", help="days the test has run")
@@ -266,7 +313,26 @@ def _sample_size_text(size: SampleSize, data: dict[str, Any]) -> str:
 
 def run_sample_size(args: argparse.Namespace) -> int:
     """Handler of `ro sample-size`."""
+    if args.factors:
+        from ro_core.cli.experiment_file import factorial_plan_report, factorial_plan_text
+
+        plan = factorial_plan_report(args)
+        if _wants_json(args):
+            print_json(plan.to_dict())
+        else:
+            print(factorial_plan_text(plan))
+        return 0
     size, data = sample_size_report(args)
+    if args.cuped_rho is not None:
+        rho = as_number(args.cuped_rho, "--cuped-rho")
+        per_variant = cuped_visitors(size.per_variant, rho)
+        data["cuped"] = {
+            "rho": rho,
+            "variance_reduction": rho**2,
+            "per_variant": per_variant,
+            "total": cuped_visitors(size.total, rho),
+            "note": "an estimate: the reduction is rho squared of the covariate you adjust with",
+        }
     if _wants_json(args):
         print_json(data)
     else:
@@ -296,7 +362,11 @@ def parse_arm(text: str, default_name: str) -> VariantData:
 
 
 def analysis_from_args(args: argparse.Namespace) -> ExperimentAnalysis:
-    """Run the analysis the parsed `analyze` arguments describe."""
+    """Run the analysis the parsed `analyze` arguments describe (counts typed as arms)."""
+    if args.control is None or not args.variant:
+        raise InvalidInputError(
+            "Give --control and --variant counts, or a visitor-level file with --visitors."
+        )
     control = parse_arm(args.control, "A")
     names = [chr(ord("B") + i) if i < 25 else f"V{i + 1}" for i in range(len(args.variant))]
     variants = [parse_arm(text, name) for text, name in zip(args.variant, names, strict=True)]
@@ -373,6 +443,17 @@ def _analysis_text(analysis: ExperimentAnalysis) -> str:
 
 def run_analyze(args: argparse.Namespace) -> int:
     """Handler of `ro analyze`."""
+    if args.visitors is not None:
+        if args.control is not None or args.variant:
+            raise InvalidInputError("Give either --visitors FILE or --control/--variant counts.")
+        from ro_core.cli.experiment_file import file_report
+
+        data, text = file_report(args)
+        if _wants_json(args):
+            print_json(data)
+        else:
+            print(text)
+        return 0
     analysis = analysis_from_args(args)
     if _wants_json(args):
         print_json(analysis.to_dict())

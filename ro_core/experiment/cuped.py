@@ -197,3 +197,20 @@ def cuped_visitors(visitors: float, correlation: float) -> int:
     if not -1 < rho < 1:
         raise InvalidInputError(f"A correlation must be between -1 and 1, got {rho:g}.")
     return math.ceil(round(float(visitors) * (1 - rho**2), 6))
+
+
+def covariate_sums_from_frame(frame: Any, metric: str) -> list[CovariateSums]:
+    """CovariateSums per arm from the covariate table a visitor file gives (COVARIATE_COLUMNS of
+    ``orders_csv``): y is revenue for "rpv", the 0/1 converted flag for "cr"."""
+    if metric not in ("cr", "rpv"):
+        raise InvalidInputError(f"CUPED is for 'cr' or 'rpv', got {metric!r}.")
+    arms = []
+    for row in frame.to_dict("records"):
+        if metric == "rpv":
+            y, y2, xy = row["sum_revenue"], row["sum_revenue_squares"], row["sum_x_revenue"]
+        else:
+            y, y2, xy = row["sum_converted"], row["sum_converted"], row["sum_x_converted"]
+        arms.append(
+            CovariateSums(str(row["variant"]), row["n"], y, y2, row["sum_x"], row["sum_x2"], xy)
+        )
+    return arms

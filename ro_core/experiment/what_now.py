@@ -409,7 +409,8 @@ def chance_versus_significance(comparison: MetricComparison, name: str) -> str |
     )
     leaning = "better" if chance >= 0.5 else "worse"
     return (
-        f"A {chance:.0%} chance that {name} beats control and 'no clear winner' are both true: "
+        f"{name}'s chance to beat control is {chance:.0%}, yet there is no clear winner; both "
+        "are true: "
         f"the chance says {name} is more likely {leaning} than not, while 'no clear winner' "
         f"means{interval}, so shipping it could still lose money. At this significance level a "
         f"winner needs a chance of about {needed:.1%} or more; {chance:.0%} means "

@@ -154,7 +154,7 @@ def test_chance_to_beat_beside_no_clear_winner() -> None:
     comparison = analysis.variants[0].conversion
     assert not comparison.is_significant and 0.8 < comparison.chance_to_beat_control < 0.95
     sentence = chance_versus_significance(comparison, "B")
-    assert sentence is not None and "both true" in sentence
+    assert sentence is not None and "both are true" in sentence
     assert f"{comparison.chance_to_beat_control:.0%}" in sentence and "97.5%" in sentence
     assert reading_notes(analysis) == (sentence,)
     winner = analyze_experiment(VariantData("A", 50_000, 1500), [VariantData("B", 50_000, 1800)])
