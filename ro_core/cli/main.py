@@ -241,12 +241,14 @@ def _add_json_flag(subparser: argparse.ArgumentParser) -> None:
 
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
     from ro_core.cli import experiment as cli_experiment
+    from ro_core.cli import health as cli_health
     from ro_core.cli import loop as cli_loop
     from ro_core.cli import metrics as cli_metrics
 
     cli_metrics.add_metrics_commands(sub)
     cli_experiment.add_experiment_commands(sub)
     cli_loop.add_loop_commands(sub)
+    cli_health.add_health_commands(sub)
 
 
 def _needs_db(handler: Any) -> bool:

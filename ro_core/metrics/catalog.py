@@ -191,6 +191,37 @@ METRICS: dict[str, Metric] = {
             aliases=("revenue_per_session", "rps", "rpu"),
         ),
         Metric(
+            "cart_rate",
+            "Add-to-cart rate",
+            "Add-to-cart rate",
+            RATE,
+            "share of sessions",
+            "Share of sessions that added a product to the cart.",
+            "sessions with cart additions / sessions",
+            needs_traffic=True,
+        ),
+        Metric(
+            "checkout_rate",
+            "Cart-to-checkout rate",
+            "Cart to checkout",
+            RATE,
+            "share of cart sessions",
+            "Share of the sessions with a cart that reached checkout.",
+            "sessions that reached checkout / sessions with cart additions",
+            needs_traffic=True,
+        ),
+        Metric(
+            "checkout_completion",
+            "Checkout completion",
+            "Checkout completion",
+            RATE,
+            "share of checkout sessions",
+            "Share of the sessions that reached checkout and completed it (converted sessions, "
+            "or orders where the traffic reports no conversions).",
+            "converted sessions / sessions that reached checkout",
+            needs_traffic=True,
+        ),
+        Metric(
             "revenue_per_visitor",
             "Revenue per visitor",
             "Revenue / visitor",
@@ -267,6 +298,17 @@ TERMS: dict[str, Term] = {
             "purchase x AOV x 30.44 / days",
         ),
         Term(
+            "health_alert",
+            "Store-health alert",
+            "A day outside what noise explains against the same weekday of the six weeks "
+            "before (sessions, orders, revenue, AOV, CR, each funnel step and each device's or "
+            "channel's share, per device and channel where the traffic splits by day), or a "
+            "problem with the data itself: orders without sessions, sessions without orders, "
+            "a day with neither, duplicated orders, two traffic sources that stop agreeing.",
+            "|x - centre| > 4 spreads for counts and means, 3.5 for rates; spread = robust "
+            "(MAD) or binomial + between-week variation, x sqrt(1 + 1/weeks)",
+        ),
+        Term(
             "comparison_window",
             "Compared days",
             "A change compares only the days both periods have data for, orders and traffic "
@@ -321,6 +363,9 @@ GLOSSARY_METRICS: tuple[str, ...] = (
     "online_aov",
     "rpv",
     "revenue_per_visitor",
+    "cart_rate",
+    "checkout_rate",
+    "checkout_completion",
 )
 
 
