@@ -141,10 +141,32 @@ _REJECT_REASONS = {
 }
 
 
+def _reject_line_offset(part: TablePart) -> int:
+    """What to add to a reject's line (in the file DuckDB read) to get the original file's line."""
+    return part.header_line - 1 - part.skip_lines
+
+
+def _renumber_after_rejects(ctx: StageContext) -> None:
+    """Give rows after rejected ones their real line numbers (row_number counts read rows only).
+
+    A read row numbered p (header line + its position) sits on line p + the number of rejected
+    lines R_j (the j-th, in order) with R_j - j < p.
+    """
+    ctx.cur.execute(
+        f"""UPDATE {RAW_TABLE} SET line_no = line_no + (
+            SELECT count(*) FROM (
+                SELECT line + ? AS r, row_number() OVER (ORDER BY line) AS j
+                FROM (SELECT DISTINCT line FROM temp.raw_rejects)
+            ) x WHERE x.r - x.j < {RAW_TABLE}.line_no)""",
+        [_reject_line_offset(ctx.part)],
+    )
+
+
 def _collect_rejects(ctx: StageContext) -> int:
     rows = ctx.cur.execute(
-        """SELECT error_type, count(DISTINCT line), list(DISTINCT line ORDER BY line)[1:10]
-        FROM temp.raw_rejects GROUP BY error_type ORDER BY 2 DESC"""
+        """SELECT error_type, count(DISTINCT line), list(DISTINCT line + ? ORDER BY line + ?)[1:10]
+        FROM temp.raw_rejects GROUP BY error_type ORDER BY 2 DESC""",
+        [_reject_line_offset(ctx.part)] * 2,
     ).fetchall()
     total = 0
     for error_type, count, lines in rows:
@@ -227,6 +249,8 @@ def _stage_part(
             hint="Check that it is the CSV export itself, not a spreadsheet or a web page.",
         ) from e
     rejected = _collect_rejects(ctx)
+    if rejected:
+        _renumber_after_rejects(ctx)
     read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
     ctx.rows_read = int(read) + rejected
     if rejected and (

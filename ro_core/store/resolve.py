@@ -18,10 +18,14 @@ event), and imports are ranked by (that time, import id). A shell glob that sort
   same span merge field by field as above. ``total`` rows (a report's own range) stay apart.
 - Events: identical events (same identity columns) are legitimate in REES46 logs, so each
   import's *count* of an identity is kept, not one row. An event time strictly inside an
-  import's own span is complete in that import: the largest such count wins. An event time at
-  the end of one import and the start of another is a log cut in the middle of that second:
-  the two pieces add up. Anything else (one import, or files that overlap) takes the largest
-  count. Splitting a log anywhere, overlapping or not, gives the same events.
+  import's own span is complete in that import: the largest such count wins. At an event time
+  inside no import's span (it is the first or last second of each import holding it): if those
+  imports hold different events of that second, the log was cut inside it and the pieces add
+  up (the largest count among imports ending there, among imports starting there, and among
+  imports holding only that second); if they hold the same events, the exports overlap there
+  (inclusive time bounds) and the largest count wins. Splitting a log anywhere gives the same
+  events, overlapping or not, except where no content can tell: files that overlap by only
+  part of one second, or a second of nothing but identical events cut into equal halves.
 
 Only keys touched by the import (or removal) are recomputed.
 """
@@ -94,7 +98,17 @@ def _events_select(ranked: str) -> str:
     """Events: per identity, the rows of the import(s) chosen by the rule in the docstring."""
     identity = ", ".join(schema.EVENT_IDENTITY)
     columns = ", ".join(f"e.{c}" for c in schema.column_names(schema.KIND_EVENTS))
+    # What each import holds of its first and last second, as a multiset hash: two imports
+    # that hold the same events of a boundary second overlap there; different events mean the
+    # log was cut inside that second.
+    hashed = f"hash({', '.join(f'r.{c}' for c in schema.EVENT_IDENTITY)})"
     return f"""WITH src AS (SELECT * FROM {ranked}),
+    edge_seconds AS (
+        SELECT r.import_id, r.event_time, {{'n': count(*), 'h': sum({hashed})}} AS sig
+        FROM {schema.EVENT_ROWS} r JOIN {schema.IMPORTS} i ON i.import_id = r.import_id
+        WHERE r.event_time = i.content_first OR r.event_time = i.content_last
+        GROUP BY ALL
+    ),
     per_import AS (
         SELECT {identity}, import_id, any_value(recency) AS recency, count(*) AS n,
             CASE WHEN any_value(span_first) < event_time AND event_time < any_value(span_last)
@@ -105,18 +119,20 @@ def _events_select(ranked: str) -> str:
                  ELSE 'head' END AS piece
         FROM src GROUP BY {identity}, import_id
     ),
+    signed AS (
+        SELECT p.*, s.sig FROM per_import p
+        LEFT JOIN edge_seconds s ON s.import_id = p.import_id AND s.event_time = p.event_time
+    ),
     flagged AS (
-        SELECT *, bool_or(piece = 'inside') OVER w AS any_inside,
-            bool_or(piece = 'tail') OVER w AND bool_or(piece = 'head') OVER w AS cut
-        FROM per_import WINDOW w AS (PARTITION BY {identity})
+        SELECT *, NOT bool_or(piece = 'inside') OVER w
+            AND min(sig) OVER w IS DISTINCT FROM max(sig) OVER w AS cut
+        FROM signed WINDOW w AS (PARTITION BY {identity})
     ),
     chosen AS (
         SELECT * FROM flagged
         QUALIFY row_number() OVER (
-            PARTITION BY {identity},
-                CASE WHEN cut AND NOT any_inside AND piece IN ('tail', 'head') THEN piece END
+            PARTITION BY {identity}, CASE WHEN cut THEN piece END
             ORDER BY piece = 'inside' DESC, n DESC, recency DESC) = 1
-        AND (NOT cut OR any_inside OR piece IN ('tail', 'head'))
     )
     SELECT e.import_id, {columns} FROM src e SEMI JOIN chosen c
         ON e.import_id = c.import_id AND {_key_match("e", "c", schema.EVENT_IDENTITY)}"""
