@@ -12,10 +12,16 @@ import streamlit as st
 from ro_core.metrics.scope import Scope
 from ro_ui import cached, views
 from ro_ui.experiments_analyze import render_analyze
+from ro_ui.experiments_multivariate import (
+    render_multivariate_analyze,
+    render_multivariate_plan,
+)
 from ro_ui.experiments_plan import render_plan
 from ro_ui.state import FILTERS_KEY
 
 TAB_LABELS = ("Plan", "Analyze")
+MODE = "exp_mode"
+MODES = ("A/B/n", "Multivariate")
 
 
 def render() -> None:
@@ -30,7 +36,21 @@ def render() -> None:
         "Before a test: how many visitors and weeks it needs on your traffic. After it: did a "
         "variant win, on conversion rate and on revenue per visitor?"
     )
+    mode = st.radio(
+        "Test type",
+        MODES,
+        key=MODE,
+        horizontal=True,
+        help="A/B/n: control against one or more variants. Multivariate: several factors "
+        "(headline x button colour), every combination shown.",
+    )
     plan, analyze = st.tabs(list(TAB_LABELS))
+    if mode == MODES[1]:
+        with plan:
+            render_multivariate_plan(db, filters)
+        with analyze:
+            render_multivariate_analyze(db, filters)
+        return
     with plan:
         render_plan(db, filters)
     with analyze:

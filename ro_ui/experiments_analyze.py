@@ -20,7 +20,13 @@ import streamlit as st
 
 from ro_core.errors import RoError
 from ro_core.experiment import ExperimentAnalysis, MetricComparison, analyze_summary_frame
-from ro_core.experiment.orders_csv import guess_columns, summarise_variant_csv, variant_csv_columns
+from ro_core.experiment.orders_csv import (
+    VisitorFileSummary,
+    guess_columns,
+    summarise_visitor_file,
+    variant_csv_columns,
+)
+from ro_core.experiment.what_now import reading_notes
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.loop import experiment_log
 from ro_core.metrics.scope import Scope
@@ -48,6 +54,7 @@ from ro_ui.components.result_form import (
     result_form,
     summary_from_editor,
 )
+from ro_ui.experiments_what_now import render_file_extras, render_what_now
 from ro_ui.imports import work_dir
 from ro_ui.widgets import download_table, show_table
 
@@ -74,7 +81,14 @@ COLUMN_KEYS = {
     "converted": "exp_an_column_converted",
     "revenue": "exp_an_column_revenue",
     "visitor": "exp_an_column_visitor",
+    "covariate": "exp_an_column_covariate",
+    "segment": "exp_an_column_segment",
 }
+CAP_KEY = "exp_an_cap"
+EXTRAS = "exp_an_file_extras"  # what else the uploaded file gave (CUPED, segments, cap)
+PLANNED_DAYS = "exp_an_planned_days"
+DAILY_VISITORS = "exp_an_daily_visitors"
+FILE_CAP_LABELS = {None: "No cap", 0.99: "99th percentile", 0.95: "95th percentile"}
 NOT_IN_FILE = "(not in this file)"
 
 METRIC_TITLES = {
@@ -167,8 +181,8 @@ def _take_upload(db: Database, upload: Any) -> None:
         st.session_state[PENDING_FILE] = {"path": str(path), "name": name, "columns": columns}
         guesses = guess_columns(columns)
         st.session_state[COLUMN_KEYS["variant"]] = guesses["variant"] or columns[0]
-        for role in ("converted", "revenue", "visitor"):
-            st.session_state[COLUMN_KEYS[role]] = guesses[role] or NOT_IN_FILE
+        for role in ("converted", "revenue", "visitor", "covariate", "segment"):
+            st.session_state[COLUMN_KEYS[role]] = guesses.get(role) or NOT_IN_FILE
     st.session_state[UPLOAD_ROUND] = st.session_state.get(UPLOAD_ROUND, 0) + 1
     st.rerun()
 
@@ -184,19 +198,25 @@ def _use_pending_file() -> None:
         value = state.get(COLUMN_KEYS[role])
         return None if value in (None, NOT_IN_FILE) else value
 
+    cap = state.get(CAP_KEY)
     try:
-        frame = summarise_variant_csv(
+        summary = summarise_visitor_file(
             Path(pending["path"]),
             variant_column=chosen("variant") or "",
             converted_column=chosen("converted"),
             revenue_column=chosen("revenue"),
             visitor_column=chosen("visitor"),
+            covariate_column=chosen("covariate"),
+            segment_column=chosen("segment"),
+            cap_percentile=cap if chosen("revenue") else None,
             file_name=pending["name"],
         )
     except RoError as error:
         state[FILE_ERROR] = error
         return
-    replace_table(FORM, frame)
+    assert summary.summary is not None
+    replace_table(FORM, summary.summary)
+    state[EXTRAS] = summary
     _discard_pending()
 
 
@@ -234,11 +254,36 @@ def _upload_section(db: Database) -> None:
         ):
             if state.get(COLUMN_KEYS[role]) not in options:
                 state[COLUMN_KEYS[role]] = options[0]
+        for role in ("covariate", "segment"):
+            if state.get(COLUMN_KEYS[role]) not in optional:
+                state[COLUMN_KEYS[role]] = NOT_IN_FILE
         first, second, third, fourth = st.columns(4)
         first.selectbox("Variant", columns, key=COLUMN_KEYS["variant"])
         second.selectbox("Converted (1/0)", optional, key=COLUMN_KEYS["converted"])
         third.selectbox("Revenue", optional, key=COLUMN_KEYS["revenue"])
         fourth.selectbox("Visitor id", optional, key=COLUMN_KEYS["visitor"])
+        first, second, third, _ = st.columns(4)
+        first.selectbox(
+            "Pre-test value (CUPED)",
+            optional,
+            key=COLUMN_KEYS["covariate"],
+            help="Each visitor's revenue in the weeks before the test, or 1/0 for a returning "
+            "customer: it narrows the interval without moving the estimate.",
+        )
+        second.selectbox(
+            "Segment",
+            optional,
+            key=COLUMN_KEYS["segment"],
+            help="Device, new vs returning, channel...: results per segment.",
+        )
+        third.selectbox(
+            "Cap revenue outliers",
+            list(FILE_CAP_LABELS),
+            format_func=FILE_CAP_LABELS.get,
+            key=CAP_KEY,
+            help="Also show revenue per visitor with each visitor's revenue capped at this "
+            "percentile of buyers, as the planner can.",
+        )
         left, right = st.columns([1, 5])
         left.button(
             "Use this file", key="exp_an_use_file", type="primary", on_click=_use_pending_file
@@ -286,6 +331,8 @@ def _verdict(analysis: ExperimentAnalysis) -> None:
         st.info(headline, icon=icon)
     for warning in verdict.warnings:
         st.warning(fmt.md_escape(warning), icon=":material/warning:")
+    for note in reading_notes(analysis):
+        st.info(fmt.md_escape(note), icon=":material/help:")
 
 
 def _srm(analysis: ExperimentAnalysis) -> None:
@@ -422,7 +469,29 @@ def render_analyze(db: Database, filters: Scope | None) -> None:
     _results_section(analysis, currency)
     if inputs.is_example:
         return
+    extras: VisitorFileSummary | None = st.session_state.get(EXTRAS)
+    if extras is not None and _same_counts(extras.summary, inputs.summary):
+        render_file_extras(extras, analysis, currency)
+    render_what_now(
+        analysis, inputs.days, planned_days_key=PLANNED_DAYS, daily_visitors_key=DAILY_VISITORS
+    )
     _save_to_log(db, inputs)
+
+
+def _same_counts(file_summary: pd.DataFrame | None, summary: pd.DataFrame) -> bool:
+    """Whether the editor still holds the uploaded file's counts (else its extras are stale)."""
+    if file_summary is None or len(file_summary) != len(summary):
+        return False
+    try:
+        return list(file_summary["variant"].astype(str)) == list(
+            summary["variant"].astype(str)
+        ) and all(
+            list(pd.to_numeric(file_summary[c]).astype(float))
+            == list(pd.to_numeric(summary[c]).astype(float))
+            for c in ("visitors", "conversions")
+        )
+    except (KeyError, ValueError, TypeError):
+        return False
 
 
 def _save_to_log(db: Database, inputs: ResultInputs) -> None:

@@ -24,11 +24,13 @@ from ro_core.experiment import (
     power_curve,
     sample_size,
 )
+from ro_core.experiment.cuped import cuped_visitors
+from ro_core.experiment.cuped_baseline import RevenueCorrelation, customer_revenue_correlation
 from ro_core.metrics.scope import Scope
 from ro_core.present.experiment_charts import mde_by_week_figure, power_curve_figure
 from ro_core.present.formatting import CHANGE, COUNT, MONEY_CHANGE, POINTS, TEXT
-from ro_core.store.db import Database
-from ro_ui import fmt
+from ro_core.store.db import Database, get_database
+from ro_ui import cached, fmt
 from ro_ui.components.test_plan_form import (
     CAP_LABELS,
     CORRECTION_LABELS,
@@ -192,6 +194,43 @@ def _duration_section(size: SampleSize) -> None:
     )
     if duration.warning:
         st.warning(duration.warning, icon=":material/schedule:")
+
+
+@st.cache_data(show_spinner=False, max_entries=cached.CACHE_ENTRIES)
+def _revenue_correlation(db_path: str, version: int, key: str, _scope: Scope) -> RevenueCorrelation:
+    return customer_revenue_correlation(get_database(db_path), _scope.period, _scope.filters)
+
+
+def _cuped_section(db: Database, filters: Scope | None, size: SampleSize) -> None:
+    """The sample size with CUPED, from the store's own customers (an estimate)."""
+    if size.metric == "aov" or filters is None:
+        return
+    db_path, version = cached.key(db)
+    if not cached.imports(db_path, version):
+        return
+    try:
+        found = _revenue_correlation(
+            db_path, version, repr((filters.period, filters.filters)), filters
+        )
+    except RoError as error:
+        show_error(error)
+        return
+    if found.rho is None:
+        st.caption(fmt.md_escape(f"CUPED estimate: {found.message}"))
+        return
+    with_cuped = cuped_visitors(size.per_variant, found.rho)
+    st.info(
+        fmt.md_escape(
+            f"Estimate with CUPED: about {with_cuped:,} {size.unit} per variant instead of "
+            f"{size.per_variant:,} ({fmt.rate(found.variance_reduction)} less variance), if the "
+            "analysis adjusts for each visitor's revenue in the weeks before. Your "
+            f"{found.customers:,} customers' revenue correlated rho = {found.rho:.2f} between "
+            f"{found.previous.start} to {found.previous.end} and {found.current.start} to "
+            f"{found.current.end}; a test's visitors include non-buyers, so the real gain can "
+            "differ."
+        ),
+        icon=":material/tune:",
+    )
 
 
 def _revenue_versus_conversion(
@@ -373,6 +412,7 @@ def render_plan(db: Database, filters: Scope | None) -> None:
     metric, size, design = plan.metric, plan.size, plan.design
     _results_section(metric, size, design, currency)
     _duration_section(size)
+    _cuped_section(db, filters, size)
     _revenue_versus_conversion(figures, size, design)
     table = _inverse_section(metric, plan.baseline, plan.mde, plan.relative, design, size, currency)
     _charts_section(metric, plan.baseline, plan.mde, plan.relative, design, size, table, currency)

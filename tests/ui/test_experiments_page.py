@@ -524,3 +524,148 @@ def test_result_is_saved_to_a_running_test_in_the_log(tmp_path: Path, monkeypatc
         assert status == experiment_log.OUTCOME_FROM_VERDICT[reference.verdict.status]
     finally:
         reset_databases()
+
+
+# --- multivariate, CUPED, segments, cap, what now (issue 14) ----------------------------------
+
+
+def _visitor_csv(rng_seed: int = 3, n: int = 3000) -> tuple[bytes, pd.DataFrame]:
+    import numpy as np
+
+    rng = np.random.default_rng(rng_seed)
+    headline = rng.choice(["A", "B"], n)
+    button = rng.choice(["green", "blue"], n)
+    converted = (rng.random(n) < 0.06 + 0.03 * (headline == "B")).astype(int)
+    pre = np.round(rng.gamma(0.5, 40, n), 2)
+    revenue = np.where(converted == 1, np.round(rng.gamma(2, 25, n) + pre, 2), 0.0)
+    revenue[0], converted[0] = 9000.0, 1
+    frame = pd.DataFrame(
+        {
+            "visitor_id": [f"v{i}" for i in range(n)],
+            "variant": rng.choice(["control", "B"], n),
+            "headline": headline,
+            "button": button,
+            "device": rng.choice(["mobile", "desktop"], n),
+            "converted": converted,
+            "revenue": revenue,
+            "pre_revenue": pre,
+        }
+    )
+    return frame.to_csv(index=False).encode(), frame
+
+
+def test_multivariate_plan_shows_ro_core_figures(app_env: Path) -> None:
+    from ro_core.experiment.factorial_plan import parse_factors, plan_factorial
+    from ro_ui import experiments_multivariate as mvt
+
+    at = open_page({"exp_mode": "Multivariate"})
+    at.text_area(key=mvt.FACTORS).set_value("headline: A, B\nbutton: 4\nimage: A, B").run()
+    assert not at.exception, at.exception
+    state = at.session_state
+    plan = plan_factorial(
+        parse_factors("headline: A, B\nbutton: 4\nimage: A, B"),
+        ConversionBaseline(f"{state[mvt.CR]!r}%"),
+        f"{state[mvt.MAIN_MDE]!r}%",
+        daily_sessions=state[mvt.DAILY],
+    )
+    assert metric_value(at, "Combinations") == "16"
+    assert as_count(metric_value(at, "Total visitors")) == plan.visitors_total
+    assert metric_value(at, "Run for") == f"{plan.duration.weeks} weeks"
+    text = unescape(page_text(at))
+    assert "16 combinations" in text and "keep two levels of button" in text
+
+
+def test_multivariate_analysis_from_a_visitor_file(app_env: Path) -> None:
+    import statsmodels.formula.api as smf
+
+    from ro_ui import experiments_multivariate as mvt
+
+    content, frame = _visitor_csv()
+    at = open_page({"exp_mode": "Multivariate"})
+    at.file_uploader(key="mvt_upload_0").upload("mvt.csv", content, "text/csv")
+    at.run(timeout=60)
+    assert not at.exception, at.exception
+    at.multiselect(key=mvt.FACTOR_COLUMNS).set_value(["headline", "button"])
+    at.button(key="mvt_analyze").click().run(timeout=60)
+    assert not at.exception and not at.error, page_errors(at)
+    effects = frame_with(at, "p_adjusted")
+    assert list(effects["term"]) == ["headline", "button", "headline:button"]
+    model = smf.logit("converted ~ C(headline, Sum) * C(button, Sum)", data=frame).fit(disp=0)
+    result = at.session_state[mvt.RESULT]
+    assert result.effects[0].p_value == pytest.approx(
+        model.pvalues["C(headline, Sum)[S.A]"], rel=1e-4
+    )
+    assert "has the highest conversion rate" in unescape(page_text(at))
+    cells = frame_with(at, "chance_best")
+    assert len(cells) == 4
+
+
+def test_upload_with_covariate_segment_and_cap_shows_both_figures(app_env: Path) -> None:
+    content, frame = _visitor_csv(n=4000)
+    at = open_page()
+    at.file_uploader(key="exp_an_upload_0").upload("ab.csv", content, "text/csv")
+    at.run(timeout=60)
+    assert not at.exception, at.exception
+    at.selectbox(key=analyze_ui.COLUMN_KEYS["variant"]).set_value("variant")
+    at.selectbox(key=analyze_ui.COLUMN_KEYS["covariate"]).set_value("pre_revenue")
+    at.selectbox(key=analyze_ui.COLUMN_KEYS["segment"]).set_value("device")
+    at.selectbox(key=analyze_ui.CAP_KEY).set_value(0.99)
+    at.button(key="exp_an_use_file").click().run(timeout=60)
+    assert not at.exception and not at.error, page_errors(at)
+    text = unescape(page_text(at))
+    # CUPED beside unadjusted: a table with both readings
+    cuped = [f.value for f in at.dataframe if "reading" in f.value.columns]
+    assert list(cuped[0]["reading"]) == ["Unadjusted", "CUPED"]
+    # the capped reading names the cap, which is the buyers' 99th percentile
+    import numpy as np
+
+    cap = np.percentile(frame.loc[frame["revenue"] > 0, "revenue"], 99)
+    assert any(r.startswith("Capped at") for r in cuped[1]["reading"])
+    assert f"{cap:,.2f}" in text and "99th percentile" in text
+    # segments with BH and the warning
+    segments = frame_with(at, "p_bh")
+    assert set(segments["segment"]) == {"mobile", "desktop"}
+    assert "not separate tests" in text
+    # what now: more visitors for the (inconclusive) result, the chance sentence
+    assert "What now?" in [s.value for s in at.subheader]
+    assert "more per arm" in text or "already has" in text or "no lift" in text
+    if "No clear winner" in text:
+        assert "both are true" in text
+
+
+def test_days_remaining_and_more_visitors_for_a_running_test(app_env: Path) -> None:
+    arms = pd.DataFrame(
+        {
+            "variant": ["A", "B"],
+            "visitors": [10_000, 10_000],
+            "conversions": [300, 330],
+            "revenue_sum": [float("nan")] * 2,
+            "revenue_sum_squares": [float("nan")] * 2,
+        }
+    )
+    at = open_page({analyze_ui.TABLE: arms, analyze_ui.PLANNED_DAYS: 28})
+    at.date_input(key=analyze_ui.START).set_value(date(2025, 3, 3))
+    at.date_input(key=analyze_ui.END).set_value(date(2025, 3, 12))  # 10 days
+    at.run(timeout=60)
+    assert not at.exception and not at.error, page_errors(at)
+    text = unescape(page_text(at))
+    # 28 planned days, 10 run -> 18 left (the visitors' pace is 2,000 a day)
+    assert "About 18 more days at 2,000 visitors a day" in text
+    # R power.prop.test(p1 = 0.03, p2 = 0.033, power = 0.8): n = 53,211 per arm; 43,211 more
+    # per arm, 86,422 in all, 44 days at 2,000 a day
+    assert "53,211 visitors per arm" in text and "43,211 more per arm" in text
+    assert "about 44 more days" in text
+    assert "both are true" in text  # chance to beat control beside "no clear winner"
+
+
+def test_planner_shows_the_cuped_estimate(app_env: Path) -> None:
+    from ro_core.experiment.cuped_baseline import customer_revenue_correlation
+
+    at = open_page()
+    filters = at.session_state[FILTERS_KEY]
+    found = customer_revenue_correlation(get_database(app_env), filters.period, filters.filters)
+    text = unescape(page_text(at))
+    if found.rho is None:
+        assert "CUPED estimate" in text
+    else:
+        assert f"rho = {found.rho:.2f}" in text and "Estimate with CUPED" in text
