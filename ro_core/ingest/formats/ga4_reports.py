@@ -398,8 +398,16 @@ def _check_measures(ctx: StageContext, table: TableColumns) -> None:
         )
 
 
+# Text DuckDB reads as a float but that is no count: 1e308, inf, NaN. ro_number refuses them
+# (out of range or not finite); the money fallback must not read "1e308" as 1308.
+_FLOAT_WORDS = r"^[+-]?([0-9.]+[eE][+-]?[0-9]+|inf|infinity|nan)$"
+
+
 def _measure_sql(column: str) -> str:
-    return f"coalesce(ro_number({column}), CAST(ro_money({column}, false) AS DOUBLE))"
+    return (
+        f"coalesce(ro_number({column}), CASE WHEN NOT regexp_matches(trim({column}), "
+        f"'{_FLOAT_WORDS}', 'i') THEN CAST(ro_money({column}, false) AS DOUBLE) END)"
+    )
 
 
 def _dimension_sql(column: str, canonical: str) -> str:
