@@ -22,6 +22,7 @@ if views.has_data(db, key="overview"):
         st.caption(" · ".join(fmt.md_escape(n) for n in overview.notes))
     download_table(views.kpi_table(overview), "kpis.csv", key="download_kpis", label="KPIs")
     loop_views.overview_goals(db, overview)
+    views.health_section(overview)
 
     left, right = st.columns(2, gap="large")
     with left:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 
 from ro_core.errors import RoError
+from ro_core.health.daily import HealthCheck, check_store
 from ro_core.loop import goals as goals_mod
 from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, RATE
 from ro_core.metrics.coverage import coverage
@@ -25,6 +26,7 @@ from ro_core.metrics.decomposition import Decomposition, decompose_scope
 from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, KpiComparison, MetricChange, compare_kpis
 from ro_core.metrics.opportunities import opportunities
+from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.trends import trend
 from ro_core.present.formatting import (
@@ -42,6 +44,7 @@ from ro_core.store.db import Database
 
 WORKERS = 4
 TOP_OPPORTUNITIES = 5
+HEALTH_DAYS = 28
 
 
 def format_metric(key: str, value: Any, currency: str | None) -> str:
@@ -117,6 +120,8 @@ class Overview:
     funnel_reason: str | None = None
     goals: tuple[goals_mod.GoalProgress, ...] = ()
     goals_reason: str | None = None
+    health: HealthCheck | None = None
+    health_reason: str | None = None
     notes: tuple[str, ...] = ()
 
     @property
@@ -148,6 +153,8 @@ class Overview:
             "funnel_reason": self.funnel_reason,
             "goals": [g.to_dict() for g in self.goals],
             "goals_reason": self.goals_reason,
+            "health": self.health.to_dict() if self.health is not None else None,
+            "health_reason": self.health_reason,
         }
 
 
@@ -264,6 +271,12 @@ def _empty_orders_note(db: Database, scope: Scope, result: KpiComparison) -> str
     )
 
 
+def health_period(scope: Scope) -> DateRange:
+    """The days the Overview's health section judges: the period's last HEALTH_DAYS days."""
+    period = scope.period
+    return DateRange(max(period.start, period.end - timedelta(days=HEALTH_DAYS - 1)), period.end)
+
+
 def build_overview(db: Database, scope: Scope, *, today: date | None = None) -> Overview:
     """The period overview of a scope (see the module docstring)."""
     cover = coverage(db)
@@ -276,6 +289,7 @@ def build_overview(db: Database, scope: Scope, *, today: date | None = None) -> 
             db, as_of, scope.filters, goals=goals_mod.goals_overlapping(db, scope.period)
         ),
     }
+    jobs["health"] = lambda: check_store(db, health_period(scope), scope.filters)
     if result.comparison is not None:
         jobs["decomposition"] = lambda: decompose_scope(db, scope, result)
     for key in KPI_CARD_METRICS:
@@ -289,6 +303,7 @@ def build_overview(db: Database, scope: Scope, *, today: date | None = None) -> 
     if funnel is not None and (len(funnel.steps) < 2 or funnel.frame.empty):
         funnel_reason = funnel.note or "No funnel steps for these dates."
     progress, goals_reason = _part(parts["goals"])
+    health, health_reason = _part(parts["health"])
     if progress is not None and not progress:
         goals_reason = "No goals are set for months or quarters in this period."
     notes = [*result.notes, *result.current.notes]
@@ -315,6 +330,8 @@ def build_overview(db: Database, scope: Scope, *, today: date | None = None) -> 
         funnel_reason=funnel_reason,
         goals=tuple(progress or ()),
         goals_reason=goals_reason,
+        health=health,
+        health_reason=health_reason,
         notes=tuple(dict.fromkeys(n for n in notes if n)),
     )
 

@@ -100,3 +100,25 @@ def missing_traffic_note(overview: Overview) -> None:
     """Explain which export adds sessions when the orders have no traffic beside them."""
     if overview.kpis.current.sessions is None and not overview.scope.filters.has_segment:
         st.info(TRAFFIC_HINT, icon=":material/info:")
+
+
+HEALTH_SHOWN = 5
+
+
+def health_section(overview: Overview) -> None:
+    """The Overview's store-health block: the alerts of the period's last four weeks."""
+    st.subheader("Store health")
+    check = overview.health
+    if check is None:
+        st.caption(fmt.md_escape(overview.health_reason or ""))
+        return
+    if not check.alerts:
+        st.caption("No alerts: every day of the last four weeks looks like its weekday.")
+    for alert in check.alerts[:HEALTH_SHOWN]:
+        icon = ":material/build:" if alert.kind == "tracking" else ":material/monitoring:"
+        st.markdown(f"{icon} {fmt.md_escape(alert.sentence)}")
+    if len(check.alerts) > HEALTH_SHOWN:
+        with st.expander(f"{len(check.alerts) - HEALTH_SHOWN} more alerts"):
+            for alert in check.alerts[HEALTH_SHOWN:]:
+                st.markdown(fmt.md_escape(alert.sentence))
+    st.caption(" · ".join(fmt.md_escape(line) for line in check.checked))

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from ro_core.errors import NoDataError
 from ro_core.health import detect
 from ro_core.metrics._sql import filtered_orders_sql
 from ro_core.metrics.filters import OrderFilters
@@ -92,7 +93,8 @@ def daily_frame(
             split = _traffic_daily(db, source, first, period.end, dimension)
             if not split.empty:
                 parts.append(split)
-    frame = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    filled = [p for p in parts if not p.empty]
+    frame = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=["day"])
     for column in detect.DAILY_COLUMNS:
         if column not in frame:
             frame[column] = float("nan")
@@ -171,6 +173,12 @@ def check_store(db: Database, period: DateRange, filters: OrderFilters) -> Healt
     """Judge every day of `period` against the same weekdays of the preceding weeks."""
     filters = replace(filters, segment_dimension=None, segment_value=None, segment_side=None)
     frame, source = daily_frame(db, period, filters)
+    if frame.empty:
+        raise NoDataError(
+            f"No orders or daily traffic from {period.start - timedelta(weeks=detect.HISTORY_WEEKS)}"
+            f" to {period.end}: the health check compares each day with the same weekday of "
+            f"the {detect.HISTORY_WEEKS} weeks before, so it needs daily data."
+        )
     start, end = period.start, period.end
     alerts = detect.anomalies(frame, start, end)
     alerts += detect.tracking_alerts(frame, start, end)

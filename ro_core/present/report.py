@@ -45,9 +45,11 @@ REPORT_SECTIONS: dict[str, str] = {
     "funnel": "Funnel",
     "opportunities": "Top opportunities",
     "goals": "Goals",
+    "health": "Store health",
     "experiments": "Experiments",
 }
 MAX_OPPORTUNITIES = 10
+MAX_HEALTH_ALERTS = 10
 
 OPPORTUNITY_NOTE = (
     "Gain per month: revenue a month if the step reached its benchmark (sessions entering the "
@@ -338,6 +340,25 @@ def _goals_section(overview: Overview) -> str:
     )
 
 
+def _health_section(overview: Overview) -> str:
+    check = overview.health
+    if check is None:
+        return _note(overview.health_reason or "The store health could not be checked.")
+    if not check.alerts:
+        parts = [_note("No alerts: every day looks like its weekday.")]
+    else:
+        parts = [
+            _table(
+                ["Day", "Kind", "What happened"],
+                [[str(a.date), a.kind, a.sentence] for a in check.alerts[:MAX_HEALTH_ALERTS]],
+            )
+        ]
+        if len(check.alerts) > MAX_HEALTH_ALERTS:
+            parts.append(_note(f"{len(check.alerts) - MAX_HEALTH_ALERTS} more: run ro check."))
+    parts.extend(_note(line) for line in check.checked)
+    return "".join(parts)
+
+
 def _experiments_section(db: Database, period: DateRange, currency: str | None) -> str:
     ran = experiment_log.experiments_in_period(db, period.start, period.end)
     parts = []
@@ -424,6 +445,7 @@ def render_report(
         "funnel": lambda: _funnel_section(overview, figures),
         "opportunities": lambda: _opportunities_section(overview),
         "goals": lambda: _goals_section(overview),
+        "health": lambda: _health_section(overview),
         "experiments": lambda: _experiments_section(db, period, overview.currency),
     }
     sections = []
