@@ -46,6 +46,9 @@ PAGES = [
         url_path="segment-breakdown",
     ),
     st.Page(
+        "pages/products.py", title="Products", icon=":material/inventory_2:", url_path="catalog"
+    ),
+    st.Page(
         "pages/experiments.py", title="Experiments", icon=":material/science:", url_path="ab-tests"
     ),
     st.Page("pages/goals.py", title="Goals", icon=":material/flag:", url_path="targets"),

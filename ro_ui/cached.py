@@ -22,6 +22,8 @@ from ro_core.metrics import sources
 from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
 from ro_core.metrics.kpis import KpiComparison, compare_kpis
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.products import ProductTable
+from ro_core.metrics.products import products as products_table
 from ro_core.metrics.scope import Scope
 from ro_core.overview import Overview, build_overview
 from ro_core.store import annotations as notes
@@ -164,6 +166,16 @@ def _event_funnel(
         segment_dimension=dimension,
         filters=_scope.filters,
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _products(db_path: str, version: int, scope_key: str, _scope: Scope) -> ProductTable:
+    return products_table(get_database(db_path), _scope)
+
+
+def products(db: Database, scope: Scope) -> ProductTable:
+    """The product table (ro_core.metrics.products) of the scope."""
+    return _products(*key(db), scope.cache_key(), scope)
 
 
 def overview(db: Database, scope: Scope) -> Overview:

@@ -244,11 +244,13 @@ def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
     from ro_core.cli import health as cli_health
     from ro_core.cli import loop as cli_loop
     from ro_core.cli import metrics as cli_metrics
+    from ro_core.cli import products as cli_products
 
     cli_metrics.add_metrics_commands(sub)
     cli_experiment.add_experiment_commands(sub)
     cli_loop.add_loop_commands(sub)
     cli_health.add_health_commands(sub)
+    cli_products.add_products_commands(sub)
 
 
 def _needs_db(handler: Any) -> bool:

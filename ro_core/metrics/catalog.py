@@ -222,6 +222,37 @@ METRICS: dict[str, Metric] = {
             needs_traffic=True,
         ),
         Metric(
+            "add_to_cart_rate",
+            "View-to-cart rate",
+            "View to cart",
+            RATE,
+            "share of product viewers",
+            "Per product: share of the sessions that viewed it and added it to the cart (event "
+            "data).",
+            "sessions adding the product to the cart / sessions viewing it",
+            needs_traffic=True,
+        ),
+        Metric(
+            "purchase_rate",
+            "View-to-purchase rate",
+            "View to purchase",
+            RATE,
+            "share of product viewers",
+            "Per product: share of the sessions that viewed it and bought it (event data).",
+            "sessions buying the product / sessions viewing it",
+            needs_traffic=True,
+        ),
+        Metric(
+            "attach_rate",
+            "Attach rate",
+            "Bought with others",
+            RATE,
+            "share of the product's orders",
+            "Per product: share of the orders containing it that also contain another product.",
+            "orders with the product and another product / orders with the product",
+            needs_orders=True,
+        ),
+        Metric(
             "revenue_per_visitor",
             "Revenue per visitor",
             "Revenue / visitor",
@@ -366,6 +397,9 @@ GLOSSARY_METRICS: tuple[str, ...] = (
     "cart_rate",
     "checkout_rate",
     "checkout_completion",
+    "add_to_cart_rate",
+    "purchase_rate",
+    "attach_rate",
 )
 
 

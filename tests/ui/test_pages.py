@@ -17,6 +17,7 @@ PAGES = {
     "pages/trends.py": "Trends",
     "pages/funnel.py": "Funnel",
     "pages/segments.py": "Segments",
+    "pages/products.py": "Products",
     "pages/experiments.py": "Experiments",
     "pages/data.py": "Data",
 }
@@ -25,6 +26,7 @@ WITH_TABLES = {
     "pages/trends.py",
     "pages/funnel.py",
     "pages/segments.py",
+    "pages/products.py",
     "pages/data.py",
 }
 
@@ -186,3 +188,38 @@ def test_funnel_opens_on_the_whole_store(demo_db) -> None:
     expected = traffic_funnel(demo_db, _last_30_days(demo_db))
     shown = at.dataframe[0].value
     assert shown["sessions"].tolist() == pytest.approx(expected.frame["sessions"].tolist())
+
+
+def test_products_page_shows_the_order_lines(demo_db) -> None:
+    import csv
+
+    from ro_core.store.db import SAMPLE_DIR
+
+    at = run_app()
+    at.switch_page("pages/products.py").run()
+    assert_clean(at)
+    period = _last_30_days(demo_db)
+    shown = at.dataframe[0].value.set_index("product")
+    # independent: the demo's Shopify export read with the csv module (line price x quantity of
+    # the orders dated in the period that are not cancelled, voided, test or draft)
+    revenue: dict[str, float] = {}
+    keep: dict[str, bool] = {}
+    with (SAMPLE_DIR / "shopify_orders_export.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name = row["Name"]
+            if row["Financial Status"]:
+                day = row["Created at"][:10]
+                keep[name] = (
+                    str(period.start) <= day <= str(period.end)
+                    and not row["Cancelled at"]
+                    and row["Financial Status"] != "voided"
+                    and "test" not in row["Tags"].lower()
+                    and row["Source"] != "shopify_draft_order"
+                )
+            if keep.get(name):
+                product = row["Lineitem name"]
+                value = float(row["Lineitem price"]) * int(row["Lineitem quantity"])
+                revenue[product] = revenue.get(product, 0.0) + value
+    top = max(revenue, key=revenue.get)
+    assert shown.index[0] == top
+    assert number(shown.loc[top, "revenue"]) == pytest.approx(round(revenue[top], 2))
