@@ -8,7 +8,8 @@ Streamlit's stop/rerun included, rolls all of it back.
 ``RO_IMPORT_FAULT`` (tests only) names a step at which the importing process kills itself, to
 check that a killed import leaves the database as it was or holds the whole file:
 ``STEP`` kills at once, ``STEP+MS`` starts a timer that kills MS milliseconds later while the
-import goes on (so the kill lands inside the next statements, the commit included).
+import goes on (so the kill lands inside the next statements, the commit included), and a
+``:INT`` suffix sends Ctrl-C instead.
 """
 
 from __future__ import annotations
@@ -36,16 +37,23 @@ FAULT_STEPS = ("sniffed", "staged", "rows_written", "resolved", "commit", "commi
 
 
 def fault_point(step: str) -> None:
-    """Kill this process at `step` when RO_IMPORT_FAULT asks for it (fault-injection tests)."""
+    """Signal this process at `step` when RO_IMPORT_FAULT asks for it (fault-injection tests).
+
+    The value is ``STEP[+MS][:INT]``: SIGKILL (or SIGINT, Ctrl-C, with ``:INT``) at once, or MS
+    milliseconds later from a timer while the import goes on.
+    """
     wanted = os.environ.get(FAULT_ENV_VAR)
     if not wanted:
         return
-    name, _, delay_ms = wanted.partition("+")
+    where, _, signal_name = wanted.partition(":")
+    name, _, delay_ms = where.partition("+")
     if name != step:
         return
+    signum = signal.SIGINT if signal_name == "INT" else signal.SIGKILL
     if not delay_ms:
-        os.kill(os.getpid(), signal.SIGKILL)
-    timer = threading.Timer(int(delay_ms) / 1000, os.kill, (os.getpid(), signal.SIGKILL))
+        os.kill(os.getpid(), signum)
+        return
+    timer = threading.Timer(int(delay_ms) / 1000, os.kill, (os.getpid(), signum))
     timer.daemon = True
     timer.start()
 

@@ -423,6 +423,10 @@ def ingest_file(
     except duckdb.InterruptException as e:
         # Ctrl-C inside a query: the transaction is rolled back; tell the caller it was Ctrl-C.
         raise KeyboardInterrupt from e
+    except RuntimeError as e:
+        if "interrupted" in str(e).lower():  # DuckDB's "Query interrupted" during COMMIT
+            raise KeyboardInterrupt from e
+        raise
     except (duckdb.Error, OSError) as e:
         raise translate_error(e, file_name=shown) from e
 

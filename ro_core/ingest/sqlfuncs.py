@@ -15,6 +15,8 @@ database catalog and are (re)created every time the database is opened.
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from ro_core.errors import ImportFileError
@@ -92,10 +94,37 @@ _MONTH_FIRST = {f for f in DATE_FORMATS if f.startswith("%m/")}
 _DAY_FIRST = {f for f in DATE_FORMATS if f.startswith("%d/")}
 
 
+MACROS_VERSION = hashlib.sha256("\n".join(MACROS).encode()).hexdigest()[:16]
+
+
 def install_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create or replace the parsing macros in the database catalog."""
-    for statement in MACROS:
-        conn.execute(statement)
+    """Create or replace the parsing macros in the database catalog, only when they changed.
+
+    Opening a database must write nothing: re-creating the macros on every open made each
+    command (even `ro datasets`) checkpoint the catalog on close, and a checkpoint that fails
+    half-way on a full disk left the file corrupt (measured with a 64 KB file-size limit).
+    """
+    has_meta = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta' AND NOT temporary"
+    ).fetchone()[0]
+    if has_meta:  # a project database: skip when its macros are these
+        stored = conn.execute("SELECT value FROM meta WHERE key = 'macros_version'").fetchone()
+        if stored and stored[0] == MACROS_VERSION:
+            return
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for statement in MACROS:
+            conn.execute(statement)
+        if has_meta:
+            conn.execute(
+                "INSERT INTO meta VALUES ('macros_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [MACROS_VERSION],
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def detect_decimal_comma(cur: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:

@@ -4,11 +4,6 @@ or in a correct import."""
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +12,7 @@ import pytest
 
 from ro_core.errors import ImportFileError
 from ro_core.ingest.layout import copy_to_work_dir
-from ro_core.ingest.pipeline import ingest_file, list_imports
+from ro_core.ingest.pipeline import ingest_file
 from ro_core.present.export import csv_bytes
 from ro_core.store.db import Database
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
@@ -208,36 +203,5 @@ def test_file_access_is_limited_to_the_data_folder(tmp_path: Path):
         db.close()
 
 
-def test_sigkill_mid_import_leaves_file_fully_in_or_not_at_all(tmp_path: Path):
-    orders = [
-        shopify_order_rows(n, "2024-02-01 10:00:00 -0500", "2.00", lines=2) for n in range(60_000)
-    ]
-    export = write_shopify_export(tmp_path / "big.csv", orders)
-    db_path = tmp_path / "ro.duckdb"
-    script = (
-        "import sys; from ro_core.store.db import Database\n"
-        "from ro_core.ingest.pipeline import ingest_file\n"
-        f"db = Database({str(db_path)!r})\n"
-        "db.connection\nprint('open', flush=True)\n"
-        f"ingest_file(db, {str(export)!r})\n"
-        "print('done', flush=True)\n"
-    )
-    outcomes = set()
-    for delay in (0.3, 1.2, 2.5):
-        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout.readline().strip() == "open"
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        db = Database(db_path)
-        try:
-            count = db.fetch_value("SELECT count(*) FROM orders")
-            imports = list_imports(db)
-            assert count in (0, 60_000)
-            assert len(imports) == (1 if count else 0)
-            if count:
-                assert db.fetch_value("SELECT count(*) FROM order_lines") == 120_000
-            outcomes.add(count)
-        finally:
-            db.close()
-    assert outcomes  # at least one kill happened and the database opened each time
+# The SIGKILL test with fixed sleeps lived here: tests/ingest/test_fault_injection.py kills the
+# import at named steps (the commit included) over 24 runs instead.

@@ -129,3 +129,38 @@ def test_stale_upload_copies_are_swept(tmp_path) -> None:
     os.utime(other, (two_days_ago, two_days_ago))
     assert sweep_stale_uploads(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["import-b.csv", "keep.csv"]
+
+
+def test_a_damaged_zip_in_a_batch_does_not_stop_the_files_after_it(empty_db, tmp_path) -> None:
+    at = _open_data_page()
+    at.file_uploader[0].set_value(
+        [
+            ("broken.zip", b"PK\x03\x04" + b"\x00" * 40, "application/zip"),
+            ("orders_export.csv", _orders_csv(tmp_path), "text/csv"),
+        ]
+    ).run()
+    assert not at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert len(errors) == 1 and "broken.zip" in errors[0] and "damaged" in errors[0]
+    assert [r["file_name"] for r in list_imports(empty_db)] == ["orders_export.csv"]
+    assert not list((empty_db.path.parent / "tmp").glob("*"))  # no copy left behind
+
+
+def test_file_text_in_an_error_is_shown_as_text() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        from ro_core.errors import ImportFileError
+        from ro_ui.imports import show_file_error
+
+        show_file_error(
+            ImportFileError(
+                "the dates (for example '![](http://host/x.png)') are in a format we do not read.",
+                file_name="<b>shop</b>.csv",
+            )
+        )
+
+    at = AppTest.from_function(page).run()
+    body = at.error[0].value
+    assert "![](" not in body and "<b>" not in body  # nothing to render as an image or HTML
+    assert "\\!\\[\\]\\(http" in body and "\\<b\\>" in body
