@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -46,10 +47,11 @@ def wait_for_app(page: Page, timeout: int = TIMEOUT_MS) -> None:
 
 
 def open_page(page: Page, title: str) -> None:
-    """Click a page in the sidebar navigation and wait for its run to finish."""
-    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title)
-    act(page, link.click)
+    """Click a page in the sidebar navigation and wait until its run has finished: its title
+    shows only once the new page's run has started, then the app goes back to 'notRunning'."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    wait_for_app(page)
 
 
 NEXT_FRAMES = """() => new Promise(done => requestAnimationFrame(
@@ -129,22 +131,31 @@ GRID_ROWS = """el => {
 }"""
 
 
-def grid(page: Page, header: str, scope=None):
+def grid(page: Page, header: str, scope=None, timeout: int = 20_000):
     """The st.dataframe / st.data_editor that has a column titled `header` (exact).
 
     Streamlit draws tables on a canvas (glide-data-grid) with an accessible <table> of the
     visible cells inside it, written only once the grid is on screen: each grid is scrolled
-    into view before its headers are read.
+    into view before its headers are read, and the page is read again (frame by frame) until
+    the table appears, so a table the last run is still replacing is not taken.
     """
     root = scope if scope is not None else page.get_by_test_id("stMain")
     frames = root.get_by_test_id("stDataFrame")
-    expect(frames.first).to_be_attached()
-    for frame in frames.all():
-        frame.scroll_into_view_if_needed()
-        expect(frame.locator("thead th")).not_to_have_count(0)
-        if header in [t.strip() for t in frame.locator("thead th").all_text_contents()]:
-            return frame
-    raise AssertionError(f"no table with a column {header!r} on the page")
+    deadline = time.monotonic() + timeout / 1000
+    seen: list[list[str]] = []
+    while True:
+        wait_for_app(page)
+        seen = []
+        for frame in frames.all():
+            frame.scroll_into_view_if_needed()
+            expect(frame.locator("thead th")).not_to_have_count(0)
+            headers = [t.strip() for t in frame.locator("thead th").all_text_contents()]
+            if header in headers:
+                return frame
+            seen.append(headers)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no table with a column {header!r}; tables seen: {seen}")
+        page.wait_for_function(NEXT_FRAMES)
 
 
 def grid_rows(frame) -> list[dict[str, str]]:
@@ -183,3 +194,17 @@ def fill_number(page: Page, label: str, value: float | str, scope=None) -> None:
     field.fill(str(value))
     act(page, lambda: field.press("Enter"))
     expect(field).to_have_value(str(value))
+
+
+def choose(page: Page, label: str, option: str, scope=None) -> None:
+    """Pick `option` in the st.selectbox labelled `label`; waits for the rerun only when the
+    choice changes (picking the current option runs nothing)."""
+    root = scope if scope is not None else page.get_by_test_id("stMain")
+    root.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    item = page.get_by_role("option", name=option, exact=True)
+    expect(item).to_be_visible()
+    if item.get_attribute("aria-selected") == "true":
+        page.keyboard.press("Escape")
+        expect(item).to_have_count(0)
+        return
+    act(page, item.click)

@@ -13,6 +13,9 @@ from playwright.sync_api import Page, expect
 from tests.conftest import REAL_EXPORTS
 from tests.e2e.helpers import (
     act,
+    choose,
+    grid,
+    grid_rows,
     metric_value,
     open_page,
     plotly_traces,
@@ -37,6 +40,7 @@ PAGES = [
 ORDERS_EXPORT = REAL_EXPORTS / "shopify_orders" / "forezia_devstore_orders_export.csv"
 SESSIONS_EXPORT = REAL_EXPORTS / "shopify_analytics" / "Shopify 2024 - Visitors Over Time.csv"
 BEHAVIOR_EXPORT = REAL_EXPORTS / "shopify_analytics" / "Shopify 2024 - Customer behavior.csv"
+REFERRER_EXPORT = REAL_EXPORTS / "shopify_analytics" / "Shopify 2024 - Sessions by referrer.csv"
 
 
 def _orders_by_hand() -> tuple[int, float, dict[date, float]]:
@@ -55,6 +59,14 @@ def _orders_by_hand() -> tuple[int, float, dict[date, float]]:
 def _column_sum(path, column: str) -> float:
     with path.open(newline="", encoding="utf-8") as fh:
         return sum(float(r[column]) for r in csv.DictReader(fh))
+
+
+def _sessions_by(path, column: str) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            totals[row[column].strip()] += float(row["Sessions"])
+    return dict(totals)
 
 
 def test_opens_on_the_demo_store_and_every_page_renders(app_server, page, screenshots_dir):
@@ -90,7 +102,7 @@ def _include_draft_orders(page: Page) -> None:
 
 
 def test_real_exports_show_kpis_trend_and_funnel(app_server, page, screenshots_dir):
-    exports = (ORDERS_EXPORT, SESSIONS_EXPORT, BEHAVIOR_EXPORT)
+    exports = (ORDERS_EXPORT, SESSIONS_EXPORT, BEHAVIOR_EXPORT, REFERRER_EXPORT)
     if not all(p.is_file() for p in exports):
         pytest.skip(f"real export files not found under {REAL_EXPORTS}")
     orders, revenue, revenue_per_day = _orders_by_hand()
@@ -102,7 +114,7 @@ def test_real_exports_show_kpis_trend_and_funnel(app_server, page, screenshots_d
     wait_for_app(page)
     _remove_demo(page)
 
-    # 1. three files dropped at once on the Data page
+    # 1. four files dropped at once on the Data page
     open_page(page, "Data")
     dropzone = page.get_by_test_id("stFileUploaderDropzoneInput")
     act(page, lambda: dropzone.set_input_files([str(p) for p in exports]))
@@ -110,7 +122,7 @@ def test_real_exports_show_kpis_trend_and_funnel(app_server, page, screenshots_d
     expect(page.get_by_role("heading", name="Import reports")).to_be_visible()
     expect(main.get_by_text("Shopify orders export", exact=False).first).to_be_visible()
     expect(main.get_by_text(f"{orders} orders, 40 order lines", exact=False)).to_be_visible()
-    expect(main.get_by_text("Shopify Analytics report", exact=False)).to_have_count(2)
+    expect(main.get_by_text("Shopify Analytics report", exact=False)).to_have_count(3)
     screenshot(page, screenshots_dir, "real-data-after-upload")
 
     # 2. the dev store's orders are all draft orders: include them, then read the KPIs
@@ -156,3 +168,14 @@ def test_real_exports_show_kpis_trend_and_funnel(app_server, page, screenshots_d
     assert funnel["x"][-1] == pytest.approx(completed)
     expect(page.locator(".js-plotly-plot").get_by_text(f"{sessions:,.0f}").first).to_be_visible()
     screenshot(page, screenshots_dir, "real-funnel-2024")
+
+    # 5. 2024 by traffic channel: the complete referrer breakdown, adding up to the sessions
+    by_channel = _sessions_by(REFERRER_EXPORT, "Referrer source")
+    assert sum(by_channel.values()) == sessions
+    open_page(page, "Segments")
+    choose(page, "Split by", "Traffic channel")
+    rows = grid_rows(grid(page, "Traffic channel"))
+    shown = {r["Traffic channel"]: float(r["Sessions"].replace(",", "")) for r in rows}
+    expected = {name or "(not set)": value for name, value in by_channel.items()}
+    assert shown == expected
+    screenshot(page, screenshots_dir, "real-segments-2024")

@@ -23,6 +23,7 @@ from statsmodels.stats.proportion import proportion_effectsize
 from tests.e2e import demo_truth as T
 from tests.e2e.helpers import (
     act,
+    choose,
     edit_grid_cell,
     fill_number,
     grid,
@@ -259,11 +260,9 @@ def test_funnel_shows_the_behaviour_report_steps(app_server, page):
 
 def test_segments_by_device_sessions_and_conversion_rate(app_server, page):
     open_app(page, app_server["url"], "Segments")
-    area = main(page)
-    area.get_by_test_id("stSelectbox").filter(has_text="Split by").click()
-    act(page, lambda: page.get_by_role("option", name="Device", exact=True).click())
+    choose(page, "Split by", "Device")
     expected = T.breakdown(T.DEVICE, ("Session device type",), *PERIOD)
-    rows = grid_rows(grid(page, "CR"))
+    rows = grid_rows(grid(page, "Device"))
     seen = {r["Device"].lower(): r for r in rows}
     assert set(seen) == {name.lower() for (name,) in expected}
     for (name,), (sessions, _cart, _checkout, completed) in expected.items():
