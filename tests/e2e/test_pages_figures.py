@@ -41,6 +41,7 @@ PAGES = [
     "Trends",
     "Funnel",
     "Segments",
+    "Products",  # opened for errors and requests only: its figures are not checked here yet
     "Experiments",
     "Goals",
     "Hypotheses",
