@@ -10,13 +10,18 @@ import streamlit as st
 from ro_core.errors import RoError
 from ro_core.present.export import csv_bytes
 from ro_core.present.formatting import table_text
+from ro_ui.fmt import md_escape
 
 DATA_PAGE = "pages/data.py"
 
 
 def show_error(error: RoError) -> None:
-    """Show one of our errors: its title in bold, then the message (never a traceback)."""
-    st.error(f"**{error.title}**  \n{error}", icon=":material/error:")
+    """Show one of our errors: its title in bold, then the message (never a traceback).
+
+    Messages can quote a file's text (a column name, a value): it is escaped, so no markdown or
+    image link from a file is ever rendered.
+    """
+    st.error(f"**{md_escape(error.title)}**  \n{md_escape(error)}", icon=":material/error:")
 
 
 def _safe_file_name(name: str) -> str:

@@ -38,3 +38,19 @@ def test_md_escape_makes_file_text_inert() -> None:
     assert fmt.md_escape("[x](http://e.vil) *b* :red[c]") == (
         "\\[x\\]\\(http\\://e\\.vil\\) \\*b\\* \\:red\\[c\\]"
     )
+
+
+def test_error_messages_quote_file_text_as_text() -> None:
+    """A value from a file quoted in an error must not become an image the browser fetches."""
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        from ro_core.errors import InvalidInputError
+        from ro_ui.widgets import show_error
+
+        show_error(InvalidInputError("Column ![x](http://example.com/x.png) is unknown."))
+
+    at = AppTest.from_function(page).run()
+    shown = at.error[0].value
+    assert "![x](http" not in shown
+    assert "\\!\\[x\\]\\(http" in shown
