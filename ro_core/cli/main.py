@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -278,6 +279,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             db = Database(args.db or default_db_path(), allowed_directories=[SAMPLE_DIR, *inputs])
             return int(handler(args, db) or 0)
         return int(handler(args) or 0)
+    except BrokenPipeError:
+        # the reader stopped early (`ro ... | head`): nothing more to say, and no traceback
+        # when Python flushes stdout on the way out
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (RoError, duckdb.Error, OSError) as e:
         error = translate_error(e)
         if args.json:
