@@ -277,7 +277,7 @@ def health_period(scope: Scope) -> DateRange:
     return DateRange(max(period.start, period.end - timedelta(days=HEALTH_DAYS - 1)), period.end)
 
 
-def build_overview(db: Database, scope: Scope, *, today: date | None = None) -> Overview:
+def build_overview(db: Database, scope: Scope) -> Overview:
     """The period overview of a scope (see the module docstring)."""
     cover = coverage(db)
     as_of = min(scope.period.end, cover.latest_date or scope.period.end)
