@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from ro_core.cli.experiment import add_experiment_commands, build_parser
+from ro_core.cli import build_parser
+from ro_core.cli.experiment import add_experiment_commands
 from ro_core.errors import InvalidInputError
 
 

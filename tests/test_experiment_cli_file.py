@@ -13,7 +13,7 @@ import statsmodels.formula.api as smf
 from scipy import special
 from statsmodels.stats.multitest import multipletests
 
-from ro_core.cli.experiment import build_parser
+from ro_core.cli import build_parser
 from ro_core.errors import ImportFileError, InvalidInputError
 
 

@@ -158,15 +158,6 @@ def add_experiment_commands(subparsers: argparse._SubParsersAction) -> None:
     analyze.set_defaults(handler=run_analyze)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """A standalone `ro` parser with a global --json and the experiment subcommands (for tests)."""
-    parser = argparse.ArgumentParser(prog="ro")
-    parser.add_argument("--json", action="store_true", help="print JSON to stdout")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    add_experiment_commands(subparsers)
-    return parser
-
-
 # --- helpers -----------------------------------------------------------------------------------
 
 

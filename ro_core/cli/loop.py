@@ -2,15 +2,13 @@
 `hypotheses` (list them). Each prints text for people, or JSON with --json.
 
 The main CLI calls :func:`add_loop_commands` on its subparsers; every subcommand sets
-``handler=fn`` with ``fn(args, db) -> int``. :func:`build_parser` and :func:`main` give a
-stand-alone parser (global --json and --db) for tests.
+``handler=fn`` with ``fn(args, db) -> int``. The one entry point is
+ro_core.cli.main (tests call it too).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from ro_core.cli.json_out import print_json
@@ -20,7 +18,6 @@ from ro_core.cli.metrics import (
     filters_from_args,
     scope_from_args,
 )
-from ro_core.errors import RoError
 from ro_core.loop import goals, hypotheses
 from ro_core.metrics.coverage import coverage
 from ro_core.present.report import write_report
@@ -111,30 +108,3 @@ def add_loop_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     backlog.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="JSON")
     backlog.set_defaults(handler=cmd_hypotheses)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser: global --json and --db, then the loop subcommands."""
-    parser = argparse.ArgumentParser(prog="ro", description="The RO loop: report, goals, backlog")
-    parser.add_argument("--json", action="store_true", default=False, help="print JSON")
-    parser.add_argument("--db", help="database file (default: $RO_DB or data/ro.duckdb)")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    add_loop_commands(subparsers)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one loop command (for tests and scripts); errors print a message and return 2."""
-    from ro_core.store.db import get_database
-
-    args = build_parser().parse_args(argv)
-    try:
-        db = get_database(args.db)
-        return int(args.handler(args, db))
-    except RoError as e:
-        print(f"{e.title}: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

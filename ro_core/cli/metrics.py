@@ -2,15 +2,14 @@
 opportunities. Each prints text for people, or JSON with --json.
 
 The main CLI calls :func:`add_metrics_commands` on its subparsers; every subcommand sets
-``handler=fn`` with ``fn(args, db) -> int``. :func:`build_parser` and :func:`main` give a
-stand-alone parser (global --json and --db) for tests.
+``handler=fn`` with ``fn(args, db) -> int``. The one entry point is
+ro_core.cli.main (tests call it too).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -19,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ro_core.cli.json_out import print_json
-from ro_core.errors import InvalidInputError, NoDataError, RoError
+from ro_core.errors import InvalidInputError, NoDataError
 from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.coverage import coverage
 from ro_core.metrics.currency import ALL_CURRENCIES, store_order_filters
@@ -488,31 +487,3 @@ def add_metrics_commands(subparsers: argparse._SubParsersAction) -> None:
     _add_common(p)
     p.add_argument("--limit", type=int, default=20, help="rows to show (0 = all)")
     p.set_defaults(handler=cmd_opportunities)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser: global --json and --db, then the metrics subcommands."""
-    parser = argparse.ArgumentParser(prog="ro", description="Revenue metrics")
-    parser.add_argument("--json", action="store_true", default=False, help="print JSON")
-    parser.add_argument("--db", help="database file (default: $RO_DB or data/ro.duckdb)")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    add_metrics_commands(subparsers)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one metrics command (for tests and scripts); errors print a message and return 2."""
-    from ro_core.store.db import get_database
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        db = get_database(args.db)
-        return int(args.handler(args, db))
-    except RoError as e:
-        print(f"{e.title}: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

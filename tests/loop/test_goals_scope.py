@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ro_core.cli.loop import main as loop_main
+from ro_core.cli import main as loop_main
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.loop import goals as G
 from ro_core.metrics.currency import remember_store_currency

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ro_core.cli.metrics import build_parser, main
+from ro_core.cli import build_parser, main
 from ro_core.errors import InvalidInputError
 from ro_core.store.db import reset_databases
 

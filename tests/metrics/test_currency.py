@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ro_core.cli.metrics import main as metrics_main
+from ro_core.cli import main as metrics_main
 from ro_core.errors import InvalidInputError
 from ro_core.ingest.pipeline import ingest_file, remove_import
 from ro_core.metrics.coverage import coverage

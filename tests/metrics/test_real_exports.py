@@ -10,7 +10,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from ro_core.cli.metrics import main
+from ro_core.cli import main
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.metrics import CR_BASIS_CONVERTED, DateRange, OrderFilters, kpi_values, trend
 from ro_core.metrics.segments import segments

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ro_core.cli.metrics import main
+from ro_core.cli import main
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.funnel import traffic_funnel
