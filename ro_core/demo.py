@@ -51,6 +51,7 @@ SESSIONS_FILE = "shopify_sessions_over_time.csv"
 BEHAVIOR_FILE = "shopify_customer_behavior.csv"
 DEVICE_FILE = "shopify_sessions_by_device.csv"
 REFERRER_FILE = "shopify_sessions_by_referrer.csv"
+LANDING_FILE = "shopify_sessions_by_landing_page.csv"
 EVENTS_FILE = "events.csv"
 # Import order: orders, store totals, breakdowns, events.
 DEMO_FILE_NAMES: tuple[str, ...] = (
@@ -59,6 +60,7 @@ DEMO_FILE_NAMES: tuple[str, ...] = (
     BEHAVIOR_FILE,
     DEVICE_FILE,
     REFERRER_FILE,
+    LANDING_FILE,
     EVENTS_FILE,
 )
 
@@ -103,6 +105,16 @@ REFERRER_HEADER = (
     "Referrer name",
     "Online store visitors",
     "Sessions",
+    *BEHAVIOR_HEADER[1:],
+)
+# Shopify's "Sessions by landing page" report with its bounce rate (a fraction, like Shopify's
+# other rate columns) and the checkout steps.
+LANDING_HEADER = (
+    "Day",
+    "Landing page type",
+    "Landing page path",
+    "Sessions",
+    "Bounce rate",
     *BEHAVIOR_HEADER[1:],
 )
 EVENTS_HEADER = (
@@ -354,6 +366,31 @@ _REFERRERS: tuple[tuple[str, str | None, float, float], ...] = (
     ("paid", "google", 0.05, 1.0),
     ("unknown", None, 0.03, 0.6),
 )
+
+# (Landing page type, path, share of sessions, relative conversion, bounce rate). Home and
+# collections convert near the store's rate; product pages reached from ads and search convert
+# best but bounce more; blog posts bring readers who bounce and rarely buy. The Cold Brew Maker's
+# page converts at half its peers' rate: a page worth fixing.
+_LANDING_PAGES: tuple[tuple[str, str, float, float, float], ...] = (
+    ("Homepage", "/", 0.29, 1.0, 0.36),
+    ("Collection", "/collections/coffee", 0.09, 1.25, 0.31),
+    ("Collection", "/collections/brewing-equipment", 0.05, 1.0, 0.38),
+    ("Collection", "/collections/sale", 0.03, 1.5, 0.29),
+    ("Product", "/products/house-espresso-blend-12-oz", 0.07, 1.45, 0.42),
+    ("Product", "/products/colombia-huila-12-oz", 0.05, 1.4, 0.43),
+    ("Product", "/products/ethiopia-yirgacheffe-12-oz", 0.05, 1.35, 0.44),
+    ("Product", "/products/sampler-pack-4-x-4-oz", 0.04, 1.5, 0.40),
+    ("Product", "/products/burr-grinder-electric", 0.04, 0.9, 0.47),
+    ("Product", "/products/cold-brew-maker", 0.04, 0.65, 0.55),
+    ("Product", "/products/gooseneck-kettle-stovetop", 0.03, 1.2, 0.45),
+    ("Product", "/products/stoneware-mug-speckled", 0.03, 1.15, 0.46),
+    ("Blog post", "/blogs/brew-guides/pour-over-basics", 0.08, 0.22, 0.71),
+    ("Blog post", "/blogs/brew-guides/cold-brew-at-home", 0.05, 0.25, 0.69),
+    ("Page", "/pages/wholesale", 0.02, 0.1, 0.58),
+    ("Page", "/pages/our-story", 0.02, 0.3, 0.62),
+    ("Search", "/search", 0.02, 1.6, 0.25),
+)
+_LANDING_STREAM = 13  # the landing-page report draws from its own random stream
 
 
 # --- calendar -------------------------------------------------------------------------------
@@ -940,6 +977,40 @@ def _simulate_traffic(rng: np.random.Generator, demo: _Demo) -> _Traffic:
     )
 
 
+def _landing_page_lines(seed: int, demo: _Demo, traffic: _Traffic) -> list[str]:
+    """Shopify's "Sessions by landing page" report: the store's daily funnel split by landing
+    page (every layer adds up to the store total), with each page's bounce rate.
+
+    Drawn from its own random stream, so adding it changed none of the other files. Bounced
+    sessions are single page views, so they never added to the cart.
+    """
+    rng = np.random.Generator(np.random.PCG64([seed, _LANDING_STREAM]))
+    share = np.array([page[2] for page in _LANDING_PAGES])
+    conversion = np.array([page[3] for page in _LANDING_PAGES])
+    bounce = np.array([page[4] for page in _LANDING_PAGES])
+    lines = [",".join(_analytics_cell(v) for v in LANDING_HEADER)]
+    for t, day in enumerate(demo.days):
+        layers = (
+            int(traffic.completed[t]),
+            int(traffic.checkout[t]),
+            int(traffic.cart[t]),
+            int(traffic.sessions[t]),
+        )
+        split = _layered_split(rng, layers, conversion, share * rng.lognormal(0, 0.08, len(share)))
+        for k in np.argsort(-split[:, 3], kind="stable"):
+            completed, checkout, cart, sessions = (int(v) for v in split[k])
+            if not sessions:
+                continue
+            p = min(bounce[k] * rng.lognormal(0.0, 0.05) * sessions / max(sessions - cart, 1), 1)
+            bounced = int(rng.binomial(sessions - cart, p))
+            kind, path = _LANDING_PAGES[k][0], _LANDING_PAGES[k][1]
+            cells = [_analytics_cell(v) for v in (day.isoformat(), kind, path, sessions)]
+            cells.append(f"{bounced / sessions:.4f}")  # a number: bare, like Shopify's rates
+            cells += [_analytics_cell(v) for v in (cart, checkout, completed)]
+            lines.append(",".join(cells))
+    return lines
+
+
 def _analytics_files(demo: _Demo, traffic: _Traffic) -> dict[str, list[str]]:
     def lines(header: Sequence[str], rows: list[tuple[object, ...]]) -> list[str]:
         return [",".join(_analytics_cell(v) for v in row) for row in [tuple(header), *rows]]
@@ -1201,6 +1272,7 @@ def generate_demo_files(
     traffic = _simulate_traffic(rng, demo)
     contents.update(_analytics_files(demo, traffic))
     contents[EVENTS_FILE] = _event_lines(rng, demo, traffic, tz, event_days)
+    contents[LANDING_FILE] = _landing_page_lines(seed, demo, traffic)
     paths = []
     for name in DEMO_FILE_NAMES:
         path = target_dir / name

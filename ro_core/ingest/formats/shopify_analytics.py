@@ -14,7 +14,12 @@ labelled by their Monday), optional dimension columns, and measure columns:
   ``Landing page URL``): ``Session city`` is finer than our dimensions and is summed away;
 - sessions by social referrer (``Week``, ``Sessions`` only, rows ordered by sessions): stored
   with channel 'social' when the file name says "social" or ``options["channel"]`` names it;
-- new vs returning customers (``New or returning customer``, ``Customers``: no dates).
+- new vs returning customers (``New or returning customer``, ``Customers``: no dates);
+- ``Bounce rate`` (sessions by landing page and other sessions reports): the sessions that did
+  not bounce, sessions x (1 - bounce rate) per row rounded to whole sessions, are stored in
+  ``engaged_sessions`` (Shopify reports no engaged sessions of its own; ro_core.metrics.engagement
+  reads the column as "not bounced" for Shopify). Fractions (0.42) and percentages (42% or, when
+  a value is above 1, 42) are read; a rate outside 0-100% is refused.
 
 Comparison layouts (``Month (previous_year)``, ``Sessions (previous_year)``...) also hold the
 comparison period's values: they become rows for their own periods. Columns whose name repeats
@@ -68,6 +73,8 @@ DIMENSION_COLUMNS: dict[str, str] = {
 }
 # Dimensions finer than ours: their rows are added up.
 SUMMED_AWAY_COLUMNS: tuple[str, ...] = ("session city",)
+# One value per landing page path: adding its rows up changes nothing.
+SAME_AS_PATH_COLUMNS: tuple[str, ...] = ("landing page type",)
 
 MEASURE_COLUMNS: dict[str, str] = {
     "sessions": "sessions",
@@ -94,6 +101,7 @@ RATE_COLUMNS: dict[str, tuple[str, str]] = {
     "added to cart rate": ("cart_sessions", "sessions"),
     "reached checkout rate": ("checkout_sessions", "sessions"),
 }
+BOUNCE_RATE_COLUMNS: tuple[str, ...] = ("bounce rate",)
 RATE_TOLERANCE = 0.006  # a rate shown as a whole percent is off by up to 0.005
 
 COMPARISON_SUFFIX = re.compile(r"^(.*) \((previous_year|previous_period)\)$")
@@ -117,6 +125,7 @@ class ReportColumns:
     measures: dict[str, int] = field(default_factory=dict)
     comparison_measures: dict[str, int] = field(default_factory=dict)
     rates: list[tuple[int, str]] = field(default_factory=list)  # (index, rate name)
+    bounce: int | None = None  # the bounce rate column (stored as sessions that did not bounce)
     ignored: list[int] = field(default_factory=list)  # % changes
     unknown: list[int] = field(default_factory=list)
 
@@ -156,10 +165,14 @@ def classify(header: list[str]) -> ReportColumns:
             report.dimensions.append((index, DIMENSION_COLUMNS[name]))
         elif name in SUMMED_AWAY_COLUMNS:
             report.summed_away.append(index)
+        elif name in SAME_AS_PATH_COLUMNS:
+            report.ignored.append(index)
         elif name in MEASURE_COLUMNS and MEASURE_COLUMNS[name] not in report.measures:
             report.measures[MEASURE_COLUMNS[name]] = index
         elif name in RATE_COLUMNS:
             report.rates.append((index, name))
+        elif name in BOUNCE_RATE_COLUMNS and report.bounce is None:
+            report.bounce = index
         else:
             report.unknown.append(index)
     return report
@@ -353,6 +366,42 @@ def _check_rates(ctx: StageContext, report: ReportColumns) -> None:
             )
 
 
+def _not_bounced_sql(ctx: StageContext, report: ReportColumns) -> str:
+    """', sum(...) AS engaged_sessions' for a bounce rate column beside sessions, else ''."""
+    if report.bounce is None:
+        return ""
+    index = report.bounce
+    if "sessions" not in report.measures:
+        ctx.notes.append(
+            f"Column '{_header_name(ctx, index)}' is a rate without sessions beside it: not stored."
+        )
+        return ""
+    column = f"c{index}"
+    ctx.fail_where(
+        f"NOT ro_blank({column}) AND ro_percent({column}) IS NULL",
+        f"'{_header_name(ctx, index)}' is not a rate.",
+        _header_name(ctx, index),
+    )
+    # A bare number above 1 anywhere in the column means the column is in percent.
+    percent = ctx.cur.execute(
+        f"SELECT coalesce(max(ro_percent({column})) FILTER (WHERE NOT contains({column}, '%')), 0)"
+        f" > 1 FROM {RAW_TABLE} WHERE NOT ro_blank({column})"
+    ).fetchone()[0]
+    rate = f"(ro_percent({column}) / 100)" if percent else f"ro_percent({column})"
+    rate = f"(CASE WHEN contains({column}, '%') THEN ro_percent({column}) ELSE {rate} END)"
+    ctx.fail_where(
+        f"NOT ro_blank({column}) AND ({rate} < 0 OR {rate} > 1)",
+        f"'{_header_name(ctx, index)}' is not a rate between 0 and 100%.",
+        _header_name(ctx, index),
+    )
+    sessions = f"ro_number(c{report.measures['sessions']})"
+    ctx.notes.append(
+        f"Column '{_header_name(ctx, index)}' is stored as the sessions that did not bounce "
+        "(sessions x (1 - bounce rate))."
+    )
+    return f", sum(round({sessions} * (1 - {rate}))) AS engaged_sessions"
+
+
 def _existing_shopify_range(ctx: StageContext) -> tuple[date | None, date | None]:
     row = ctx.cur.execute(
         f"SELECT min(period_start), max(period_end) FROM {schema.TRAFFIC} "
@@ -468,6 +517,7 @@ def stage(ctx: StageContext) -> None:
             )
         )
 
+    not_bounced_sql = _not_bounced_sql(ctx, report)
     fixed_channel = _fixed_channel(ctx, report)
     dimension_sql = [_dimension_sql(f"c{i}", canonical) for i, canonical in report.dimensions]
     dimension_names = [canonical for _, canonical in report.dimensions]
@@ -495,6 +545,7 @@ def stage(ctx: StageContext) -> None:
             f"The report has no dates: its numbers are stored for {start} to {end} ({origin})."
         )
         measure_sql = "".join(f", sum(ro_number(c{i})) AS {m}" for m, i in measures.items())
+        measure_sql += not_bounced_sql
         staged_sql.append(
             f"""SELECT CAST(? AS DATE) AS period_start, CAST(? AS DATE) AS period_end, 0 AS rank,
                 count(*) AS row_count, min(line_no) AS first_line{select_dims}{measure_sql}
@@ -508,6 +559,7 @@ def stage(ctx: StageContext) -> None:
         start_sql, end_sql = _period_sql(grain, day_sql)
         clip_start, clip_end = _clip_range(ctx, rng, report.time, start_sql, end_sql)
         measure_sql = "".join(f", sum(ro_number(c{i})) AS {m}" for m, i in measures.items())
+        measure_sql += not_bounced_sql
         staged_sql.append(
             f"""SELECT greatest({start_sql}, CAST(? AS DATE)) AS period_start,
                 least({end_sql}, CAST(? AS DATE)) AS period_end, 0 AS rank,
@@ -554,9 +606,8 @@ def stage(ctx: StageContext) -> None:
                 line=int(line),
                 hint="Export the report again; each period should appear once.",
             )
-    measure_list = "".join(
-        f", {m}" for m in schema.TRAFFIC_MEASURES if m in measures or m in comparison_measures
-    )
+    stored = {*measures, *comparison_measures, *(["engaged_sessions"] if not_bounced_sql else [])}
+    measure_list = "".join(f", {m}" for m in schema.TRAFFIC_MEASURES if m in stored)
     insert_stage(
         ctx,
         schema.KIND_TRAFFIC,
