@@ -11,7 +11,6 @@ Note: ``ro_core.metrics.segments`` is the module (call ``segments.segments(...)`
 from __future__ import annotations
 
 from ro_core.metrics import segments
-from ro_core.metrics.baseline import BaselineSums, experiment_baseline_sums
 from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, TERMS, Metric, help_text, metric
 from ro_core.metrics.coverage import DataCoverage, coverage
 from ro_core.metrics.decomposition import Decomposition, decompose, lmdi
@@ -74,3 +73,13 @@ __all__ = [
     "select_traffic",
     "trend",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The experiment baseline loads on first use: it brings in the experiment statistics
+    (scipy), which take about a second to import and which the first page does not need."""
+    if name in ("BaselineSums", "experiment_baseline_sums"):
+        from ro_core.metrics import baseline
+
+        return getattr(baseline, name)
+    raise AttributeError(f"module 'ro_core.metrics' has no attribute '{name}'")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-
-from scipy import stats
+from statistics import NormalDist
 
 CONFIDENCE = 0.95
 
@@ -17,7 +16,7 @@ def wilson_interval(
         return None, None
     n = float(trials)
     p = min(max(float(successes) / n, 0.0), 1.0)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
@@ -41,5 +40,8 @@ def mean_interval(
     mean = float(total) / n
     variance = max((float(sum_squares) - n * mean * mean) / (n - 1), 0.0)
     se = math.sqrt(variance / n)
-    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    # imported here: scipy takes a second to import and the first page does not need it
+    from scipy.special import stdtrit
+
+    t = float(stdtrit(n - 1, 0.5 + confidence / 2))
     return mean - t * se, mean + t * se

@@ -32,7 +32,6 @@ from typing import Any
 import pandas as pd
 
 from ro_core.errors import InvalidInputError
-from ro_core.experiment.funnel_stats import compare_step_counts
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
@@ -414,6 +413,9 @@ def compare_funnels(current: FunnelResult, comparison: FunnelResult) -> pd.DataF
     _high (Wilson), step_conversion_change_low / _high (Newcombe), p_value and p_adjusted
     (Benjamini-Hochberg across the segment's steps). Steps missing on one side have None there.
     """
+    # imported here: the experiment statistics bring scipy, which the first page does not need
+    from ro_core.experiment.funnel_stats import compare_step_counts
+
     keep = ["segment", "step", "sessions", "step_conversion", "from_top_conversion"]
     left = current.frame[[*keep, "label"]]
     right = comparison.frame[keep].rename(
