@@ -49,6 +49,12 @@ PAGES = [
         "pages/products.py", title="Products", icon=":material/inventory_2:", url_path="catalog"
     ),
     st.Page(
+        "pages/landing_pages.py",
+        title="Landing pages",
+        icon=":material/flight_land:",
+        url_path="entry-pages",
+    ),
+    st.Page(
         "pages/experiments.py", title="Experiments", icon=":material/science:", url_path="ab-tests"
     ),
     st.Page("pages/goals.py", title="Goals", icon=":material/flag:", url_path="targets"),

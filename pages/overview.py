@@ -3,7 +3,13 @@ lines, the summary, what moved revenue, top opportunities, goals and the report.
 
 import streamlit as st
 
-from ro_core.overview import OPPORTUNITY_TABLE_COLUMNS, decomposition_rows, opportunity_table
+from ro_core.metrics.catalog import METRICS
+from ro_core.overview import (
+    OPPORTUNITY_TABLE_COLUMNS,
+    decomposition_rows,
+    engagement_notes,
+    opportunity_table,
+)
 from ro_core.present.charts import waterfall_figure
 from ro_ui import cached, fmt, loop_views, views
 from ro_ui.state import current_scope
@@ -17,6 +23,18 @@ if views.has_data(db, key="overview"):
     overview = cached.overview(db, scope)
     st.info(fmt.md_escape(overview.summary), icon=":material/lightbulb:")
     views.kpi_cards(overview)
+    if overview.engagement_cards:  # below the six cards, only where the source has them
+        columns = st.columns(6)
+        for column, card in zip(columns, overview.engagement_cards, strict=False):
+            column.metric(
+                card.label,
+                card.value_text,
+                delta=card.change_text,
+                delta_color="inverse" if METRICS[card.key].direction == "down" else "normal",
+                help=card.help,
+            )
+    for line in engagement_notes(overview):
+        st.caption(fmt.md_escape(line))
     views.missing_traffic_note(overview)
     if overview.notes:
         st.caption(" · ".join(fmt.md_escape(n) for n in overview.notes))

@@ -23,6 +23,7 @@ from ro_core.loop import goals as goals_mod
 from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, RATE
 from ro_core.metrics.coverage import coverage
 from ro_core.metrics.decomposition import Decomposition, decompose_scope
+from ro_core.metrics.engagement import EngagementSummary, engagement
 from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, KpiComparison, MetricChange, compare_kpis
 from ro_core.metrics.opportunities import opportunities
@@ -44,6 +45,8 @@ from ro_core.store.db import Database
 
 WORKERS = 4
 TOP_OPPORTUNITIES = 5
+ENGAGEMENT_METRICS: tuple[str, ...] = ("engaged_sessions", "engagement_rate", "bounce_rate")
+"""Shown below the six cards where the traffic source has them (never instead of a card)."""
 HEALTH_DAYS = 28
 
 
@@ -123,6 +126,9 @@ class Overview:
     health: HealthCheck | None = None
     health_reason: str | None = None
     notes: tuple[str, ...] = ()
+    engagement_cards: tuple[Card, ...] = ()
+    engagement: EngagementSummary | None = None
+    engagement_reason: str | None = None
 
     @property
     def currency_symbol(self) -> str:
@@ -155,13 +161,18 @@ class Overview:
             "goals_reason": self.goals_reason,
             "health": self.health.to_dict() if self.health is not None else None,
             "health_reason": self.health_reason,
+            "engagement_cards": [c.to_dict() for c in self.engagement_cards],
+            "engagement": self.engagement.to_dict() if self.engagement is not None else None,
+            "engagement_reason": self.engagement_reason,
         }
 
 
-def _cards(result: KpiComparison, currency: str | None) -> tuple[Card, ...]:
+def _cards(
+    result: KpiComparison, currency: str | None, keys: tuple[str, ...] = KPI_CARD_METRICS
+) -> tuple[Card, ...]:
     cards = []
     current = result.current
-    for key in KPI_CARD_METRICS:
+    for key in keys:
         entry = METRICS[key]
         moved = result.changes.get(key) if result.comparison is not None else None
         help_parts = [entry.help()]
@@ -174,6 +185,8 @@ def _cards(result: KpiComparison, currency: str | None) -> tuple[Card, ...]:
                 + (" exactly." if exact else " only roughly: CR counts converted sessions, and a "
                    "session can place more than one order.")
             )  # fmt: skip
+        if key in ENGAGEMENT_METRICS and current.engagement_basis:
+            help_parts.append(f"Here: {current.engagement_basis}.")
         if moved is not None and moved.note:
             help_parts.append(moved.note)
         cut = moved is not None and moved.days is not None and moved.days.cut
@@ -290,6 +303,7 @@ def build_overview(db: Database, scope: Scope) -> Overview:
         ),
     }
     jobs["health"] = lambda: check_store(db, health_period(scope), scope.filters)
+    jobs["engagement"] = lambda: engagement(db, scope)
     if result.comparison is not None:
         jobs["decomposition"] = lambda: decompose_scope(db, scope, result)
     for key in KPI_CARD_METRICS:
@@ -304,6 +318,10 @@ def build_overview(db: Database, scope: Scope) -> Overview:
         funnel_reason = funnel.note or "No funnel steps for these dates."
     progress, goals_reason = _part(parts["goals"])
     health, health_reason = _part(parts["health"])
+    engaged, engagement_reason = _part(parts["engagement"])
+    shown = tuple(k for k in ENGAGEMENT_METRICS if result.current.value(k) is not None)
+    if engaged is not None and not shown and engaged.events is None:
+        engagement_reason = " ".join(engaged.notes) or "No engagement or bounce figures."
     if progress is not None and not progress:
         goals_reason = "No goals are set for months or quarters in this period."
     notes = [*result.notes, *result.current.notes]
@@ -333,7 +351,32 @@ def build_overview(db: Database, scope: Scope) -> Overview:
         health=health,
         health_reason=health_reason,
         notes=tuple(dict.fromkeys(n for n in notes if n)),
+        engagement_cards=_cards(result, currency, shown),
+        engagement=engaged,
+        engagement_reason=engagement_reason,
     )
+
+
+def engagement_notes(overview: Overview) -> list[str]:
+    """One line per engagement source for people: the traffic source's basis and rows, the
+    event data's bounce rate apart (never mixed into the traffic figure), or why none."""
+    found = overview.engagement
+    if found is None:
+        return [overview.engagement_reason] if overview.engagement_reason else []
+    lines = []
+    if found.traffic is not None:
+        lines.append(f"Engagement: {found.traffic.note} Definition: {found.traffic.basis}.")
+    elif found.notes and found.events is not None:
+        lines.append(found.notes[0])
+    if found.events is not None:
+        ev = found.events
+        lines.append(
+            f"Event data: bounce rate {rate(ev.bounce_rate)} (95% {rate(ev.bounce_low)} to "
+            f"{rate(ev.bounce_high)}) of {count(ev.sessions)} sessions; {ev.note}"
+        )
+    elif overview.engagement_reason:
+        lines.append(overview.engagement_reason)
+    return lines
 
 
 def decomposition_rows(decomposition: Decomposition, currency: str | None) -> list[list[str]]:

@@ -19,8 +19,11 @@ from ro_core.ingest import pipeline
 from ro_core.metrics import currency as currency_mod
 from ro_core.metrics import segments as segments_mod
 from ro_core.metrics import sources
+from ro_core.metrics.engagement import engagement_trend
 from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
 from ro_core.metrics.kpis import KpiComparison, compare_kpis
+from ro_core.metrics.landing_pages import LandingPageTable
+from ro_core.metrics.landing_pages import landing_pages as landing_page_table
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.products import ProductTable
 from ro_core.metrics.products import products as products_table
@@ -176,6 +179,28 @@ def _products(db_path: str, version: int, scope_key: str, _scope: Scope) -> Prod
 def products(db: Database, scope: Scope) -> ProductTable:
     """The product table (ro_core.metrics.products) of the scope."""
     return _products(*key(db), scope.cache_key(), scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _landing_pages(
+    db_path: str, version: int, scope_key: str, source: str | None, _scope: Scope
+) -> LandingPageTable:
+    return landing_page_table(get_database(db_path), _scope, source=source)
+
+
+def landing_pages(db: Database, scope: Scope, source: str | None = None) -> LandingPageTable:
+    """The landing-page table (ro_core.metrics.landing_pages) of the scope."""
+    return _landing_pages(*key(db), scope.cache_key(), source, scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _engagement_trend(db_path: str, version: int, scope_key: str, _scope: Scope) -> Any:
+    return engagement_trend(get_database(db_path), _scope)
+
+
+def engagement_over_time(db: Database, scope: Scope) -> Any:
+    """Engagement and bounce rate per traffic period (ro_core.metrics.engagement)."""
+    return _engagement_trend(*key(db), scope.cache_key(), scope)
 
 
 def overview(db: Database, scope: Scope) -> Overview:

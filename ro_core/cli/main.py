@@ -243,6 +243,7 @@ def _add_json_flag(subparser: argparse.ArgumentParser) -> None:
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
     from ro_core.cli import experiment as cli_experiment
     from ro_core.cli import health as cli_health
+    from ro_core.cli import landing_pages as cli_landing_pages
     from ro_core.cli import loop as cli_loop
     from ro_core.cli import metrics as cli_metrics
     from ro_core.cli import products as cli_products
@@ -252,6 +253,7 @@ def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
     cli_loop.add_loop_commands(sub)
     cli_health.add_health_commands(sub)
     cli_products.add_products_commands(sub)
+    cli_landing_pages.add_landing_pages_commands(sub)
 
 
 def _needs_db(handler: Any) -> bool:

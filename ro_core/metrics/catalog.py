@@ -253,6 +253,44 @@ METRICS: dict[str, Metric] = {
             needs_orders=True,
         ),
         Metric(
+            "engaged_sessions",
+            "Engaged sessions",
+            "Engaged sessions",
+            COUNT,
+            "sessions",
+            "GA4's engaged sessions: sessions that lasted 10 seconds or more, had a key event or "
+            "two or more page or screen views (GA4 downloads and mapped files; Shopify and event "
+            "data report none).",
+            "sum of engaged sessions over the traffic periods",
+            needs_traffic=True,
+        ),
+        Metric(
+            "engagement_rate",
+            "Engagement rate",
+            "Engagement rate",
+            RATE,
+            "share of sessions",
+            "Share of sessions that were engaged, from the source that reports engaged sessions "
+            "(GA4); never mixed with another source's sessions.",
+            "engaged sessions / sessions of the same rows",
+            needs_traffic=True,
+        ),
+        Metric(
+            "bounce_rate",
+            "Bounce rate",
+            "Bounce rate",
+            RATE,
+            "share of sessions",
+            "Share of sessions that left without engaging, defined by each source: GA4, 1 - "
+            "engagement rate; Shopify, its reported bounce rate (sessions that viewed a single "
+            "page); event data, sessions with a single page or product view and nothing else "
+            "(session_start and first_visit do not count). One source per figure.",
+            "GA4: 1 - engaged sessions / sessions; Shopify: sum of sessions x reported bounce "
+            "rate / sessions; events: single-view sessions / sessions",
+            direction=DOWN,
+            needs_traffic=True,
+        ),
+        Metric(
             "revenue_per_visitor",
             "Revenue per visitor",
             "Revenue / visitor",
@@ -329,6 +367,15 @@ TERMS: dict[str, Term] = {
             "purchase x AOV x 30.44 / days",
         ),
         Term(
+            "landing_page_at_stake",
+            "Revenue at stake (landing page)",
+            "Revenue per month a landing page could add if it converted like the best comparable "
+            "page of the same type and source (at least 1,000 sessions and 30 conversions), "
+            "counted only when the gap's 95% interval is above zero, with the lift capped at "
+            "+20% of its own CR (low end +5%); shown as a range.",
+            "page revenue x min((benchmark CR - CR) / CR, 20%) x 30.44 / days",
+        ),
+        Term(
             "health_alert",
             "Store-health alert",
             "A day outside what noise explains against the same weekday of the six weeks "
@@ -394,6 +441,9 @@ GLOSSARY_METRICS: tuple[str, ...] = (
     "online_aov",
     "rpv",
     "revenue_per_visitor",
+    "engaged_sessions",
+    "engagement_rate",
+    "bounce_rate",
     "cart_rate",
     "checkout_rate",
     "checkout_completion",

@@ -59,6 +59,9 @@ KPI_METRICS: tuple[str, ...] = (
     "online_aov",
     "rpv",
     "revenue_per_visitor",
+    "engaged_sessions",
+    "engagement_rate",
+    "bounce_rate",
 )
 """Catalogue keys (ro_core.metrics.catalog) of every figure KpiValues holds."""
 
@@ -88,6 +91,12 @@ class KpiValues:
     online_range: DateRange  # the days online orders were counted on (traffic-aligned)
     traffic: TrafficSelection | None
     notes: tuple[str, ...] = ()
+    # Engagement of the same traffic source (ro_core.metrics.engagement): engaged sessions and
+    # engagement rate where it reports engaged sessions (GA4), bounce rate where it has any.
+    engaged_sessions: float | None = None
+    engagement_rate: float | None = None
+    bounce_rate: float | None = None
+    engagement_basis: str | None = None
 
     @property
     def rpv(self) -> float | None:
@@ -302,6 +311,13 @@ def kpi_values(
         notes.append(
             "No traffic data for these dates: sessions, CR and RPV need an analytics export."
         )
+    engaged = None
+    if selection is not None:
+        from ro_core.metrics.engagement import traffic_engagement  # it imports segments -> kpis
+
+        engaged, _note = traffic_engagement(
+            db, period, replace(filters, traffic_source=selection.source)
+        )
     return KpiValues(
         period=period,
         orders=orders,
@@ -320,6 +336,10 @@ def kpi_values(
         online_range=online_range,
         traffic=selection,
         notes=tuple(notes),
+        engaged_sessions=engaged.engaged_sessions if engaged else None,
+        engagement_rate=engaged.engagement_rate if engaged else None,
+        bounce_rate=engaged.bounce_rate if engaged else None,
+        engagement_basis=engaged.basis if engaged else None,
     )
 
 

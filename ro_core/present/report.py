@@ -26,7 +26,13 @@ from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.trends import trend
-from ro_core.overview import Overview, build_overview, decomposition_rows, opportunity_table
+from ro_core.overview import (
+    Overview,
+    build_overview,
+    decomposition_rows,
+    engagement_notes,
+    opportunity_table,
+)
 from ro_core.present.charts import funnel_figure, trend_figure, waterfall_figure
 from ro_core.present.formatting import (
     NOT_AVAILABLE,
@@ -176,7 +182,7 @@ def _kpi_section(db: Database, overview: Overview, figures: _Figures) -> str:
     if compared:
         headers += [Cell("Comparison", True), Cell("Change", True)]
     rows = []
-    for card in overview.cards:
+    for card in (*overview.cards, *overview.engagement_cards):  # engagement rows below the six
         row: list[Any] = [METRICS[card.key].label, Cell(card.value_text, True)]
         if cut:
             row.append(Cell(card.compared_text or card.value_text, True))
@@ -194,6 +200,7 @@ def _kpi_section(db: Database, overview: Overview, figures: _Figures) -> str:
     if overview.kpis.cr_basis:
         parts.append(_note(f"Conversion rate here is {overview.kpis.cr_basis}."))
     parts.extend(_note(n) for n in overview.notes)
+    parts.extend(_note(n) for n in engagement_notes(overview))
     period = scope.period
     grain = "day" if period.days <= 92 else ("week" if period.days <= 366 else "month")
     try:
