@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from datetime import date
 from decimal import Decimal
 from typing import Any
-
-import pandas as pd
 
 
 def to_jsonable(value: Any) -> Any:
@@ -17,13 +16,18 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return to_jsonable(value.to_dict(orient="records"))
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
+    # pandas values exist only when pandas was imported: `ro ingest` never loads it
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        if isinstance(value, pd.DataFrame):
+            return to_jsonable(value.to_dict(orient="records"))
+        if isinstance(value, pd.Timestamp):
+            return value.date().isoformat()
+        if value is pd.NA or value is pd.NaT:
+            return None
     if isinstance(value, date):  # datetime too
         return value.isoformat()
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return None
     if isinstance(value, Decimal):
         value = float(value)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from ro_core.ingest import timing
 from ro_core.ingest.base import header_signature, stage_table
 from ro_core.store import resolve, schema
 from ro_core.store.db import Database
@@ -178,6 +179,7 @@ def commit_import(
                 f"SELECT ?, {columns} FROM {stage_table(kind)}",
                 [import_id],
             )
+        timing.mark("write_rows")
         fault_point("rows_written")
         notes = overlap_notes(cur, import_id, report.file_name, span[1], kinds)
         stored = replace(report, import_id=import_id, notes=(*report.notes, *notes))
@@ -186,10 +188,12 @@ def commit_import(
             if kind in kinds:
                 resolve.refresh(cur, kind, import_id, removing=False)
         resolve.run_after_refresh(cur, kinds)
+        timing.mark("resolve")
         fault_point("resolved")
         if mapping:
             _remember_mapping(cur, layout, mapping, report.kinds)
         fault_point("commit")  # with a delay, the kill lands inside the commit below
+    timing.mark("commit")
     fault_point("committed")
     return stored
 

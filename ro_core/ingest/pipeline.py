@@ -24,6 +24,7 @@ import duckdb
 
 from ro_core.errors import ImportFileError, UnknownFormatError
 from ro_core.ingest import layout as layout_mod
+from ro_core.ingest import timing
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -38,7 +39,6 @@ from ro_core.ingest.base import (
 )
 from ro_core.ingest.commit import AlreadyImported, commit_import, content_span, fault_point
 from ro_core.ingest.imports import has_demo_data, list_imports, remove_demo_data, remove_import
-from ro_core.metrics.currency import store_currency_among
 from ro_core.store import schema
 from ro_core.store.db import Database, translate_error
 
@@ -258,6 +258,7 @@ def _stage_part(
             file_name=file_name,
             hint="Check that it is the CSV export itself, not a spreadsheet or a web page.",
         ) from e
+    timing.mark("read")
     rejected = _collect_rejects(ctx)
     if rejected:
         _renumber_after_rejects(ctx)
@@ -275,7 +276,9 @@ def _stage_part(
             hint="Check the delimiter and quoting, or export the file again.",
         )
     _drop_blank_rows(ctx)
+    timing.mark("rejects_blanks")
     spec.stage(ctx)
+    timing.mark("check_and_stage")
     return ctx
 
 
@@ -284,6 +287,9 @@ def _warn_about_currencies(
 ) -> None:
     """Report lines on the file's currencies: several in one file, and orders without one (they
     count in the store currency, see ro_core.metrics.currency)."""
+    # imported here: the metrics package loads pandas, which an events import never needs
+    from ro_core.metrics.currency import store_currency_among
+
     staged = stage_table(schema.KIND_ORDERS)
     columns = "currency, total, cancelled, financial_status, is_test, channel"
     # The store currency as it will be once this file is in: stored orders plus this file's.
@@ -478,8 +484,10 @@ def _ingest(
     is_demo: bool,
     started: float,
 ) -> ImportReport:
+    timing.start()
     digest = file_sha256(path)
     size = path.stat().st_size
+    timing.mark("hash")
     # A quick look before the work; the check that counts runs again inside the write lock.
     existing = db.fetch_value(
         f"SELECT import_id FROM {schema.IMPORTS} WHERE file_sha256 = ?", [digest]
@@ -489,6 +497,7 @@ def _ingest(
 
     work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
     layout = layout_mod.sniff(path, shown, work_dir)
+    timing.mark("sniff")
     try:
         fault_point("sniffed")
         # Imports run under a lowered memory limit so big files spill to disk; a file whose
@@ -570,6 +579,7 @@ def _stage_file(
             hint="Check that it is a complete export with data rows.",
         )
     _validate_and_warn(cur, main_ctx, kinds)
+    timing.mark("validate")
     counts = {
         kind: int(cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0])
         for kind in schema.COLUMNS
@@ -611,7 +621,9 @@ def _stage_file(
         notes=tuple(main_ctx.notes),
         is_demo=is_demo,
     )
-    return report, kinds, content_span(cur, kinds, latest_seen)
+    span = content_span(cur, kinds, latest_seen)
+    timing.mark("report")
+    return report, kinds, span
 
 
 def _replace(report: ImportReport, **changes: Any) -> ImportReport:

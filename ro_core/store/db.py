@@ -16,14 +16,16 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from ro_core.errors import DatabaseBusyError, DatabaseError, ImportFileError, RoError
 from ro_core.ingest.sqlfuncs import install_macros
 from ro_core.store import schema
+
+if TYPE_CHECKING:  # pandas loads only when a query asks for a DataFrame (fast `ro` start-up)
+    import pandas as pd
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "ro.duckdb"

@@ -1,0 +1,171 @@
+"""Import speed against DuckDB's own typed read, per stage, alternating in one run.
+
+For each file, runs `ro ingest` (the real command, start-up included) and DuckDB's
+`CREATE TABLE t AS SELECT * FROM read_csv(path)` in turn, each in its own process and a fresh
+database, `--repeat` times, and prints medians: seconds, peak memory (VmHWM), the ratio, and
+the import's own stages (RO_IMPORT_TIMINGS). Also times `ro --help` start-up.
+
+    python benchmarks/import_speed.py --orders 100000 300000 --events 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate_store import (  # noqa: E402
+    LINES_PER_ORDER,
+    write_events,
+    write_shopify_orders,
+)
+
+DUCKDB_SCRIPT = (
+    "import duckdb, sys\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "con.execute('CREATE TABLE t AS SELECT * FROM read_csv(?)', [sys.argv[2]])\n"
+    "con.close()\n"
+)
+
+
+def _vm_hwm_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a command: (seconds, peak RSS MB, stderr)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _vm_hwm_mb(proc.pid) or 0.0)
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed ({proc.returncode}): {err[-500:]}")
+    return seconds, peak, err
+
+
+def files(out: Path, orders: list[int], events: list[int]) -> list[tuple[str, Path]]:
+    """Generate (once) the Shopify exports and event logs asked for."""
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    made = []
+    for n in orders:
+        path = out / f"orders_{n}.csv"
+        if not path.exists():
+            write_shopify_orders(con, path, n * LINES_PER_ORDER, 365)
+        made.append((f"Shopify orders, {n:,} orders", path))
+    for n in events:
+        path = out / f"events_{n}.csv"
+        if not path.exists():
+            write_events(con, path, n, 365)
+        made.append((f"events, {n:,} rows", path))
+    con.close()
+    return made
+
+
+def bench_file(label: str, path: Path, repeat: int) -> dict:
+    """Alternate ro ingest and DuckDB's read on one file; medians and per-stage figures."""
+    ro_s, ro_mb, dk_s, dk_mb = [], [], [], []
+    stages: dict[str, list[float]] = defaultdict(list)
+    stage_peak: dict[str, float] = {}
+    env = {**os.environ, "RO_IMPORT_TIMINGS": "1"}
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
+            db = str(Path(tmp) / "ro.duckdb")
+            s, mb, err = run(
+                [sys.executable, "-m", "ro_core.cli", "--db", db, "ingest", str(path)], env
+            )
+            ro_s.append(s)
+            ro_mb.append(mb)
+            for line in err.splitlines():
+                if line.startswith("ro-import-stage "):
+                    _, name, secs, peak = line.split()
+                    stages[name].append(float(secs))
+                    stage_peak[name] = max(stage_peak.get(name, 0.0), float(peak))
+        with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
+            s, mb, _ = run(
+                [sys.executable, "-c", DUCKDB_SCRIPT, str(Path(tmp) / "d.duckdb"), str(path)]
+            )
+            dk_s.append(s)
+            dk_mb.append(mb)
+    result = {
+        "label": label,
+        "mb": path.stat().st_size / 1e6,
+        "ro_s": statistics.median(ro_s),
+        "ro_mb": max(ro_mb),
+        "duckdb_s": statistics.median(dk_s),
+        "duckdb_mb": max(dk_mb),
+        "stages": {k: statistics.median(v) for k, v in stages.items()},
+        "stage_peak": stage_peak,
+    }
+    r = result
+    print(
+        f"{label:<28} {r['mb']:7.0f} MB  ro ingest {r['ro_s']:6.2f} s {r['ro_mb']:5.0f} MB  "
+        f"duckdb {r['duckdb_s']:6.2f} s {r['duckdb_mb']:5.0f} MB  "
+        f"ratio {r['ro_s'] / r['duckdb_s']:.2f}x time, {r['ro_mb'] / r['duckdb_mb']:.2f}x memory"
+    )
+    print(
+        "    stages: "
+        + ", ".join(f"{k} {v:.2f} s ({stage_peak[k]:.0f} MB)" for k, v in r["stages"].items())
+    )
+    sys.stdout.flush()
+    return result
+
+
+def bench_startup(repeat: int = 10) -> None:
+    """`ro --help` and `python -c 'import duckdb'` wall time, median of `repeat`."""
+    for label, cmd in (
+        ("ro --help", [sys.executable, "-m", "ro_core.cli", "--help"]),
+        ("ro ingest --help", [sys.executable, "-m", "ro_core.cli", "ingest", "--help"]),
+        ("python + import duckdb", [sys.executable, "-c", "import duckdb"]),
+    ):
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - started)
+        print(
+            f"start-up {label:<24} median {statistics.median(times):.3f} s (min {min(times):.3f})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, nargs="*", default=[100_000, 300_000])
+    parser.add_argument("--events", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "speed")
+    args = parser.parse_args()
+    print(
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}, DuckDB {duckdb.__version__}"
+    )
+    bench_startup()
+    for label, path in files(args.data, args.orders, args.events):
+        bench_file(label, path, args.repeat)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
