@@ -131,6 +131,30 @@ class StageContext:
             self.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition_sql}", list(params))
         return int(count or 0)
 
+    def skip_where_all(self, rules: Sequence[tuple[str, str]]) -> int:
+        """:meth:`skip_where` for several (condition_sql, reason) rules in one scan and one
+        delete: a row is counted under the first rule it matches, as with successive calls."""
+        if not rules:
+            return 0
+        parts, earlier = [], "false"
+        for condition, _ in rules:
+            matches = f"coalesce({condition}, false) AND NOT ({earlier})"
+            parts.append(
+                f"count(*) FILTER (WHERE {matches}), "
+                f"list(line_no ORDER BY line_no) FILTER (WHERE {matches})[1:10]"
+            )
+            earlier = f"{earlier} OR coalesce({condition}, false)"
+        row = self.cur.execute(f"SELECT {', '.join(parts)} FROM {RAW_TABLE}").fetchone()
+        total = 0
+        for k, (_, reason) in enumerate(rules):
+            count, lines = row[2 * k], row[2 * k + 1]
+            if count:
+                self.skipped.append(SkippedRows(reason, int(count), list(lines or [])))
+                total += int(count)
+        if total:
+            self.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {earlier}")
+        return total
+
     def fail_where(
         self, condition_sql: str, message: str, column: str | None, params: Sequence[Any] = ()
     ) -> None:
@@ -143,6 +167,29 @@ class StageContext:
             raise ImportFileError(
                 message + more, file_name=self.file_name, line=int(row[0]), column=column
             )
+
+    def fail_first(self, checks: Sequence[tuple[str, str, str | None, Sequence[Any]]]) -> None:
+        """:meth:`fail_where` for several checks in one scan of the rows.
+
+        `checks` are (condition_sql, message, column, params); the first check in order that
+        matches any row raises, naming its first line, exactly as a sequence of fail_where calls.
+        """
+        if not checks:
+            return
+        parts, params = [], []
+        for condition, _, _, check_params in checks:
+            parts.append(
+                f"min(line_no) FILTER (WHERE {condition}), count(*) FILTER (WHERE {condition})"
+            )
+            params += [*check_params, *check_params]
+        row = self.cur.execute(f"SELECT {', '.join(parts)} FROM {RAW_TABLE}", params).fetchone()
+        for k, (_, message, column, _) in enumerate(checks):
+            first, count = row[2 * k], row[2 * k + 1]
+            if count:
+                more = f" ({count} rows in all)" if count > 1 else ""
+                raise ImportFileError(
+                    message + more, file_name=self.file_name, line=int(first), column=column
+                )
 
     def warn(self, message: str) -> None:
         """Add a warning to the import report."""

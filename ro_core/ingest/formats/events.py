@@ -177,6 +177,42 @@ def fail_on_bad_values(
     )
 
 
+def fail_on_first_bad_value(ctx: StageContext, checks: Sequence[dict[str, Any]]) -> None:
+    """:func:`fail_on_bad_values` for several checks in one scan of the rows.
+
+    Each check is a dict of fail_on_bad_values' arguments (column_sql, bad_sql, column_label,
+    expected, hint, params); the first check in order that matches a row raises, as successive
+    calls would.
+    """
+    parts, params = [], []
+    for check in checks:
+        bad, column = check["bad_sql"], check["column_sql"]
+        parts.append(
+            f"min(line_no) FILTER (WHERE {bad}), arg_min({column}, line_no) FILTER (WHERE {bad}), "
+            f"count(*) FILTER (WHERE {bad})"
+        )
+        params += list(check.get("params", ())) * 3
+    row = ctx.cur.execute(f"SELECT {', '.join(parts)} FROM {RAW_TABLE}", params).fetchone()
+    for k, check in enumerate(checks):
+        line, value, count = row[3 * k], row[3 * k + 1], int(row[3 * k + 2] or 0)
+        if not count:
+            continue
+        more = f" ({count:,} rows in all)" if count > 1 else ""
+        if value is None or not str(value).strip():
+            message = f"the value is empty; every event needs {check['expected']}{more}."
+        else:
+            shown = str(value).strip()
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            message = f"'{shown}' is not {check['expected']}{more}."
+        raise ImportFileError(
+            message,
+            file_name=ctx.file_name,
+            line=int(line),
+            column=check["column_label"],
+            hint=check["hint"],
+        )
+
+
 # --- staging ----------------------------------------------------------------------------------
 PARSED_COLUMNS = (
     "line_no BIGINT",
@@ -212,10 +248,14 @@ def stage_parsed_events(ctx: StageContext, rule: LocalDateRule, *, use_fixed_dat
     return staged
 
 
-def other_event_names(ctx: StageContext, limit: int = 5) -> tuple[int, str]:
-    """How many parsed events are 'other', and their most common names ('a 12, b 3...')."""
+def other_event_names(
+    ctx: StageContext, limit: int = 5, table: str = PARSED_TABLE
+) -> tuple[int, str]:
+    """How many parsed events are 'other', and their most common names ('a 12, b 3...').
+
+    `table` is PARSED_TABLE or the events staging table (generated names only)."""
     rows = ctx.cur.execute(
-        f"""SELECT coalesce(event_name, '(blank)'), count(*) AS n FROM {PARSED_TABLE}
+        f"""SELECT coalesce(event_name, '(blank)'), count(*) AS n FROM {table}
         WHERE event_type = ? GROUP BY 1 ORDER BY n DESC, 1""",
         [OTHER],
     ).fetchall()

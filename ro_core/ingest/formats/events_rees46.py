@@ -14,16 +14,14 @@ approximated by a session with a purchase.
 
 from __future__ import annotations
 
-from ro_core.ingest.base import RAW_TABLE, FormatSpec, StageContext, register
+from ro_core.ingest.base import RAW_TABLE, FormatSpec, StageContext, register, stage_table
 from ro_core.ingest.formats.events import (
     OTHER,
-    PARSED_TABLE,
-    create_parsed_table,
-    fail_on_bad_values,
+    fail_on_first_bad_value,
     header_names,
     local_date_rule,
+    local_date_sql,
     other_event_names,
-    stage_parsed_events,
 )
 from ro_core.store import schema
 
@@ -49,37 +47,47 @@ def stage(ctx: StageContext) -> None:
     type_col = ctx.col("event_type")
     price_col = ctx.col("price")
     session_col = ctx.col("user_session")
-    ctx.skip_where(
-        f"ro_blank({session_col})",
-        "no user_session (an event outside any session cannot be placed in a funnel)",
+    ctx.skip_where_all(
+        [
+            (
+                f"ro_blank({session_col})",
+                "no user_session (an event outside any session cannot be placed in a funnel)",
+            ),
+            (f"ro_blank({type_col})", "no event_type"),
+        ]
     )
-    ctx.skip_where(f"ro_blank({type_col})", "no event_type")
-    fail_on_bad_values(
+    fail_on_first_bad_value(
         ctx,
-        time_col,
-        f"ro_blank({time_col}) OR try_strptime(trim({time_col}), ?) IS NULL",
-        column_label="event_time",
-        expected="a time like 2019-10-01 00:00:00 UTC",
-        hint="REES46 files write every time in UTC as 'YYYY-MM-DD HH:MM:SS UTC'.",
-        params=[TIME_FORMAT],
-    )
-    fail_on_bad_values(
-        ctx,
-        price_col,
-        f"NOT ro_blank({price_col}) AND TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) IS NULL",
-        column_label="price",
-        expected="a price like 35.79",
-        hint="Prices must be plain numbers with a decimal point.",
+        [
+            {
+                "column_sql": time_col,
+                "bad_sql": f"ro_blank({time_col}) OR try_strptime(trim({time_col}), ?) IS NULL",
+                "column_label": "event_time",
+                "expected": "a time like 2019-10-01 00:00:00 UTC",
+                "hint": "REES46 files write every time in UTC as 'YYYY-MM-DD HH:MM:SS UTC'.",
+                "params": [TIME_FORMAT],
+            },
+            {
+                "column_sql": price_col,
+                "bad_sql": f"NOT ro_blank({price_col}) "
+                f"AND TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) IS NULL",
+                "column_label": "price",
+                "expected": "a price like 35.79",
+                "hint": "Prices must be plain numbers with a decimal point.",
+            },
+        ],
     )
     mapping_sql = " ".join(
         f"WHEN '{raw}' THEN '{canonical}'" for raw, canonical in EVENT_TYPE_MAP.items()
     )
-    create_parsed_table(ctx.cur)
+    # Parsed straight into the staging table with the store-local date (one copy of the rows).
+    instant = f"timezone('UTC', strptime(trim({time_col}), '{TIME_FORMAT}'))"
+    date_sql, date_params = local_date_sql(rule, instant)
+    staged = stage_table(schema.KIND_EVENTS)
     ctx.cur.execute(
-        f"""INSERT INTO {PARSED_TABLE} BY NAME
+        f"""INSERT INTO {staged} BY NAME
         SELECT
-            line_no,
-            timezone('UTC', strptime(trim({time_col}), ?)) AS event_time,
+            {instant} AS event_time,
             trim({session_col}) AS session_id,
             nullif(trim({ctx.col("user_id")}), '') AS user_id,
             CASE lower(trim({type_col})) {mapping_sql} ELSE '{OTHER}' END AS event_type,
@@ -87,17 +95,18 @@ def stage(ctx: StageContext) -> None:
             nullif(trim({ctx.col("product_id")}), '') AS product_id,
             TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) AS price,
             CASE WHEN lower(trim({type_col})) = 'purchase'
-                 THEN TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) END AS revenue
+                 THEN TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) END AS revenue,
+            {date_sql} AS local_date
         FROM {RAW_TABLE}""",
-        [TIME_FORMAT],
+        date_params,
     )
-    others, names = other_event_names(ctx)
+    others, names = other_event_names(ctx, table=staged)
     if others:
         ctx.notes.append(
             f"{others:,} events of a type REES46 does not define ({names}) were kept as 'other'."
         )
     purchases = ctx.cur.execute(
-        f"SELECT count(*) FROM {PARSED_TABLE} WHERE event_type = 'purchase'"
+        f"SELECT count(*) FROM {staged} WHERE event_type = 'purchase'"
     ).fetchone()[0]
     if purchases:
         ctx.notes.append(
@@ -112,7 +121,6 @@ def stage(ctx: StageContext) -> None:
         )
     else:
         ctx.notes.append(f"Days are counted in {rule.describe()}.")
-    stage_parsed_events(ctx, rule, use_fixed_date=False)
 
 
 SPEC = register(

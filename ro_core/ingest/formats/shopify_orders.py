@@ -12,8 +12,6 @@ a hundred times too large.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -75,23 +73,31 @@ def channel_sql(source: str) -> str:
         ELSE 'other' END"""
 
 
-def check_plain_amounts(ctx: StageContext, labels: list[str] | tuple[str, ...]) -> None:
-    """Fail on the first cell of these columns that is not a plain Shopify amount."""
+Check = tuple[str, str, str | None, list]  # (condition, message, column, params)
+
+
+def plain_amount_checks(ctx: StageContext, labels: list[str] | tuple[str, ...]) -> list[Check]:
+    """Checks (for StageContext.fail_first): a cell of these columns that is not a plain amount."""
+    checks: list[Check] = []
     for label in labels:
         if not ctx.has(label):
             continue
         c = ctx.col(label)
-        ctx.fail_where(
-            f"NOT ro_blank({c}) AND NOT regexp_full_match(trim({c}), '{PLAIN_AMOUNT}')",
-            f"'{label}' is not an amount like 1234.50 (or has more than 16 digits).",
-            label,
+        checks.append(
+            (
+                f"NOT ro_blank({c}) AND NOT regexp_full_match(trim({c}), '{PLAIN_AMOUNT}')",
+                f"'{label}' is not an amount like 1234.50 (or has more than 16 digits).",
+                label,
+                [],
+            )
         )
+    return checks
 
 
-def check_timestamps(ctx: StageContext, label: str) -> None:
-    """Fail on the first non-blank cell that is not a Shopify time with its UTC offset."""
+def timestamp_check(ctx: StageContext, label: str) -> Check:
+    """Check: a non-blank cell that is not a Shopify time with its UTC offset."""
     c = ctx.col(label)
-    ctx.fail_where(
+    return (
         f"NOT ro_blank({c}) AND try_strptime(trim({c}), ?) IS NULL",
         f"'{label}' is not a time like 2024-03-31 14:05:00 -0400.",
         label,
@@ -99,14 +105,21 @@ def check_timestamps(ctx: StageContext, label: str) -> None:
     )
 
 
-def _latest_time(ctx: StageContext) -> datetime | None:
-    """The latest created, paid, fulfilled or cancelled time in the file."""
+def check_plain_amounts(ctx: StageContext, labels: list[str] | tuple[str, ...]) -> None:
+    """Fail on the first cell of these columns that is not a plain Shopify amount."""
+    ctx.fail_first(plain_amount_checks(ctx, labels))
+
+
+def check_timestamps(ctx: StageContext, label: str) -> None:
+    """Fail on the first non-blank cell that is not a Shopify time with its UTC offset."""
+    ctx.fail_first([timestamp_check(ctx, label)])
+
+
+def _latest_time_sql(ctx: StageContext) -> tuple[str, list[str]]:
+    """SQL (and params) of the latest created, paid, fulfilled or cancelled time of a row."""
     columns = [ctx.col(c) for c in EVENT_TIME_COLUMNS if ctx.has(c)]
     times = ", ".join(f"try_strptime(trim({c}), ?)" for c in columns)
-    row = ctx.cur.execute(
-        f"SELECT max(greatest({times})) FROM {RAW_TABLE}", [TIMESTAMP_FORMAT] * len(columns)
-    ).fetchone()
-    return row[0] if row else None
+    return f"greatest({times})", [TIMESTAMP_FORMAT] * len(columns)
 
 
 def stage(ctx: StageContext) -> None:
@@ -116,38 +129,58 @@ def stage(ctx: StageContext) -> None:
     total = ctx.col("Total")
     financial = ctx.col("Financial Status")
     ctx.skip_where(f"ro_blank({name})", "no order Name")
-    check_timestamps(ctx, "Created at")
-    check_plain_amounts(ctx, tuple(MONEY_COLUMNS.values()))
-    if ctx.has("Lineitem price") or ctx.has("Lineitem discount"):
-        check_plain_amounts(ctx, ("Lineitem price", "Lineitem discount"))
     quantity = ctx.col("Lineitem quantity")
-    ctx.fail_where(
-        f"NOT ro_blank({quantity}) AND TRY_CAST(trim({quantity}) AS INTEGER) IS NULL",
-        "'Lineitem quantity' is not a whole number.",
-        "Lineitem quantity",
+    # Every value check in one scan of the rows (the first failing check, in this order, names
+    # its first line).
+    checks = [timestamp_check(ctx, "Created at")]
+    checks += plain_amount_checks(ctx, tuple(MONEY_COLUMNS.values()))
+    if ctx.has("Lineitem price") or ctx.has("Lineitem discount"):
+        checks += plain_amount_checks(ctx, ("Lineitem price", "Lineitem discount"))
+    checks.append(
+        (
+            f"NOT ro_blank({quantity}) AND TRY_CAST(trim({quantity}) AS INTEGER) IS NULL",
+            "'Lineitem quantity' is not a whole number.",
+            "Lineitem quantity",
+            [],
+        )
+    )
+    ctx.fail_first(checks)
+    item_name = ctx.col("Lineitem name")
+    latest_sql, latest_params = _latest_time_sql(ctx)
+    # One narrow aggregate per order gives everything staging needs: whether the row carrying
+    # its totals is missing, its first row (the first that has the order's status or total:
+    # Shopify puts them on the first row; this also survives a re-sorted file), its quantity
+    # and line count, and its latest time. (A window over every wide raw row was the slowest
+    # step of a large import.)
+    ctx.cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE shopify_per_order AS
+        SELECT trim({name}) AS order_name,
+            bool_and(ro_blank({financial}) AND ro_blank({total})) AS half,
+            arg_min(line_no, (ro_blank({financial}) AND ro_blank({total}), line_no))
+                AS first_line,
+            sum(TRY_CAST(trim({quantity}) AS INTEGER)) AS item_quantity,
+            count(*) FILTER (WHERE NOT ro_blank({item_name})) AS line_count,
+            max({latest_sql}) AS latest
+        FROM {RAW_TABLE} GROUP BY 1""",
+        latest_params,
     )
     # An order is whole or not in: when the row carrying its totals, status and Id could not be
     # read (a ragged row, broken bytes), its other rows would make an order without a total,
     # keyed by its name instead of its Id. Leave the whole order out and say so.
-    ctx.skip_where(
-        f"""trim({name}) IN (SELECT trim({name}) FROM {RAW_TABLE} GROUP BY 1
-            HAVING bool_and(ro_blank({financial}) AND ro_blank({total})))""",
-        "the order's first row (with its total, status and Id) could not be read, so the "
-        "whole order was left out; these are its other rows",
-    )
-    ctx.latest_seen = _latest_time(ctx)
-    # One row per order carries the order-level fields: the first row that has the order's
-    # status or total (Shopify puts them on the first row; this also survives a re-sorted file).
+    if ctx.cur.execute("SELECT count(*) FROM temp.shopify_per_order WHERE half").fetchone()[0]:
+        ctx.skip_where(
+            f"trim({name}) IN (SELECT order_name FROM temp.shopify_per_order WHERE half)",
+            "the order's first row (with its total, status and Id) could not be read, so the "
+            "whole order was left out; these are its other rows",
+        )
+        ctx.cur.execute("DELETE FROM temp.shopify_per_order WHERE half")
+    ctx.latest_seen = ctx.cur.execute("SELECT max(latest) FROM temp.shopify_per_order").fetchone()[
+        0
+    ]
     ctx.cur.execute(
-        # Pick the first line per order with a narrow aggregate, then fetch those rows: a window
-        # over every wide raw row was the slowest step of a large import.
         f"""CREATE OR REPLACE TEMP TABLE shopify_first AS
         SELECT r.* FROM {RAW_TABLE} r
-        SEMI JOIN (
-            SELECT arg_min(line_no, (ro_blank({financial}) AND ro_blank({total}), line_no))
-                AS line_no
-            FROM {RAW_TABLE} GROUP BY trim({name})
-        ) f ON r.line_no = f.line_no"""
+        SEMI JOIN temp.shopify_per_order f ON r.line_no = f.first_line"""
     )
     ctx.fail_where(
         f"line_no IN (SELECT line_no FROM temp.shopify_first) AND ro_blank({created})",
@@ -167,17 +200,10 @@ def stage(ctx: StageContext) -> None:
         else f"NULL AS {field}"
         for field, label in MONEY_COLUMNS.items()
     )
-    item_name = ctx.col("Lineitem name")
     insert_stage(
         ctx,
         schema.KIND_ORDERS,
-        f"""WITH totals AS (
-            SELECT trim({name}) AS order_name,
-                   sum(TRY_CAST(trim({quantity}) AS INTEGER)) AS item_quantity,
-                   count(*) FILTER (WHERE NOT ro_blank({item_name})) AS line_count
-            FROM {RAW_TABLE} GROUP BY 1
-        )
-        SELECT
+        f"""SELECT
             coalesce(nullif(trim({id_col}), ''), trim({name})) AS order_id,
             trim({name}) AS order_name,
             strptime(trim({created}), '{TIMESTAMP_FORMAT}') AS created_at,
@@ -200,7 +226,7 @@ def stage(ctx: StageContext) -> None:
             nullif(trim({ctx.col_or_null("Discount Code")}), '') AS discount_code,
             t.item_quantity AS item_quantity,
             CAST(t.line_count AS INTEGER) AS line_count
-        FROM temp.shopify_first f JOIN totals t ON t.order_name = trim(f.{name})""",
+        FROM temp.shopify_first f JOIN temp.shopify_per_order t ON t.order_name = trim(f.{name})""",
     )
 
     def raw_col(label: str) -> str:
@@ -225,6 +251,7 @@ def stage(ctx: StageContext) -> None:
         WHERE NOT ro_blank(r.{item_name})""",
     )
     ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_first")
+    ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_per_order")
 
 
 SPEC = register(
