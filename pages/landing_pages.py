@@ -91,7 +91,7 @@ if views.has_data(db, key="landing_pages"):
         }
         chart = pd.DataFrame(series)
         chart.index = pd.to_datetime(trend["period_start"])
-        st.line_chart(chart, key="engagement_trend")
+        st.line_chart(chart)
         latest = trend.iloc[-1]
         st.caption(
             fmt.md_escape(

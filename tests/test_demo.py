@@ -325,7 +325,9 @@ def test_load_demo_imports_everything_and_removes_in_one_step(
     assert counts["events"] == event_lines
     assert db.fetch_value("SELECT count(*) FROM order_lines") == len(orders)
     dims = dict(db.fetch_all("SELECT dimensions, count(*) FROM traffic GROUP BY 1"))
-    assert dims == {"": 365, "device": 365 * 3, "channel,referrer": dims["channel,referrer"]}
+    landing_rows = (full_demo / demo.LANDING_FILE).read_text().count("\n") - 1
+    assert dims == {"": 365, "device": 365 * 3, "channel,referrer": dims["channel,referrer"],
+                    "landing_page": landing_rows}  # fmt: skip
     # Events' days are store-local: the first event day is 2 October in New York.
     assert db.fetch_value("SELECT min(local_date) FROM events") == date(2025, 10, 2)
 
