@@ -13,7 +13,7 @@ from ro_core.metrics.products import products
 from ro_core.store.db import Database
 
 TEXT_COLUMNS = ["product", "units", "revenue", "revenue_share", "orders", "attach_rate",
-                "add_to_cart_rate", "purchase_rate", "lost_view_to_cart"]  # fmt: skip
+                "views", "add_to_cart_rate", "purchase_rate", "lost_view_to_cart"]  # fmt: skip
 
 
 def cmd_products(args: argparse.Namespace, db: Database) -> int:

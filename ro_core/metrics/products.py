@@ -108,7 +108,8 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 
 
 def products(db: Database, scope: Scope) -> ProductTable:
-    """The product table of the scope (see the module docstring), biggest revenue first."""
+    """The product table of the scope (see the module docstring), biggest revenue first, then
+    (products only in events) most viewed first."""
     notes: list[str] = []
     if not scope.filters.segment_applies_to_orders:
         notes.append(
@@ -142,7 +143,8 @@ def products(db: Database, scope: Scope) -> ProductTable:
             "Views, add-to-cart and purchase rates per product need event-level data (a GA4 "
             "BigQuery export or a clickstream such as REES46): add one on the Data page."
         )
-    frame = frame.sort_values("revenue", ascending=False, na_position="last")
+    # biggest revenue first; products known only from events by how often they were viewed
+    frame = frame.sort_values(["revenue", "views"], ascending=False, na_position="last")
     return ProductTable(frame[PRODUCT_COLUMNS].reset_index(drop=True), has_events, tuple(notes))
 
 
