@@ -242,7 +242,9 @@ def _print_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> N
 
 # --- handlers -----------------------------------------------------------------------------------
 KPI_TEXT_ROWS = ("sessions", "visitors", "orders", "revenue", "conversion_rate", "aov", "rpv",
-                 "revenue_per_visitor")  # fmt: skip
+                 "revenue_per_visitor", "engaged_sessions", "engagement_rate",
+                 "bounce_rate")  # fmt: skip
+ENGAGEMENT_ROWS = frozenset({"engaged_sessions", "engagement_rate", "bounce_rate"})
 
 
 def cmd_overview(args: argparse.Namespace, db: Database) -> int:
@@ -295,6 +297,8 @@ def cmd_kpis(args: argparse.Namespace, db: Database) -> int:
     if cmp_:
         print(f"compared with {cmp_.period.label()}")
     for key in KPI_TEXT_ROWS:
+        if key in ENGAGEMENT_ROWS and cur.value(key) is None:
+            continue  # only where the traffic source reports engagement
         line = f"  {METRICS[key].label:<28}{format_metric(key, cur.value(key), currency):>16}"
         if cmp_:
             change = result.changes[key]
