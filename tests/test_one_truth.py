@@ -192,7 +192,8 @@ class _Tables(HTMLParser):
 def _check_front_doors_agree(at: AppTest, db: Database, case: dict, capsys) -> None:
     scope = at.session_state["scope"]
     data = _cli_overview(Path(db.path), _cli_args(case, scope), capsys)
-    cards = {c["label"]: c for c in data["cards"]}
+    all_cards = [*data["cards"], *data["engagement_cards"]]  # engagement where the source has it
+    cards = {c["label"]: c for c in all_cards}
     # The CLI built the same scope from its arguments as the sidebar did from its widgets.
     assert data["scope"] == scope.to_dict()
     # Page: the cards show the texts of the one overview.
@@ -208,7 +209,7 @@ def _check_front_doors_agree(at: AppTest, db: Database, case: dict, capsys) -> N
     header, *rows = parser.rows
     by_label = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
     assert parser.summary_text == data["summary"]
-    for card in data["cards"]:
+    for card in all_cards:
         row = by_label[METRICS[card["key"]].label]
         assert row["This period"] == card["value_text"]
         if "Change" in row:
