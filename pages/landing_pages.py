@@ -1,11 +1,9 @@
 """Landing pages: where sessions start, how many bounce, convert and earn, and the revenue at
 stake per page against comparable pages; engagement and bounce of the traffic source over time."""
 
-import pandas as pd
 import streamlit as st
 
 from ro_core.metrics.catalog import METRICS, TERMS
-from ro_core.present.formatting import rate
 from ro_ui import cached, fmt, views
 from ro_ui.state import current_scope
 from ro_ui.widgets import download_table, show_table
@@ -79,23 +77,4 @@ if views.has_data(db, key="landing_pages"):
             )
         st.caption(fmt.md_escape(TERMS["landing_page_at_stake"].help()))
 
-    st.subheader("Engagement over time")
-    trend = cached.engagement_over_time(db, scope)
-    if trend.empty:
-        st.caption("The traffic source reports no engagement or bounce for these dates.")
-    else:
-        series = {
-            METRICS[c].short_label: trend[c].astype(float)
-            for c in ("engagement_rate", "bounce_rate")
-            if trend[c].notna().any()
-        }
-        chart = pd.DataFrame(series)
-        chart.index = pd.to_datetime(trend["period_start"])
-        st.line_chart(chart)
-        latest = trend.iloc[-1]
-        st.caption(
-            fmt.md_escape(
-                f"{trend.attrs.get('source', '')} traffic by {trend.attrs.get('grain', 'day')}; "
-                f"latest bounce rate {rate(latest['bounce_rate'])}."
-            )
-        )
+    views.engagement_over_time(db, scope)

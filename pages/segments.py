@@ -165,3 +165,5 @@ if views.has_data(db, key="segments"):
         )
         st.caption("Click a column header to sort.")
         download_table(breakdown.frame, f"segments_{dimension}.csv", key="download_segments")
+    if side == "traffic":
+        views.engagement_by_segment(db, scope, dimension, dimensions[choice])

@@ -97,5 +97,6 @@ if views.has_data(db, key="trends"):
                 },
             )
             download_table(result.frame, f"trend_{metric}_{result.grain}.csv", key="download_trend")
+    views.engagement_over_time(db, scope)
     st.subheader("Notes")
     notes.notes_section(db, scope.period.end)

@@ -19,6 +19,7 @@ from ro_core.ingest import pipeline
 from ro_core.metrics import currency as currency_mod
 from ro_core.metrics import segments as segments_mod
 from ro_core.metrics import sources
+from ro_core.metrics.engagement import engagement_by_segment as engagement_by_segment_table
 from ro_core.metrics.engagement import engagement_trend
 from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
 from ro_core.metrics.kpis import KpiComparison, compare_kpis
@@ -196,6 +197,20 @@ def landing_pages(db: Database, scope: Scope, source: str | None = None) -> Land
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _engagement_trend(db_path: str, version: int, scope_key: str, _scope: Scope) -> Any:
     return engagement_trend(get_database(db_path), _scope)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _engagement_by_segment(
+    db_path: str, version: int, scope_key: str, dimension: str, _scope: Scope
+) -> Any:
+    return engagement_by_segment_table(
+        get_database(db_path), _scope.period, _scope.filters, dimension
+    )
+
+
+def engagement_by_segment(db: Database, scope: Scope, dimension: str) -> Any:
+    """Engagement and bounce per value of a traffic dimension (ro_core.metrics.engagement)."""
+    return _engagement_by_segment(*key(db), scope.cache_key(), dimension, scope)
 
 
 def engagement_over_time(db: Database, scope: Scope) -> Any:

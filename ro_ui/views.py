@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.scope import Scope
 from ro_core.overview import Overview
+from ro_core.present.formatting import rate
 from ro_core.store.db import Database
 from ro_ui import cached, demo, fmt
-from ro_ui.widgets import DATA_PAGE
+from ro_ui.widgets import DATA_PAGE, show_table
 
 TRAFFIC_HINT = (
     "Sessions, conversion rate (CR) and revenue per session (RPV) need traffic: add a Shopify "
@@ -122,3 +124,62 @@ def health_section(overview: Overview) -> None:
             for alert in check.alerts[HEALTH_SHOWN:]:
                 st.markdown(fmt.md_escape(alert.sentence))
     st.caption(" · ".join(fmt.md_escape(line) for line in check.checked))
+
+
+def engagement_over_time(db: Database, scope: Scope) -> None:
+    """Engagement and bounce rate of the scope's traffic source per period (Trends and Landing
+    pages), or why there is none."""
+    st.subheader("Engagement over time")
+    trend = cached.engagement_over_time(db, scope)
+    if trend.empty:
+        st.caption("The traffic source reports no engagement or bounce for these dates.")
+        return
+    series = {
+        METRICS[c].short_label: trend[c].astype(float)
+        for c in ("engagement_rate", "bounce_rate")
+        if trend[c].notna().any()
+    }
+    chart = pd.DataFrame(series)
+    chart.index = pd.to_datetime(trend["period_start"])
+    st.line_chart(chart)
+    latest = trend.iloc[-1]
+    st.caption(
+        fmt.md_escape(
+            f"{trend.attrs.get('source', '')} traffic by {trend.attrs.get('grain', 'day')}; "
+            f"latest bounce rate {rate(latest['bounce_rate'])}."
+        )
+    )
+
+
+def engagement_by_segment(db: Database, scope: Scope, dimension: str, label: str) -> None:
+    """Engagement and bounce per segment of a traffic dimension, where the source reports them."""
+    frame = cached.engagement_by_segment(db, scope, dimension)
+    if frame.empty:
+        return
+    st.subheader("Engagement and bounce")
+    shown = frame.assign(
+        engagement_interval=[
+            f"{rate(a)} – {rate(b)}"
+            for a, b in zip(frame["engagement_low"], frame["engagement_high"], strict=True)
+        ],
+        bounce_interval=[
+            f"{rate(a)} – {rate(b)}"
+            for a, b in zip(frame["bounce_low"], frame["bounce_high"], strict=True)
+        ],
+    )
+    columns = ["segment", "sessions", "engagement_rate", "engagement_interval", "bounce_rate",
+               "bounce_interval"]  # fmt: skip
+    show_table(
+        shown[columns],
+        key="segments_engagement",
+        kinds={"sessions": "count", "engagement_rate": "rate", "bounce_rate": "rate"},
+        labels={
+            "segment": label,
+            "sessions": METRICS["sessions"].short_label,
+            "engagement_rate": METRICS["engagement_rate"].short_label,
+            "engagement_interval": "95% interval",
+            "bounce_rate": METRICS["bounce_rate"].short_label,
+            "bounce_interval": "95% interval ",
+        },
+    )
+    st.caption(fmt.md_escape(f"{frame.attrs.get('basis', '')}"))

@@ -27,6 +27,7 @@ BEHAVIOR = "shopify_customer_behavior.csv"
 DEVICE = "shopify_sessions_by_device.csv"
 REFERRER = "shopify_sessions_by_referrer.csv"
 EVENTS = "events.csv"
+LANDING = "shopify_sessions_by_landing_page.csv"
 STEP_COLUMNS = (
     "Sessions",
     "Sessions with cart additions",

@@ -319,7 +319,7 @@ def test_experiments_planner_prefills_the_cards_cr_and_sizes_a_test(app_server, 
 def test_data_page_lists_each_demo_file_with_its_rows(app_server, page):
     open_app(page, app_server["url"], "Data")
     rows = {r["File"]: r for r in grid_rows(grid(page, "Rows loaded"))}
-    files = [T.ORDERS, T.SESSIONS, T.BEHAVIOR, T.DEVICE, T.REFERRER, T.EVENTS]
+    files = [T.ORDERS, T.SESSIONS, T.BEHAVIOR, T.DEVICE, T.REFERRER, T.LANDING, T.EVENTS]
     assert set(rows) == set(files)
     for name in files:
         assert rows[name]["Rows loaded"] == str(T.data_rows(name)), rows[name]
