@@ -27,7 +27,8 @@ from ro_core.store import schema
 if TYPE_CHECKING:  # pandas loads only when a query asks for a DataFrame (fast `ro` start-up)
     import pandas as pd
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository (this file is ro_core/store/db.py)
+# the repository (this file is ro_core/store/db.py)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "ro.duckdb"
 DB_ENV_VAR = "RO_DB"
 LOCK_WAIT_SECONDS = 3.0
