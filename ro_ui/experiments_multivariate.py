@@ -230,7 +230,7 @@ def render_multivariate_analyze(db: Database, filters: Scope | None) -> None:
         _take_upload(db, upload)
     error = state.pop(ERROR, None)
     if error is not None:
-        st.error(f"**{error.title}**  \n{fmt.md_escape(error)}", icon=":material/error:")
+        show_error(error)
     pending = state.get(PENDING)
     if pending:
         columns = list(pending["columns"])

@@ -240,6 +240,16 @@ def _print_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> N
         print(shown.to_string(index=False))
 
 
+def print_table(
+    title: str, notes: Sequence[str], frame: pd.DataFrame, columns: Sequence[str]
+) -> None:
+    """A table command's text output: title, notes, then the columns that have values."""
+    print(title)
+    for note in notes:
+        print(f"  note: {note}")
+    _print_frame(frame, [c for c in columns if c in frame and frame[c].notna().any()])
+
+
 # --- handlers -----------------------------------------------------------------------------------
 KPI_TEXT_ROWS = ("sessions", "visitors", "orders", "revenue", "conversion_rate", "aov", "rpv",
                  "revenue_per_visitor", "engaged_sessions", "engagement_rate",

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 from ro_core.cli.json_out import print_json
-from ro_core.cli.metrics import add_filter_options, add_period_options, scope_from_args
+from ro_core.cli.metrics import (
+    add_filter_options,
+    add_period_options,
+    print_table,
+    scope_from_args,
+)
 from ro_core.metrics.products import products
 from ro_core.store.db import Database
 
@@ -24,12 +27,7 @@ def cmd_products(args: argparse.Namespace, db: Database) -> int:
     if args.json:
         print_json({**table.to_dict(), "rows": frame, "period": scope.period.to_dict()})
         return 0
-    print(f"Products, {scope.period.label()}")
-    for note in table.notes:
-        print(f"  note: {note}")
-    columns = [c for c in TEXT_COLUMNS if frame[c].notna().any()]
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(frame[columns].to_string(index=False) if not frame.empty else "(no rows)")
+    print_table(f"Products, {scope.period.label()}", table.notes, frame, TEXT_COLUMNS)
     return 0
 
 
