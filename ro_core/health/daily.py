@@ -18,7 +18,7 @@ from ro_core.health import detect
 from ro_core.metrics._sql import filtered_orders_sql
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.traffic import SOURCE_LABELS, default_traffic_source
+from ro_core.metrics.sources import SOURCE_LABELS, default_traffic_source
 from ro_core.store import schema
 from ro_core.store.db import Database
 

@@ -1,7 +1,7 @@
 """Engagement and bounce: engaged sessions, engagement rate and bounce rate, per source.
 
 Each figure comes from one source, never a mix (the scope's ``filters.traffic_source``, else
-``traffic.default_traffic_source``), and each source has its own definition (BASIS_*):
+``sources.default_traffic_source``), and each source has its own definition (BASIS_*):
 
 - GA4 (and a mapped file with engaged sessions): GA4's engaged sessions (lasted 10 seconds or
   more, had a key event or two or more page views), engagement rate = engaged sessions /
@@ -34,12 +34,11 @@ from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS
+from ro_core.metrics.sources import SOURCE_LABELS, traffic_source_for
 from ro_core.metrics.traffic import (
-    SOURCE_LABELS,
     no_traffic_note,
     segment_value_sql,
     select_traffic,
-    traffic_source_for,
 )
 from ro_core.store import schema
 from ro_core.store.db import Database

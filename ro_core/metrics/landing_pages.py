@@ -1,7 +1,7 @@
 """Landing pages: where sessions start, how many bounce, convert and earn, and what is at stake.
 
 One source per table, never mixed: the scope's traffic source (``filters.traffic_source``, else
-``traffic.default_traffic_source``) when it splits sessions by landing page (Shopify "Sessions by
+``sources.default_traffic_source``) when it splits sessions by landing page (Shopify "Sessions by
 landing page", a GA4 landing-page download, a mapped file); otherwise event data, where a
 session's landing page is its first page or product view (REES46 logs name products, so a
 landing page is 'product <id>'). ``source='events'`` asks for the events even when the traffic
@@ -48,12 +48,11 @@ from ro_core.metrics.opportunities import (
 )
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.segments import MIN_SEGMENT_ORDERS, MIN_SEGMENT_SESSIONS
+from ro_core.metrics.sources import SOURCE_LABELS, traffic_source_for
 from ro_core.metrics.traffic import (
-    SOURCE_LABELS,
     no_traffic_note,
     segment_value_sql,
     select_traffic,
-    traffic_source_for,
 )
 from ro_core.store import schema
 from ro_core.store.db import Database

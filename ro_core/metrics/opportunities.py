@@ -1,7 +1,7 @@
 """Where to test first: revenue per month a funnel step could gain, as a realistic range.
 
 Rows: every funnel step x segment the data supports, measured in the scope's one traffic source
-(``filters.traffic_source``, else ``traffic.default_traffic_source``: the source the KPIs use,
+(``filters.traffic_source``, else ``sources.default_traffic_source``: the source the KPIs use,
 never another one), plus event-level funnels:
 - the store's own funnel (traffic, or events when the traffic has fewer than two steps),
   dimension 'store';
@@ -80,7 +80,7 @@ from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS, segments
-from ro_core.metrics.traffic import SOURCE_LABELS, default_traffic_source
+from ro_core.metrics.sources import SOURCE_LABELS, default_traffic_source
 from ro_core.store import schema
 from ro_core.store.db import Database
 

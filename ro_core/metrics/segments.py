@@ -36,10 +36,10 @@ from ro_core.metrics._stats import mean_interval, wilson_interval
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS, CR_BASIS_REPORTED
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.sources import default_traffic_source
 from ro_core.metrics.traffic import (
     TrafficSelection,
     conversion_numerator,
-    default_traffic_source,
     no_traffic_note,
     required_dimensions,
     segment_value_sql,

@@ -26,8 +26,8 @@ from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.sources import SOURCE_LABELS
 from ro_core.metrics.traffic import (
-    SOURCE_LABELS,
     TrafficSelection,
     grain_coverage,
     no_traffic_note,

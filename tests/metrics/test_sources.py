@@ -24,7 +24,8 @@ from ro_core.metrics.funnel import traffic_funnel
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.segments import segment_values, segments
-from ro_core.metrics.traffic import default_traffic_source, grain_coverage, select_traffic
+from ro_core.metrics.sources import default_traffic_source
+from ro_core.metrics.traffic import grain_coverage, select_traffic
 from ro_core.metrics.trends import trend
 from ro_core.store.db import reset_databases
 from tests.metrics.conftest import insert_canonical, traffic_row
