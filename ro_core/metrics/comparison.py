@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from ro_core.metrics.periods import DateRange
+from ro_core.metrics.periods import DateRange, shift_months
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -98,14 +98,6 @@ def _whole_months(period: DateRange) -> int | None:
     return (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
 
 
-def _add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    first = date(year, month + 1, 1)
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return first.replace(day=min(day.day, last.day))
-
-
 class _Mapping:
     """Counterpart of a current day in the comparison range, and back: the same date a year
     earlier ('year'), the same day of the month N months earlier (whole months against whole
@@ -121,12 +113,12 @@ class _Mapping:
 
     def to_comparison(self, day: date) -> date:
         if self.months is not None:
-            return _add_months(day, self.months)
+            return shift_months(day, self.months)
         return day - self.offset
 
     def to_current(self, day: date) -> date:
         if self.months is not None:
-            return _add_months(day, -self.months)
+            return shift_months(day, -self.months)
         return day + self.offset
 
 

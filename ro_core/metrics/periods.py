@@ -92,7 +92,7 @@ def _month_end(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def _shift_months(day: date, months: int) -> date:
+def shift_months(day: date, months: int) -> date:
     """The same day number `months` later, clamped to the end of a shorter month."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
@@ -128,10 +128,10 @@ def previous_range(period: DateRange, unit: str | None = None) -> DateRange:
         return period.year_before()
     if unit in ("month", "quarter"):
         months = 1 if unit == "month" else 3
-        return DateRange(_shift_months(start, -months), _shift_months(end, -months))
+        return DateRange(shift_months(start, -months), shift_months(end, -months))
     if start.day == 1 and end == _month_end(end):
         months = _months_between(start, end)
-        return DateRange(_shift_months(start, -months), _month_end(_shift_months(end, -months)))
+        return DateRange(shift_months(start, -months), _month_end(shift_months(end, -months)))
     return period.days_before()
 
 
@@ -170,8 +170,8 @@ def presets(today: date) -> dict[str, DateRange]:
         "this_month": DateRange(first_of_month, today),
         "last_month": DateRange(last_month_end.replace(day=1), last_month_end),
         "this_quarter": DateRange(quarter_start, today),
-        "last_quarter": DateRange(_shift_months(quarter_start, -3), last_quarter_end),
+        "last_quarter": DateRange(shift_months(quarter_start, -3), last_quarter_end),
         "year_to_date": DateRange(today.replace(month=1, day=1), today),
         "last_year": DateRange(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
-        "last_12_months": DateRange(_shift_months(twelve_end, -11).replace(day=1), twelve_end),
+        "last_12_months": DateRange(shift_months(twelve_end, -11).replace(day=1), twelve_end),
     }
