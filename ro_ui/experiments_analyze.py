@@ -56,7 +56,7 @@ from ro_ui.components.result_form import (
 )
 from ro_ui.experiments_what_now import render_file_extras, render_what_now
 from ro_ui.imports import work_dir
-from ro_ui.widgets import download_table, show_table
+from ro_ui.widgets import download_table, show_error, show_table
 
 __all__ = ["PRIMARY_LABELS", "blank_table", "example_table", "summary_from_editor"]
 
@@ -153,11 +153,6 @@ SHOWN_ORDER: tuple[str, ...] = (
 # --- the CSV upload ---------------------------------------------------------------------------
 
 
-def _escaped_error(error: RoError) -> None:
-    """One of our errors whose text may quote a file or a typed name (markdown-escaped)."""
-    st.error(f"**{error.title}**  \n{fmt.md_escape(error)}", icon=":material/error:")
-
-
 def _discard_pending() -> None:
     pending = st.session_state.pop(PENDING_FILE, None)
     if pending:
@@ -240,7 +235,7 @@ def _upload_section(db: Database) -> None:
             _take_upload(db, upload)
         error = state.pop(FILE_ERROR, None)
         if error is not None:
-            _escaped_error(error)
+            show_error(error)
         if not pending:
             return
         columns = list(pending["columns"])
@@ -462,7 +457,7 @@ def render_analyze(db: Database, filters: Scope | None) -> None:
     try:
         analysis = analyze_summary_frame(inputs.summary, days=inputs.days, **inputs.options)
     except RoError as error:
-        _escaped_error(error)
+        show_error(error)
         return
     if inputs.is_example:
         st.markdown(f"**{EXAMPLE_LABEL}**: how a result reads, not a verdict on your test.")
@@ -531,7 +526,7 @@ def _save_to_log(db: Database, inputs: ResultInputs) -> None:
             )
             ended = experiment_log.record_result(db, test.experiment_id, start, end, analysis)
         except RoError as error:
-            _escaped_error(error)
+            show_error(error)
             return
         st.success(
             fmt.md_escape(

@@ -27,7 +27,7 @@ from ro_core.ingest.preview import preview_rows
 from ro_core.store.db import Database, translate_error
 from ro_ui import cached
 from ro_ui.fmt import count, md_escape
-from ro_ui.widgets import download_table
+from ro_ui.widgets import download_table, show_error
 
 RESULTS_KEY = "import_results"
 PENDING_KEY = "pending_mappings"
@@ -79,11 +79,6 @@ def sweep_stale_uploads(folder: Path, max_age_seconds: float = STALE_UPLOAD_SECO
         except OSError:
             continue
     return removed
-
-
-def show_file_error(error: RoError) -> None:
-    """Show one of our errors whose message quotes file content: escaped, never rendered."""
-    st.error(f"**{md_escape(error.title)}**  \n{md_escape(error)}", icon=":material/error:")
 
 
 def _results() -> list[ImportResult]:
@@ -283,7 +278,7 @@ def mapping_section(db: Database) -> None:
                     preview_rows(item.path, 10), hide_index=True, key=f"preview_{item.token}"
                 )
             except RoError as e:
-                show_file_error(e)
+                show_error(e)
             _mapping_form(db, item)
             if st.button("Discard this file", key=f"discard_{item.token}"):
                 Path(item.path).unlink(missing_ok=True)
@@ -337,7 +332,7 @@ def _mapping_form(db: Database, item: PendingMapping) -> None:
             db, Path(item.path), file_name=item.file_name, mapping=chosen, options=options_dict
         )
     except (RoError, duckdb.Error, OSError) as e:
-        show_file_error(translate_error(e, file_name=item.file_name))
+        show_error(translate_error(e, file_name=item.file_name))
         return
     Path(item.path).unlink(missing_ok=True)
     _pending().remove(item)
@@ -384,7 +379,7 @@ def imports_section(db: Database) -> None:
             for import_id in chosen:
                 remove_import(db, int(import_id))
         except (RoError, duckdb.Error, OSError) as e:
-            show_file_error(translate_error(e))
+            show_error(translate_error(e))
             return
         st.session_state.pop("remove_choice", None)
         st.toast(f"Removed {len(chosen)} import{'s' * (len(chosen) != 1)}.")

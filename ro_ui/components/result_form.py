@@ -20,8 +20,8 @@ import streamlit as st
 
 from ro_core.errors import InvalidInputError
 from ro_core.experiment import SUMMARY_COLUMNS
-from ro_ui import fmt
 from ro_ui.components.test_plan_form import percent_text, split_weights
+from ro_ui.widgets import show_error
 
 PRIMARY_LABELS = {"auto": "Automatic", "cr": "Conversion rate", "rpv": "Revenue per visitor"}
 EXAMPLE_LABEL = "Example data"
@@ -182,11 +182,6 @@ def is_example(summary: pd.DataFrame) -> bool:
     return True
 
 
-def _escaped_error(error: Exception) -> None:
-    title = getattr(error, "title", "Check the input")
-    st.error(f"**{title}**  \n{fmt.md_escape(error)}", icon=":material/error:")
-
-
 def result_form(
     form: ResultForm,
     *,
@@ -229,7 +224,7 @@ def result_form(
     try:
         summary = summary_from_editor(pd.DataFrame(edited))
     except InvalidInputError as error:
-        _escaped_error(error)
+        show_error(error)
         summary = None
     names = [] if summary is None else [name for name in summary["variant"] if name]
     if names and state.get(form.key("control")) not in names:
@@ -318,7 +313,7 @@ def result_form(
         )
     first_day, last_day = state[form.key("start")], state[form.key("end")]
     if first_day is not None and last_day is not None and last_day < first_day:
-        _escaped_error(
+        show_error(
             InvalidInputError(
                 f"The test ends ({last_day}) before it starts ({first_day}): check the dates."
             )

@@ -29,7 +29,8 @@ from ro_core.present.report import build_report
 from ro_core.store import schema
 from ro_core.store.db import Database, reset_databases
 from tests.loop.conftest import WEEK
-from tests.metrics.conftest import insert_canonical, shopify_order, write_shopify_orders
+from tests.metrics.conftest import insert_canonical, write_shopify_orders
+from tests.support.currency_orders import EUR_DRAFTS, USD_MAY
 
 US_ONLY = OrderFilters(segment_dimension="country", segment_value="US")
 MARCH_TO_10 = DateRange(date(2024, 3, 1), date(2024, 3, 10))
@@ -100,21 +101,6 @@ def test_goals_measure_the_whole_store_under_a_show_only_segment(store: Database
 
 
 # --- currency: the goal's own ---------------------------------------------------------------------
-USD_MAY = [
-    shopify_order("#2001", "2025-05-12 10:00:00 -0400", "100.00"),
-    shopify_order("#2002", "2025-05-13 10:00:00 -0400", "50.00"),
-    shopify_order("#2003", "2025-05-14 10:00:00 -0400", "30.00"),
-]
-EUR_DRAFTS = [
-    shopify_order(
-        f"#D{i}",
-        "2025-05-12 09:00:00 -0400",
-        "500.00",
-        currency="EUR",
-        source="shopify_draft_order",
-    )  # fmt: skip
-    for i in (1, 2)
-]
 
 
 def _usd_goal_beside_eur(db: Database) -> None:

@@ -35,27 +35,10 @@ from ro_core.metrics.periods import DateRange
 from ro_core.store import schema
 from ro_core.store.db import Database, reset_databases
 from tests.metrics.conftest import insert_canonical, shopify_order, write_shopify_orders
+from tests.support.currency_orders import EUR_DRAFTS, USD_MAY
 
 MAY_2025 = DateRange(date(2025, 5, 1), date(2025, 5, 31))
 MARCH_WEEK = DateRange(date(2024, 3, 4), date(2024, 3, 10))
-
-# Three USD web orders in May 2025: 100 + 50 + 30 = 180.
-USD_MAY = [
-    shopify_order("#2001", "2025-05-12 10:00:00 -0400", "100.00"),
-    shopify_order("#2002", "2025-05-13 10:00:00 -0400", "50.00"),
-    shopify_order("#2003", "2025-05-14 10:00:00 -0400", "30.00"),
-]
-# Two EUR draft orders of 500 each (a dev store): out of every figure by default.
-EUR_DRAFTS = [
-    shopify_order(
-        f"#D{i}",
-        "2025-05-12 09:00:00 -0400",
-        "500.00",
-        currency="EUR",
-        source="shopify_draft_order",
-    )  # fmt: skip
-    for i in (1, 2)
-]
 
 
 def _order(order_id: str, currency: str | None, total: str, **values) -> dict:

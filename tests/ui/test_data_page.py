@@ -151,9 +151,9 @@ def test_file_text_in_an_error_is_shown_as_text() -> None:
 
     def page() -> None:
         from ro_core.errors import ImportFileError
-        from ro_ui.imports import show_file_error
+        from ro_ui.widgets import show_error
 
-        show_file_error(
+        show_error(
             ImportFileError(
                 "the dates (for example '![](http://host/x.png)') are in a format we do not read.",
                 file_name="<b>shop</b>.csv",
