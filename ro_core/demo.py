@@ -1295,6 +1295,7 @@ def load_demo(db: Database) -> list[ImportReport]:
     """
     from ro_core.ingest.pipeline import ingest_file
 
+    db.require_local_store("loading the demo store")
     files = demo_files()
     if len(files) < len(DEMO_FILE_NAMES):
         files = generate_demo_files(SAMPLE_DIR)

@@ -18,6 +18,7 @@ import duckdb
 
 from ro_core import __version__
 from ro_core.cli.json_out import print_json
+from ro_core.engines.base import ENGINES, engine_choice, open_store_engine
 from ro_core.errors import ImportFileError, RoError
 from ro_core.store.db import SAMPLE_DIR, Database, default_db_path, translate_error
 
@@ -201,6 +202,22 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         help=f"database file (default: $RO_DB or {default_db_path()})",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="the engine that serves the store's tables (default: $RO_ENGINE or duckdb)",
+    )
+    parser.add_argument(
+        "--warehouse",
+        metavar="LOCATION",
+        default=None,
+        help="a warehouse written by `ro warehouse export` (folder or URI), or a ClickHouse "
+        "server URL (default: $RO_WAREHOUSE; none: the DuckDB file)",
+    )
+    parser.add_argument(
+        "--store", metavar="NAME", default=None, help="one store of a shared warehouse"
+    )
     parser.add_argument("--version", action="version", version=f"ro-dashboard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -235,6 +252,15 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     fields = sub.add_parser("fields", help="fields a column mapping can use")
     fields.set_defaults(handler=cmd_fields)
 
+    warehouse = sub.add_parser("warehouse", help="write the store as Parquet for Spark/ClickHouse")
+    warehouse_sub = warehouse.add_subparsers(dest="warehouse_command", metavar="ACTION")
+    export = warehouse_sub.add_parser(
+        "export", help="write the canonical tables as Parquet by month, with a manifest"
+    )
+    export.add_argument("directory", type=Path, help="the warehouse folder (created if missing)")
+    export.set_defaults(handler=cmd_warehouse_export)
+    warehouse.set_defaults(handler=lambda args: warehouse.print_help())
+
     serve = sub.add_parser("serve", help="start the dashboard in the browser")
     serve.add_argument("streamlit_args", nargs=argparse.REMAINDER)
     serve.set_defaults(handler=cmd_serve)
@@ -247,7 +273,26 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
     for action in sub.choices.values():
         _add_json_flag(action)
     _add_json_flag(rm)
+    _add_json_flag(export)
     return parser
+
+
+def cmd_warehouse_export(args: argparse.Namespace, db: Database) -> int:
+    """Write the DuckDB file's store tables in the warehouse layout (ro_core.engines.layout)."""
+    from ro_core.engines.export import export_warehouse
+
+    db.require_local_store("exporting a warehouse")
+    manifest = export_warehouse(db, args.directory, store=args.store)
+    if args.json:
+        print_json(manifest.to_dict())
+        return EXIT_OK
+    where = f"{args.directory}" + (f" (store {args.store})" if args.store else "")
+    print(f"Wrote the warehouse to {where}, data version {manifest.data_version}:")
+    for table, info in manifest.tables.items():
+        months = info["months"]
+        span = f", {months[0]} to {months[-1]}" if months else ""
+        print(f"  {table:<20} {info['rows']:>12,} rows{span}")
+    return EXIT_OK
 
 
 def cmd_fields(args: argparse.Namespace, db: Database) -> int:
@@ -296,7 +341,7 @@ def _light_command(argv: Sequence[str]) -> bool:
     i = 0
     while i < len(words):
         word = words[i]
-        if word == "--db":
+        if word in ("--db", "--engine", "--warehouse", "--store"):
             i += 2
             continue
         if word.startswith("-"):
@@ -328,7 +373,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             # DuckDB may touch only the database's folder, the demo store and the files named
             # on the command line.
             inputs = [Path(f).resolve().parent for f in getattr(args, "files", None) or []]
-            db = Database(args.db or default_db_path(), allowed_directories=[SAMPLE_DIR, *inputs])
+            if getattr(args, "directory", None) is not None:  # ro warehouse export DIR
+                inputs.append(Path(args.directory).resolve())
+            engine = open_store_engine(engine_choice(args.engine, args.warehouse, args.store))
+            db = Database(
+                args.db or default_db_path(),
+                allowed_directories=[SAMPLE_DIR, *inputs],
+                store_engine=engine,
+            )
             return int(handler(args, db) or 0)
         return int(handler(args) or 0)
     except BrokenPipeError:
@@ -351,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if db is not None:
             with contextlib.suppress(duckdb.Error, OSError):
                 db.close()
+            with contextlib.suppress(Exception):  # the engine's own errors on the way out
+                db.close_engine()
 
 
 if __name__ == "__main__":

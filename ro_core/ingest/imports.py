@@ -13,6 +13,7 @@ from ro_core.store.db import Database
 
 def remove_import(db: Database, import_id: int) -> bool:
     """Remove exactly the rows one import added (and resolve again). False if there is none."""
+    db.require_local_store("removing an import")
     row = db.fetch_one(f"SELECT kinds FROM {schema.IMPORTS} WHERE import_id = ?", [import_id])
     if row is None:
         return False

@@ -428,6 +428,7 @@ def ingest_file(
         options: format options, e.g. {"date_order": "mdy"}.
         is_demo: mark the import as demo data.
     """
+    db.require_local_store("an import")
     started = time.monotonic()
     path = Path(path)
     shown = file_name or path.name

@@ -100,6 +100,30 @@ def shift_months(day: date, months: int) -> date:
     return first.replace(day=min(day.day, _month_end(first).day))
 
 
+def bucket_start(day: date, grain: str) -> date:
+    """The first day of `day`'s calendar bucket: the day, its week's Monday, its month's 1st."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def calendar_buckets(period: DateRange, grain: str) -> list[tuple[date, date]]:
+    """(first day, last day) of every day, Monday-week or month bucket touching `period`; the
+    first and last may reach outside the period (a partial bucket)."""
+    buckets = []
+    start = bucket_start(period.start, grain)
+    while start <= period.end:
+        if grain == "month":
+            following = shift_months(start, 1)
+        else:
+            following = start + timedelta(days=7 if grain == "week" else 1)
+        buckets.append((start, following - timedelta(days=1)))
+        start = following
+    return buckets
+
+
 def _months_between(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month + 1
 

@@ -25,7 +25,7 @@ from ro_core.metrics._sql import filtered_orders_sql, orders_span
 from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
-from ro_core.metrics.periods import DateRange
+from ro_core.metrics.periods import DateRange, calendar_buckets
 from ro_core.metrics.sources import SOURCE_LABELS
 from ro_core.metrics.traffic import (
     TrafficSelection,
@@ -149,46 +149,40 @@ def _check_grain(grain: str) -> str:
 def _orders_series(
     db: Database, period: DateRange, filters: OrderFilters, grain: str
 ) -> pd.DataFrame:
-    """Orders and revenue per calendar bucket, every bucket present (zeros included)."""
+    """Orders and revenue per calendar bucket, every bucket present (zeros included).
+
+    SQL sums the orders per bucket; the calendar (every bucket, its days inside the period,
+    whether it is partial) is Python's, so no engine needs a series generator.
+    """
     orders_sql, params = filtered_orders_sql(filters, period)
-    interval = _INTERVAL[grain]
-    frame = db.fetch_df(
-        f"""WITH f AS ({orders_sql}),
-        buckets AS (
-            SELECT CAST(b AS DATE) AS bucket,
-                   CAST(b + {interval} - INTERVAL 1 DAY AS DATE) AS natural_end
-            FROM generate_series(CAST(date_trunc('{grain}', CAST(? AS DATE)) AS TIMESTAMP),
-                                 CAST(? AS TIMESTAMP), {interval}) AS g(b)
-        ),
-        agg AS (
-            SELECT CAST(date_trunc('{grain}', day) AS DATE) AS bucket, count(*) AS orders,
-                   sum(revenue) AS revenue
-            FROM f GROUP BY 1
-        )
-        SELECT b.bucket AS period_start,
-               least(b.natural_end, CAST(? AS DATE)) AS period_end,
-               CAST(least(b.natural_end, CAST(? AS DATE))
-                    - greatest(b.bucket, CAST(? AS DATE)) + 1 AS BIGINT) AS days,
-               (b.bucket < CAST(? AS DATE) OR b.natural_end > CAST(? AS DATE)) AS partial,
-               coalesce(a.orders, 0) AS orders, coalesce(a.revenue, 0.0) AS revenue
-        FROM buckets b LEFT JOIN agg a USING (bucket)
-        ORDER BY 1""",
-        [
-            *params,
-            period.start,
-            period.end,
-            period.end,
-            period.end,
-            period.start,
-            period.start,
-            period.end,
-        ],
+    sums = db.fetch_all(
+        f"""WITH f AS ({orders_sql})
+        SELECT CAST(date_trunc('{grain}', day) AS DATE) AS bucket, count(*) AS orders,
+               sum(revenue) AS revenue
+        FROM f GROUP BY 1""",
+        params,
     )
-    if frame.empty:
+    if not sums:
         return pd.DataFrame(columns=ORDER_COLUMNS)
+    by_bucket = {bucket: (int(orders), float(revenue or 0)) for bucket, orders, revenue in sums}
+    rows = []
+    for first, last in calendar_buckets(period, grain):
+        orders, revenue = by_bucket.get(first, (0, 0.0))
+        end = min(last, period.end)
+        rows.append(
+            {
+                "period_start": pd.Timestamp(first),
+                "period_end": pd.Timestamp(end),
+                "days": (end - max(first, period.start)).days + 1,
+                "partial": first < period.start or last > period.end,
+                "orders": orders,
+                "revenue": revenue,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=ORDER_COLUMNS)
     frame["orders"] = frame["orders"].astype("int64")
-    frame["revenue"] = frame["revenue"].astype(float)
-    return frame[ORDER_COLUMNS]
+    frame["days"] = frame["days"].astype("int64")
+    return frame
 
 
 def _traffic_series(

@@ -24,6 +24,9 @@ from ro_core.errors import DatabaseBusyError, DatabaseError, ImportFileError, Ro
 from ro_core.ingest.sqlfuncs import install_macros
 from ro_core.store import schema
 
+if TYPE_CHECKING:
+    from ro_core.engines.base import StoreEngine
+
 if TYPE_CHECKING:  # pandas loads only when a query asks for a DataFrame (fast `ro` start-up)
     import pandas as pd
 
@@ -79,6 +82,7 @@ class Database:
         read_only: bool = False,
         lock_wait_seconds: float = LOCK_WAIT_SECONDS,
         allowed_directories: Sequence[Path | str] | None = None,
+        store_engine: StoreEngine | None = None,
     ) -> None:
         """Args:
         path: the database file (":memory:" for tests).
@@ -87,6 +91,9 @@ class Database:
         allowed_directories: when given, DuckDB may read and write files only under these
             folders once the database is open (the configuration is then locked, so no query
             can widen it). The database's own folder is always allowed.
+        store_engine: when given, queries of the store's tables (orders, traffic, events...)
+            run on that engine (Spark, ClickHouse, Parquet); this file keeps the local tables
+            (goals, hypotheses, the experiment log, settings, notes). See ro_core.engines.
         """
         self.path = Path(path)
         self.read_only = read_only
@@ -98,6 +105,7 @@ class Database:
             )
         )
         self.lock_wait_seconds = lock_wait_seconds
+        self.store_engine = store_engine
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._connect_lock = threading.Lock()
         self._write_lock = threading.RLock()
@@ -163,6 +171,12 @@ class Database:
                 self._conn.close()
                 self._conn = None
 
+    def close_engine(self) -> None:
+        """Stop the store engine, if any (the process is done with this database)."""
+        if self.store_engine is not None:
+            self.store_engine.close()
+            self.store_engine = None
+
     # --- reads --------------------------------------------------------------------------
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -173,25 +187,48 @@ class Database:
         finally:
             cur.close()
 
+    def _on_engine(self, sql: str, params: Sequence[Any] | dict[str, Any] | None) -> Any:
+        """The Arrow result of a query of the store's tables on the store engine, or None when
+        this file answers it (no engine, or a query of the local tables only)."""
+        if self.store_engine is None:
+            return None
+        from ro_core.engines.routing import engine_serves
+
+        if not engine_serves(sql):
+            return None
+        if isinstance(params, dict):
+            raise DatabaseError("Named parameters are not supported on a store engine.")
+        return self.store_engine.run(sql, params)
+
     def fetch_df(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> pd.DataFrame:
         """Run a query with bound parameters and return a (small) DataFrame."""
+        result = self._on_engine(sql, params)
         with self.cursor() as cur:
+            if result is not None:
+                return cur.from_arrow(result).df()
             return cur.execute(sql, params or []).df()
 
     def fetch_all(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> list[tuple]:
         """Run a query with bound parameters and return all rows as tuples."""
+        result = self._on_engine(sql, params)
         with self.cursor() as cur:
+            if result is not None:
+                return cur.from_arrow(result).fetchall()
             return cur.execute(sql, params or []).fetchall()
 
     def fetch_one(
         self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> tuple | None:
         """Run a query with bound parameters and return the first row (or None)."""
+        result = self._on_engine(sql, params)
         with self.cursor() as cur:
+            if result is not None:
+                rows = cur.from_arrow(result).limit(1).fetchall()
+                return rows[0] if rows else None
             return cur.execute(sql, params or []).fetchone()
 
     def fetch_value(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
@@ -249,9 +286,22 @@ class Database:
                         cur.execute("SET memory_limit = ?", [self._memory_limit_before])
 
     def data_version(self) -> int:
-        """A number every committed change increases: the key for UI caches."""
+        """A number every committed change increases: the key for UI caches (with a store
+        engine, the warehouse's version is added: either one changing changes the sum)."""
         value = self.fetch_value(f"SELECT value FROM {schema.META} WHERE key = 'data_version'")
-        return int(value) if value is not None else 0
+        local = int(value) if value is not None else 0
+        return local + (self.store_engine.data_version() if self.store_engine else 0)
+
+    def require_local_store(self, action: str) -> None:
+        """Refuse `action` (an import, the demo store) when a store engine serves the data:
+        imports go into the DuckDB file only, then `ro warehouse export` fills a warehouse."""
+        if self.store_engine is not None:
+            raise DatabaseError(
+                f"{action.capitalize()} is not possible while the store is read from "
+                f"{self.store_engine.choice.describe()}: imports go into the DuckDB file "
+                "(run ro without --engine/--warehouse), then `ro warehouse export` writes the "
+                "warehouse again."
+            )
 
     def is_empty(self) -> bool:
         """True when nothing has been imported."""
@@ -343,6 +393,11 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> int:
             conn.execute("ROLLBACK")
             raise
     return schema.SCHEMA_VERSION
+
+
+def scratch_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for work on files outside the store (a warehouse's Parquet)."""
+    return duckdb.connect(":memory:", config={"allocator_background_threads": True})
 
 
 _databases: dict[str, Database] = {}

@@ -172,11 +172,35 @@ def block_outside_requests(context) -> list[str]:
     return blocked
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _record_failure(request, tab) -> None:
+    """After a failed test: a screenshot of the page and the server log's tail, for diagnosis."""
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        tab.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}.png"), full_page=True)
+    except Exception as error:  # the page may be gone; the log still helps
+        print(f"no failure screenshot: {error}")
+    server = request.node.funcargs.get("app_server")
+    if server is not None and Path(server["log"]).exists():
+        print(f"--- streamlit log (tail) ---\n{Path(server['log']).read_text()[-3000:]}")
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     """A fresh browser page (1400x1000) with generous timeouts for a shared 2-core machine.
 
     Requests that would leave the machine are aborted and listed in `page.outside_requests`.
+    A failed test leaves a screenshot (FAILED-<test>.png) and prints the server log's tail.
     """
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     context.set_default_timeout(APP_TIMEOUT_MS)
@@ -185,6 +209,7 @@ def page(browser):
     tab.outside_requests = blocked
     try:
         yield tab
+        _record_failure(request, tab)
     finally:
         context.close()
 

@@ -397,8 +397,13 @@ def test_experiment_log_plans_starts_and_ends_a_test_with_its_lift(app_server, p
     title = area.get_by_label("Title", exact=True).first
     if not title.is_visible():
         expander.get_by_text("Add a hypothesis").click()
+    expect(title).to_be_visible()
     title.fill("E2E free shipping banner")
-    act(page, lambda: area.get_by_role("button", name="Add to backlog").click())
+    expect(title).to_have_value("E2E free shipping banner")
+    # Enter submits the form as its "Add to backlog" button does (st.form's enter_to_submit): a
+    # click can land beside a button that the expander's opening still moves on a busy machine.
+    expect(area.get_by_role("button", name="Add to backlog")).to_be_visible()
+    act(page, lambda: title.press("Enter"))
     expect(area.get_by_text("is in the backlog")).to_be_visible()
 
     open_page(page, "Experiment log")
