@@ -79,6 +79,20 @@ FUNNEL_COLUMNS = [
 ALL_SEGMENTS = "All"
 
 
+# A session: its session id, else its user and day. CASE gives the same key as coalesce(...),
+# but DuckDB then builds the user|day text only for events without a session id (grouping a
+# year of 5M events by it: 100 ms instead of 180 ms).
+def _session_key(alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    return (
+        f"CASE WHEN {p}session_id IS NOT NULL THEN {p}session_id "
+        f"ELSE concat({p}user_id, '|', {p}local_date) END"
+    )
+
+
+SESSION_KEY = _session_key()
+
+
 @dataclass(frozen=True)
 class FunnelResult:
     """A funnel for one period, optionally per segment.
@@ -283,8 +297,7 @@ def event_funnel(
         # Sessions whose segment (the value on their first event, as in the breakdowns)
         # matches; the column name comes from EVENT_SEGMENTS, the value is bound.
         keep_sql = (
-            f"AND coalesce(session_id, concat(user_id, '|', local_date)) IN ("
-            f"SELECT coalesce(session_id, concat(user_id, '|', local_date)) FROM {schema.EVENTS} "
+            f"AND {SESSION_KEY} IN (SELECT {SESSION_KEY} FROM {schema.EVENTS} "
             "WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL) "
             "GROUP BY 1 HAVING lower(coalesce(CAST(arg_min("
             f"{EVENT_SEGMENT_COLUMNS[column]}, event_time) AS VARCHAR), 'unknown')) = lower(?))"
@@ -308,63 +321,8 @@ def event_funnel(
             f"No funnel events (view, cart, checkout, purchase){where} for these dates.",
         )
     event_steps = steps[1:]
-    segment_sql = (
-        "coalesce(CAST(arg_min(seg_value, event_time) AS VARCHAR), 'unknown')"
-        if segment_dimension
-        else "'All'"
-    )
-    # Per session: first time of each step and the ordered chain (earliest-first greedy match,
-    # which finds an in-order sequence whenever one exists).
-    chain = []
-    previous = None
-    for step in event_steps:
-        t = EVENT_STEP_TYPES[step]
-        cond = f"event_type = '{t}'"
-        if previous is not None:
-            chain.append(
-                f"c_{step} AS (SELECT e.skey, min(e.event_time) AS t FROM e "
-                f"JOIN c_{previous} p ON p.skey = e.skey "
-                f"WHERE e.{cond} AND e.event_time >= p.t GROUP BY e.skey)"
-            )
-        else:
-            chain.append(
-                f"c_{step} AS (SELECT skey, min(event_time) AS t FROM e WHERE {cond} GROUP BY skey)"
-            )
-        previous = step
-    flags = ", ".join(
-        f"bool_or(event_type = '{EVENT_STEP_TYPES[s]}') AS has_{s}" for s in event_steps
-    )
-    joins = " ".join(f"LEFT JOIN c_{s} ON c_{s}.skey = s.skey" for s in event_steps)
-    chain_flags = ", ".join(f"c_{s}.t IS NOT NULL AS in_{s}" for s in event_steps)
-    counts = []
-    for k, step in enumerate(event_steps):
-        counts.append(f"count(*) FILTER (WHERE has_{step}) AS reached_{step}")
-        counts.append(f"count(*) FILTER (WHERE in_{step}) AS chain_{step}")
-        if k > 0:
-            prev = event_steps[k - 1]
-            counts.append(f"count(*) FILTER (WHERE has_{step} AND has_{prev}) AS both_{step}")
-            counts.append(
-                f"count(*) FILTER (WHERE has_{step} AND NOT has_{prev}) AS skipped_{step}"
-            )
-    agg = db.fetch_df(
-        f"""WITH e AS (
-            SELECT coalesce(session_id, concat(user_id, '|', local_date)) AS skey, event_type,
-                   event_time, {segment_dimension or "NULL"} AS seg_value
-            FROM {schema.EVENTS}
-            WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL)
-            {keep_sql}
-        ),
-        s AS (
-            SELECT skey, {segment_sql} AS segment,
-                   {flags}
-            FROM e GROUP BY skey
-        ),
-        {", ".join(chain)},
-        per AS (SELECT s.*, {chain_flags} FROM s {joins})
-        SELECT segment, count(*) AS sessions, {", ".join(counts)}
-        FROM per GROUP BY segment ORDER BY count(*) DESC, segment""",
-        [period.start, period.end, *keep_params],
-    )
+    sql, params = _event_counts_sql(event_steps, segment_dimension, keep_sql, keep_params, period)
+    agg = db.fetch_df(sql, params)
     rows: list[dict[str, Any]] = []
     for _, r in agg.iterrows():  # one row per segment (aggregates)
         reached = [float(r["sessions"])]
@@ -401,6 +359,99 @@ def event_funnel(
         frame=pd.DataFrame(rows, columns=FUNNEL_COLUMNS),
         note=note,
     )
+
+
+def _event_counts_sql(
+    event_steps: list[str],
+    segment_dimension: str | None,
+    keep_sql: str,
+    keep_params: list[Any],
+    period: DateRange,
+) -> tuple[str, list[Any]]:
+    """SQL (and params) of the per-segment step counts of an event funnel.
+
+    One row per segment: sessions, and per step reached_ (sessions with the step's event),
+    chain_ (closed funnel), both_ / skipped_ (with / without the previous step's event).
+
+    The closed chain is the earliest-first greedy match: t1 = first event of step 1, t2 = first
+    event of step 2 at or after t1, and so on; a session reaches step k when t_k exists. One pass
+    groups the events by session and keeps the first (mn) and last (mx) time of each step, from
+    which the chain follows without joining events again:
+    - step 2 is reached iff mx2 >= mn1; t2 = mn2 when mn2 >= mn1;
+    - step 3 iff some step-3 event is at or after t2: t2 <= mx3;
+    - step 4 iff some step-3 event lies in [t2, mx4]: t2 <= u3, u3 = the last step-3 event at or
+      before mx4 (= mx3 when mx3 <= mx4).
+    Only sessions where t2 or u3 is not one of those (a step-2 event before the first step-1
+    event and another after it; step-3 events on both sides of the last step-4 event) are
+    looked up in a second, narrow pass over their step-2/3 events. Plain aggregates, CASE and
+    joins only, so the SQL carries over to other engines.
+    """
+    types = [EVENT_STEP_TYPES[s] for s in event_steps]
+    last = len(types)
+    segment_sql = (
+        "coalesce(CAST(arg_min(seg_value, event_time) AS VARCHAR), 'unknown')"
+        if segment_dimension
+        else "'All'"
+    )
+    times = ", ".join(
+        f"min(CASE WHEN event_type = '{t}' THEN event_time END) AS mn{k}, "
+        f"max(CASE WHEN event_type = '{t}' THEN event_time END) AS mx{k}"
+        for k, t in enumerate(types, 1)
+    )
+    sql = f"""WITH s AS (
+            SELECT {SESSION_KEY} AS skey, {segment_sql} AS segment, {times}
+            FROM (SELECT session_id, user_id, local_date, event_type, event_time,
+                         {segment_dimension or "NULL"} AS seg_value
+                  FROM {schema.EVENTS}
+                  WHERE local_date BETWEEN ? AND ?
+                    AND (session_id IS NOT NULL OR user_id IS NOT NULL) {keep_sql}) e
+            GROUP BY 1
+        )"""
+    params: list[Any] = [period.start, period.end, *keep_params]
+    chain = {1: "mn1 IS NOT NULL", 2: "mx2 >= mn1", 3: "t2 <= mx3", 4: "t2 <= u3"}
+    if last >= 3:
+        # t2 / u3 of the sessions the first and last times do not settle
+        need = ["(mn2 < mn1 AND mx2 >= mn1 AND mx3 >= mn1)"]
+        looked_up = [
+            f"min(CASE WHEN e.event_type = '{types[1]}' AND e.event_time >= a.mn1 "
+            "THEN e.event_time END) AS t2"
+        ]
+        if last == 4:
+            need.append("(mx3 > mx4 AND mn3 <= mx4)")
+            looked_up.append(
+                f"max(CASE WHEN e.event_type = '{types[2]}' AND e.event_time <= a.mx4 "
+                "THEN e.event_time END) AS u3"
+            )
+        in_types = ", ".join(f"'{t}'" for t in types[1 : last - 1])
+        sql += f""",
+        a AS (SELECT skey, mn1{", mx4" if last == 4 else ""} FROM s WHERE {" OR ".join(need)}),
+        c AS (
+            SELECT a.skey, {", ".join(looked_up)}
+            FROM {schema.EVENTS} e JOIN a ON a.skey = {_session_key("e")}
+            WHERE e.local_date BETWEEN ? AND ? AND e.event_type IN ({in_types})
+              AND (e.session_id IS NOT NULL OR e.user_id IS NOT NULL)
+            GROUP BY a.skey
+        ),
+        per AS (
+            SELECT s.*, CASE WHEN mn2 >= mn1 THEN mn2 ELSE c.t2 END AS t2{
+            ", CASE WHEN mx3 <= mx4 THEN mx3 ELSE c.u3 END AS u3" if last == 4 else ""
+        }
+            FROM s LEFT JOIN c ON c.skey = s.skey
+        )"""
+        params += [period.start, period.end]
+    else:
+        sql += ", per AS (SELECT * FROM s)"
+    counts = []
+    for k, step in enumerate(event_steps, 1):
+        counts.append(f"count(mn{k}) AS reached_{step}")
+        counts.append(f"count(CASE WHEN {chain[k]} THEN 1 END) AS chain_{step}")
+        if k > 1:
+            counts.append(f"count(CASE WHEN mn{k - 1} IS NOT NULL THEN mn{k} END) AS both_{step}")
+            counts.append(f"count(CASE WHEN mn{k - 1} IS NULL THEN mn{k} END) AS skipped_{step}")
+    sql += f"""
+        SELECT segment, count(*) AS sessions, {", ".join(counts)}
+        FROM per GROUP BY segment ORDER BY count(*) DESC, segment"""
+    return sql, params
 
 
 def compare_funnels(current: FunnelResult, comparison: FunnelResult) -> pd.DataFrame:
