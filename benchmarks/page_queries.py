@@ -1,4 +1,8 @@
-"""Every ro_core query the dashboard pages run, as (page, name, callable(db)) for benchmarks."""
+"""Every ro_core query the dashboard pages run, as (page, name, callable(db)) for benchmarks.
+
+`page_queries(days)` runs them over the last `days` days with data (30 by default, as the
+README's first table; benchmarks/query_ranges.py runs 30, 90 and 365).
+"""
 
 from __future__ import annotations
 
@@ -15,76 +19,85 @@ from ro_core.metrics import (
     trend,
 )
 from ro_core.metrics.baseline import experiment_baseline_sums
+from ro_core.metrics.engagement import engagement
 from ro_core.metrics.funnel import event_funnel, traffic_funnel
+from ro_core.metrics.landing_pages import landing_pages
+from ro_core.metrics.products import products
+from ro_core.metrics.scope import Scope
 from ro_core.metrics.segments import segments
 from ro_core.store.db import Database
 
 
-def _last_30_days(db: Database) -> DateRange:
+def last_days(db: Database, days: int) -> DateRange:
+    """The last `days` days ending on the latest day with data."""
     latest = coverage(db).latest_date
-    return DateRange(latest - timedelta(days=29), latest)
+    return DateRange(latest - timedelta(days=days - 1), latest)
 
 
-def page_queries() -> Iterator[tuple[str, str, Callable[[Database], object]]]:
-    """The queries, grouped by the page that runs them (sidebar first)."""
+def page_queries(days: int = 30) -> Iterator[tuple[str, str, Callable[[Database], object]]]:
+    """The queries, grouped by the page that runs them (sidebar first), over `days` days."""
     f = DEFAULT_FILTERS
+
+    def period(db: Database) -> DateRange:
+        return last_days(db, days)
+
+    def scope(db: Database) -> Scope:
+        return Scope(period=period(db), compare="previous", filters=f)
+
     yield "sidebar", "coverage", coverage
-    yield (
-        "overview",
-        "kpis vs previous period",
-        lambda db: kpis(db, _last_30_days(db), f, "previous"),
-    )
-    yield "overview", "kpis vs previous year", lambda db: kpis(db, _last_30_days(db), f, "year")
+    yield "overview", "kpis vs previous period", lambda db: kpis(db, period(db), f, "previous")
+    yield "overview", "kpis vs previous year", lambda db: kpis(db, period(db), f, "year")
     yield (
         "overview",
         "revenue trend (sparkline)",
-        lambda db: trend(db, "revenue", "day", _last_30_days(db), f),
+        lambda db: trend(db, "revenue", "day", period(db), f),
     )
     yield (
         "overview",
         "decomposition",
-        lambda db: decompose(db, _last_30_days(db), _last_30_days(db).previous(), f),
+        lambda db: decompose(db, period(db), period(db).previous(), f),
     )
-    yield "overview", "opportunities", lambda db: opportunities(db, _last_30_days(db), f)
+    yield "overview", "opportunities", lambda db: opportunities(db, period(db), f)
+    yield "overview", "engagement (traffic + events)", lambda db: engagement(db, scope(db))
     yield (
         "trends",
         "CR trend by day vs previous",
-        lambda db: trend(db, "conversion_rate", "day", _last_30_days(db), f, "previous"),
+        lambda db: trend(db, "conversion_rate", "day", period(db), f, "previous"),
     )
     yield (
         "trends",
         "revenue trend by week, 1 year",
-        lambda db: trend(
-            db,
-            "revenue",
-            "week",
-            DateRange(_last_30_days(db).end - timedelta(days=364), _last_30_days(db).end),
-            f,
-        ),
+        lambda db: trend(db, "revenue", "week", last_days(db, 365), f),
     )
-    yield "funnel", "traffic funnel", lambda db: traffic_funnel(db, _last_30_days(db), f)
+    yield "funnel", "traffic funnel", lambda db: traffic_funnel(db, period(db), f)
     yield (
         "funnel",
         "event funnel (closed)",
-        lambda db: event_funnel(db, _last_30_days(db), closed=True),
+        lambda db: event_funnel(db, period(db), closed=True),
     )
     yield (
         "funnel",
         "event funnel (open)",
-        lambda db: event_funnel(db, _last_30_days(db), closed=False),
+        lambda db: event_funnel(db, period(db), closed=False),
     )
     yield (
         "segments",
         "segments by channel (orders)",
-        lambda db: segments(db, "channel", _last_30_days(db), f, side="orders"),
+        lambda db: segments(db, "channel", period(db), f, side="orders"),
     )
     yield (
         "segments",
         "segments by country (orders)",
-        lambda db: segments(db, "country", _last_30_days(db), f, side="orders"),
+        lambda db: segments(db, "country", period(db), f, side="orders"),
+    )
+    yield "products", "product table (orders + events)", lambda db: products(db, scope(db))
+    yield (
+        "landing pages",
+        "landing pages from events",
+        lambda db: landing_pages(db, scope(db), source="events"),
     )
     yield (
         "experiments",
         "baseline sums (99th pct cap)",
-        lambda db: experiment_baseline_sums(db, _last_30_days(db), f, cap_percentile=0.99),
+        lambda db: experiment_baseline_sums(db, period(db), f, cap_percentile=0.99),
     )
