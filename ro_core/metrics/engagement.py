@@ -31,6 +31,7 @@ import pandas as pd
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics._stats import wilson_interval
 from ro_core.metrics.filters import OrderFilters
+from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS, SESSION_KEY
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS
@@ -198,8 +199,6 @@ def _event_keep(filters: OrderFilters | None, period: DateRange) -> tuple[str, l
     column = filters.segment_event_dimension
     if column is None:
         return "", [], f"Events carry no {filters.segment_name}."
-    from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS
-
     return (
         f"AND {SESSION_KEY} IN (SELECT {SESSION_KEY} FROM {schema.EVENTS} "
         "WHERE local_date BETWEEN ? AND ? GROUP BY 1 HAVING lower(coalesce(CAST(arg_min("
@@ -207,9 +206,6 @@ def _event_keep(filters: OrderFilters | None, period: DateRange) -> tuple[str, l
         [period.start, period.end, filters.segment_value],
         "",
     )
-
-
-SESSION_KEY = "coalesce(session_id, concat(user_id, '|', local_date))"
 
 
 def event_sessions_sql(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any]]:
