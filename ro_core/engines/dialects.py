@@ -16,7 +16,10 @@ sum/avg/min/max over no    NULL (same)                          0 / nan: the set
 rows: NULL                                                      aggregate_functions_null_for_empty
 outer join misses: NULL    NULL (same)                          the type's default: join_use_nulls=1
 sum(x) AS x, then x: the   the column (same)                    the alias, inside another aggregate:
-column                                                          prefer_column_name_to_alias=1
+column                                                          prefer_column_name_to_alias=1, and
+                                                                ORDER BY an output name is written
+                                                                as its expression
+list_has_all(a, b)         size(array_except(b, a)) = 0         hasAll(a, b)
 median, quantile_cont      percentile(x, q): exact, linear      quantileExactInclusive(q)(x):
 (exact, linear                                                  exact, linear (quantile() samples)
 interpolation)
@@ -160,7 +163,19 @@ def _override(node: exp.Expression, dialect: str) -> exp.Expression:
             this=exp.Anonymous(this=micros, expressions=[node.this]),
             expression=exp.Literal.number("1000000.0"),
         )
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "list_has_all":
+        haystack, needles = node.expressions
+        if dialect == SPARK:
+            missing = exp.Anonymous(this="array_except", expressions=[needles, haystack])
+            return exp.EQ(
+                this=exp.Anonymous(this="size", expressions=[missing]),
+                expression=exp.Literal.number(0),
+            )
+        return exp.Anonymous(this="hasAll", expressions=[haystack, needles])
     if dialect == CLICKHOUSE:
+        if isinstance(node, exp.Select) and node.args.get("order"):
+            _order_by_expressions(node)
+            return node
         if isinstance(node, exp.Div) and not isinstance(node.expression, exp.Literal):
             divisor = exp.Anonymous(
                 this="nullIf", expressions=[node.expression.copy(), exp.Literal.number(0)]
@@ -179,6 +194,16 @@ def _override(node: exp.Expression, dialect: str) -> exp.Expression:
         # DuckDB keeps a date a date; Spark's date_trunc returns a timestamp
         return exp.cast(node.copy(), exp.DataType.Type.DATE) if _is_date(node.this) else node
     return node
+
+
+def _order_by_expressions(select: exp.Select) -> None:
+    """ORDER BY an output name becomes ORDER BY its expression: with
+    prefer_column_name_to_alias, ClickHouse would read the name as an input column."""
+    aliases = {e.alias: e.this for e in select.expressions if isinstance(e, exp.Alias)}
+    for ordered in select.args["order"].expressions:
+        column = ordered.this
+        if isinstance(column, exp.Column) and not column.table and column.name in aliases:
+            column.replace(aliases[column.name].copy())
 
 
 def _is_date(node: exp.Expression) -> bool:

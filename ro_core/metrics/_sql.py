@@ -29,10 +29,16 @@ ORDER_DIMENSIONS: dict[str, str] = {
 }
 
 
-# Online orders dated inside one of the traffic periods of relation `p` (orders relation `f`).
-ONLINE_ON_TRAFFIC_DAYS = (
-    "online AND EXISTS (SELECT 1 FROM p WHERE f.day BETWEEN p.period_start AND p.period_end)"
-)
+# Relation `fa`: the orders relation `f` with a column `aligned`, true for online orders dated
+# inside one of the traffic periods of relation `p`. An equi-join on the covered days rather
+# than a correlated EXISTS: Spark and ClickHouse take no correlated subquery in an aggregate.
+ONLINE_ON_TRAFFIC_DAYS = """covered AS (
+    SELECT DISTINCT d.day FROM (SELECT DISTINCT day FROM f) d CROSS JOIN p
+    WHERE d.day BETWEEN p.period_start AND p.period_end),
+fa AS (SELECT f.*, (f.online AND c.day IS NOT NULL) AS aligned
+       FROM f LEFT JOIN covered c ON c.day = f.day)"""
+# The same relation when there is no traffic: every online order counts.
+ONLINE_ORDERS = "fa AS (SELECT f.*, f.online AS aligned FROM f)"
 
 
 def revenue_sql(filters: OrderFilters) -> str:

@@ -15,7 +15,13 @@ from typing import Any
 
 from ro_core.errors import InvalidInputError
 from ro_core.experiment.baseline import StoreBaseline, baseline_from_summary
-from ro_core.metrics._sql import ONLINE_ON_TRAFFIC_DAYS, as_float, filtered_orders_sql, safe_div
+from ro_core.metrics._sql import (
+    ONLINE_ON_TRAFFIC_DAYS,
+    ONLINE_ORDERS,
+    as_float,
+    filtered_orders_sql,
+    safe_div,
+)
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
@@ -124,13 +130,12 @@ def experiment_baseline_sums(
     orders_sql, params = filtered_orders_sql(filters, period)
     if selection is not None:
         periods_sql, periods_params = periods_values_sql(selection)
-        with_p = f", p AS ({periods_sql})"
-        aligned = ONLINE_ON_TRAFFIC_DAYS
+        with_p = f", p AS ({periods_sql}), {ONLINE_ON_TRAFFIC_DAYS}"
     else:
-        periods_params, with_p, aligned = [], "", "online"
+        periods_params, with_p = [], f", {ONLINE_ORDERS}"
     row = db.fetch_one(
         f"""WITH f AS ({orders_sql}){with_p},
-        g AS (SELECT revenue, ({aligned}) AS aligned FROM f),
+        g AS (SELECT revenue, aligned FROM fa),
         cap AS (SELECT CASE WHEN CAST(? AS DOUBLE) IS NULL THEN NULL
                             ELSE quantile_cont(revenue, coalesce(CAST(? AS DOUBLE), 0.5))
                                  FILTER (WHERE aligned) END AS c

@@ -12,6 +12,7 @@ Rules (one home; the sidebar, the CLI, goals and the report call these):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -93,8 +94,8 @@ def remembered_currency(db: Database) -> str | None:
 def store_currency(db: Database) -> str | None:
     """The store currency: the remembered pick while orders in it exist, else the currency most
     revenue is in (see the module docstring). None when no order has a currency."""
-    with db.cursor() as cur:
-        return store_currency_among(cur, schema.ORDERS)
+    picked = remembered_currency(db)  # a local setting; the orders may be on a store engine
+    return _store_currency(lambda sql, params: db.fetch_one(sql, params), schema.ORDERS, picked)
 
 
 def store_currency_among(cur: Any, relation: str) -> str | None:
@@ -104,13 +105,19 @@ def store_currency_among(cur: Any, relation: str) -> str | None:
         f"SELECT value FROM {schema.SETTINGS} WHERE key = ?", [STORE_CURRENCY_SETTING]
     ).fetchone()
     picked = row[0] if row and row[0] else None
+    return _store_currency(
+        lambda sql, params: cur.execute(sql, params).fetchone(), relation, picked
+    )
+
+
+def _store_currency(
+    fetch_one: Callable[[str, list[Any]], tuple | None], relation: str, picked: str | None
+) -> str | None:
     if picked:
-        found = cur.execute(
-            f"SELECT count(*) FROM {relation} WHERE currency = ?", [picked]
-        ).fetchone()[0]
+        found = fetch_one(f"SELECT count(*) FROM {relation} WHERE currency = ?", [picked])[0]
         if found:
             return str(picked)
-    row = cur.execute(currency_rank_sql(relation) + " LIMIT 1").fetchone()
+    row = fetch_one(currency_rank_sql(relation) + " LIMIT 1", [])
     return str(row[0]) if row else None
 
 

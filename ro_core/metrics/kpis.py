@@ -25,6 +25,7 @@ from typing import Any
 
 from ro_core.metrics._sql import (
     ONLINE_ON_TRAFFIC_DAYS,
+    ONLINE_ORDERS,
     as_float,
     filtered_orders_sql,
     orders_span,
@@ -232,16 +233,15 @@ def kpi_values(
     orders_sql, orders_params = filtered_orders_sql(filters, period)
     if selection is not None:
         periods_sql, periods_params = periods_values_sql(selection)
-        aligned = ONLINE_ON_TRAFFIC_DAYS
-        with_p = f", p AS ({periods_sql})"
+        with_p = f", p AS ({periods_sql}), {ONLINE_ON_TRAFFIC_DAYS}"
     else:
-        periods_params, aligned, with_p = [], "online", ""
+        periods_params, with_p = [], f", {ONLINE_ORDERS}"
     row = db.fetch_one(
         f"""WITH f AS ({orders_sql}){with_p}
         SELECT count(*), coalesce(sum(revenue), 0),
-               count(*) FILTER (WHERE {aligned}),
-               coalesce(sum(revenue) FILTER (WHERE {aligned}), 0)
-        FROM f""",
+               count(*) FILTER (WHERE aligned),
+               coalesce(sum(revenue) FILTER (WHERE aligned), 0)
+        FROM fa""",
         [*orders_params, *periods_params],
     )
     orders, revenue, online_orders, online_revenue = (

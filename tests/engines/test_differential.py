@@ -1,0 +1,69 @@
+"""Every metrics command prints the same JSON on every engine (issue: beyond one machine).
+
+The reference is the DuckDB file itself (`ro --json CMD`); the same command runs on the
+warehouse export read by DuckDB, by chDB (ClickHouse in-process) and by Spark in local mode with
+two workers. Counts must be equal, money and rates within 1e-9 relative (compare.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ro_core.cli.main import main
+from tests.engines.compare import differences
+from tests.engines.conftest import require_engine
+
+COMMANDS = {
+    "kpis": ["kpis"],
+    "kpis vs last year, 90 days": ["kpis", "--preset", "last_90_days", "--compare", "year"],
+    "trend revenue": ["trend", "--metric", "revenue"],
+    "trend CR by week": ["trend", "--metric", "conversion_rate", "--grain", "week"],
+    "funnel": ["funnel"],
+    "event funnel": ["funnel", "--events"],
+    "segments by device": ["segments", "--by", "device"],
+    "segments by order channel": ["segments", "--by", "channel", "--side", "orders"],
+    "decompose": ["decompose"],
+    "opportunities": ["opportunities"],
+    "overview": ["overview"],
+}
+ENGINES = ["duckdb", "clickhouse", "spark"]
+
+
+def run(capsys: pytest.CaptureFixture, *argv: str) -> dict:
+    """`ro --json ARGV` in this process; its JSON."""
+    capsys.readouterr()
+    code = main(["--json", *argv])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def reference(demo_store) -> dict[str, dict]:
+    """Each command's JSON on the DuckDB file."""
+    return {}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_command_prints_the_same_on_every_engine(engine, name, demo_store, reference, capsys):
+    require_engine(engine)
+    command = COMMANDS[name]
+    if name not in reference:
+        reference[name] = run(capsys, "--db", str(demo_store["db"]), *command)
+    on_engine = run(
+        capsys,
+        "--db",
+        str(demo_store["local"]),
+        "--engine",
+        engine,
+        "--warehouse",
+        str(demo_store["warehouse"]),
+        *command,
+    )
+    found = differences(reference[name], on_engine)
+    assert not found, f"{engine} differs from the DuckDB file on `ro {' '.join(command)}`:\n" + (
+        "\n".join(found[:20])
+    )
