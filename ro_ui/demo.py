@@ -34,8 +34,9 @@ def load_demo(db: Database) -> bool:
 
 
 def first_run(db: Database) -> None:
-    """On the very first run (empty database, demo never offered) load the demo store."""
-    if not db.is_empty() or get_setting(db, DEMO_OFFERED):
+    """On the very first run (empty database, demo never offered) load the demo store; never
+    when an engine serves the store from a warehouse (imports go to the DuckDB file only)."""
+    if db.store_engine is not None or not db.is_empty() or get_setting(db, DEMO_OFFERED):
         return
     if _demo_module() is None:
         st.session_state[NOTICE_KEY] = "missing"

@@ -18,6 +18,7 @@ from ro_core.metrics.sources import remember_traffic_source
 from ro_core.store.db import Database
 from ro_ui import cached
 from ro_ui import state as S
+from ro_ui.fmt import md_escape
 
 PRESET_OPTIONS = [*PRESET_LABELS, S.CUSTOM]
 BASIS_LABELS = {"total": "Order total", "net": "Net of refunds", "product": "Product sales"}
@@ -32,6 +33,9 @@ def _data_status(db: Database) -> date | None:
     """Say which data is loaded; return the latest day with data."""
     db_path, version = cached.key(db)
     rows = cached.imports(db_path, version)
+    if db.store_engine is not None:
+        # the location is the user's own text: escaped, never read as markdown
+        st.sidebar.caption("Served by " + md_escape(db.store_engine.choice.describe()))
     if not rows:
         st.sidebar.caption("No data loaded yet: open **Data** to add your exports.")
         return None

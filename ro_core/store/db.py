@@ -411,14 +411,21 @@ def get_database(path: Path | str | None = None) -> Database:
     """The process-wide Database for a path (default: :func:`default_db_path`).
 
     The dashboard's database may only touch files in its own folder (uploads are copied to its
-    tmp/ folder first) and the demo store's folder.
+    tmp/ folder first) and the demo store's folder. With RO_ENGINE / RO_WAREHOUSE set, the
+    store's tables are served by that engine (ro_core.engines) and the file keeps the rest.
     """
     resolved = str(Path(path).resolve()) if path not in (None, ":memory:") else None
     key = resolved or (":memory:" if path == ":memory:" else str(default_db_path().resolve()))
     with _databases_lock:
         db = _databases.get(key)
         if db is None:
-            db = Database(key, allowed_directories=[SAMPLE_DIR] if key != ":memory:" else None)
+            from ro_core.engines.base import engine_choice, open_store_engine
+
+            db = Database(
+                key,
+                allowed_directories=[SAMPLE_DIR] if key != ":memory:" else None,
+                store_engine=open_store_engine(engine_choice()),
+            )
             _databases[key] = db
         return db
 
@@ -428,4 +435,5 @@ def reset_databases() -> None:
     with _databases_lock:
         for db in _databases.values():
             db.close()
+            db.close_engine()
         _databases.clear()
