@@ -258,6 +258,12 @@ def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
         "export", help="write the canonical tables as Parquet by month, with a manifest"
     )
     export.add_argument("directory", type=Path, help="the warehouse folder (created if missing)")
+    export.add_argument(
+        "--store",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="write this store's folders beside other stores' in the same location",
+    )
     export.set_defaults(handler=cmd_warehouse_export)
     warehouse.set_defaults(handler=lambda args: warehouse.print_help())
 

@@ -10,8 +10,9 @@ Overrides (where the same text means something else, or SQLGlot's mapping is not
 =========================  ===================================  ===================================
 DuckDB                     Spark SQL                            ClickHouse
 =========================  ===================================  ===================================
-x / 0 is NULL (double)     NULL with ANSI mode off (session     inf or nan: written x / nullIf(y, 0)
-                           setting spark.sql.ansi.enabled)
+x / 0: inf (double)        NULL (ANSI mode off: the session      inf (same). Our SQL never divides by
+                           setting spark.sql.ansi.enabled)      a zero: x / nullif(y, 0), ratios in
+                                                                Python
 sum/avg/min/max over no    NULL (same)                          0 / nan: the setting
 rows: NULL                                                      aggregate_functions_null_for_empty
 outer join misses: NULL    NULL (same)                          the type's default: join_use_nulls=1
@@ -28,8 +29,8 @@ epoch(ts): seconds as a    unix_micros(ts) / 1e6                toUnixTimestamp6
 double
 date - date: days (int)    an interval: written datediff        an error: written dateDiff('day')
 week start: Monday         date_trunc('WEEK'): Monday (same)    toMonday (dateTrunc is Monday too)
-date_trunc of a DATE is a  a TIMESTAMP: cast back to DATE       Date (same)
-DATE
+date_trunc of a DATE: a   a TIMESTAMP (same)                   a Date: our SQL casts the result
+TIMESTAMP                                                       to DATE wherever the type matters
 store-local dates          stored as local_date at import: no time-zone arithmetic at query time
 NULLs sort last (ASC)      NULLS FIRST for ASC: written         NULLS LAST by default (same)
                            explicitly by SQLGlot
@@ -176,11 +177,6 @@ def _override(node: exp.Expression, dialect: str) -> exp.Expression:
         if isinstance(node, exp.Select) and node.args.get("order"):
             _order_by_expressions(node)
             return node
-        if isinstance(node, exp.Div) and not isinstance(node.expression, exp.Literal):
-            divisor = exp.Anonymous(
-                this="nullIf", expressions=[node.expression.copy(), exp.Literal.number(0)]
-            )
-            return exp.Div(this=node.this.copy(), expression=divisor)
         if isinstance(node, exp.LogicalOr):
             return exp.Max(this=node.this)
         if isinstance(node, exp.LogicalAnd):
@@ -190,9 +186,6 @@ def _override(node: exp.Expression, dialect: str) -> exp.Expression:
         return exp.DateDiff(
             this=node.this.copy(), expression=node.expression.copy(), unit=exp.var("DAY")
         )
-    if dialect == SPARK and isinstance(node, exp.DateTrunc | exp.TimestampTrunc):
-        # DuckDB keeps a date a date; Spark's date_trunc returns a timestamp
-        return exp.cast(node.copy(), exp.DataType.Type.DATE) if _is_date(node.this) else node
     return node
 
 
