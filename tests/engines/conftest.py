@@ -13,9 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.generate_store import write_events, write_shopify_orders, write_shopify_traffic
 from ro_core.demo import load_demo
 from ro_core.engines.export import export_warehouse
-from ro_core.store.db import Database
+from ro_core.ingest.pipeline import ingest_file
+from ro_core.store.db import Database, scratch_connection
+
+GENERATED_EVENTS = 1_000_000
+GENERATED_ORDER_LINES = 60_000
 
 
 def require(module: str, what: str) -> None:
@@ -50,6 +55,32 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     db = Database(db_path)
     try:
         load_demo(db)
+        export_warehouse(db, folder / "warehouse")
+    finally:
+        db.close()
+    return {"db": db_path, "warehouse": folder / "warehouse", "local": folder / "local.duckdb"}
+
+
+@pytest.fixture(scope="session")
+def generated_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A generated store of a year: a million events (REES46 layout), 30,000 Shopify orders
+    with their daily sessions and funnel reports; imported with `ro ingest`'s pipeline, then
+    exported as a warehouse."""
+    folder = tmp_path_factory.mktemp("engines-generated")
+    files = [folder / "orders_export.csv", folder / "events.csv"]
+    con = scratch_connection()
+    try:
+        write_shopify_orders(con, files[0], GENERATED_ORDER_LINES, 365)
+        write_shopify_traffic(con, folder, GENERATED_ORDER_LINES, 365)
+        write_events(con, files[1], GENERATED_EVENTS, 365)
+    finally:
+        con.close()
+    files += [folder / "sessions_over_time.csv", folder / "customer_behavior.csv"]
+    db_path = folder / "store.duckdb"
+    db = Database(db_path, allowed_directories=[folder])
+    try:
+        for path in files:
+            ingest_file(db, path)
         export_warehouse(db, folder / "warehouse")
     finally:
         db.close()

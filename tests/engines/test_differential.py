@@ -67,3 +67,46 @@ def test_command_prints_the_same_on_every_engine(engine, name, demo_store, refer
     assert not found, f"{engine} differs from the DuckDB file on `ro {' '.join(command)}`:\n" + (
         "\n".join(found[:20])
     )
+
+
+YEAR = ["--start", "2025-01-01", "--end", "2025-12-31"]
+GENERATED_COMMANDS = {
+    "kpis over the year": ["kpis", *YEAR],
+    "event funnel over the year": ["funnel", "--events", *YEAR],
+    "event funnel, 30 days": ["funnel", "--events", "--start", "2025-06-01", "--end", "2025-06-30"],
+    "trend revenue by month": ["trend", "--metric", "revenue", "--grain", "month", *YEAR],
+    "segments by country": ["segments", "--by", "country", "--side", "orders", *YEAR],
+    "decompose H2 against H1": ["decompose", "--start", "2025-07-01", "--end", "2025-12-31"],
+    "opportunities": ["opportunities", *YEAR],
+}
+
+
+@pytest.fixture(scope="module")
+def generated_reference(generated_store) -> dict[str, dict]:
+    """Each command's JSON on the generated store's DuckDB file."""
+    return {}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", list(GENERATED_COMMANDS))
+def test_a_million_events_give_the_same_figures_on_every_engine(
+    engine, name, generated_store, generated_reference, capsys
+):
+    require_engine(engine)
+    command = GENERATED_COMMANDS[name]
+    if name not in generated_reference:
+        generated_reference[name] = run(capsys, "--db", str(generated_store["db"]), *command)
+    on_engine = run(
+        capsys,
+        "--db",
+        str(generated_store["local"]),
+        "--engine",
+        engine,
+        "--warehouse",
+        str(generated_store["warehouse"]),
+        *command,
+    )
+    found = differences(generated_reference[name], on_engine)
+    assert not found, f"{engine} differs from the DuckDB file on `ro {' '.join(command)}`:\n" + (
+        "\n".join(found[:20])
+    )
