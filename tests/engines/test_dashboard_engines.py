@@ -64,3 +64,28 @@ def test_overview_on_a_warehouse_shows_what_the_duckdb_file_shows(
         assert database.fetch_value("SELECT count(*) FROM imports") == 0
     finally:
         database.close()
+
+
+PAGES = sorted(p.name for p in (APP.parent / "pages").glob("*.py"))
+
+
+def test_every_page_opens_on_a_warehouse(demo_store, tmp_path, monkeypatch):
+    """Every page of the dashboard on chDB: no exception, no error box, the page's title."""
+    require_engine("clickhouse")
+    try:
+        at = overview(
+            monkeypatch,
+            tmp_path / "local.duckdb",
+            RO_ENGINE="clickhouse",
+            RO_WAREHOUSE=str(demo_store["warehouse"]),
+        )
+        for page in PAGES:
+            at.switch_page(f"pages/{page}").run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+            assert not at.error, (page, [e.value for e in at.error])
+            assert at.title, page
+            if page == "data.py":  # no upload on a warehouse: it says where imports go
+                assert "Imports go into the DuckDB file" in at.info[0].value
+                assert not at.get("file_uploader")
+    finally:
+        reset_databases()
