@@ -35,6 +35,7 @@ from benchmarks.generate_store import (  # noqa: E402
     write_shopify_traffic,
 )
 from benchmarks.page_queries import page_queries  # noqa: E402
+from ro_core.errors import RoError  # noqa: E402
 from ro_core.store.db import Database  # noqa: E402
 
 DAYS_OF_DATA = 365
@@ -91,16 +92,9 @@ def time_queries(db_path: Path, days: int, runs: int, only: str | None) -> list[
         if only and only.lower() not in f"{page} {name}".lower():
             continue
         db = Database(db_path, read_only=True)
-        started = time.perf_counter()
-        query(db)
-        cold = time.perf_counter() - started
-        warm_runs = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            query(db)
-            warm_runs.append(time.perf_counter() - started)
+        cold, error = _timed(query, db)
+        warm = statistics.median(_timed(query, db)[0] for _ in range(runs))
         db.close()
-        warm = statistics.median(warm_runs)
         results.append(
             {
                 "page": page,
@@ -108,14 +102,26 @@ def time_queries(db_path: Path, days: int, runs: int, only: str | None) -> list[
                 "days": days,
                 "cold_ms": round(cold * 1000, 1),
                 "warm_ms": round(warm * 1000, 1),
+                "error": error,
             }
         )
         print(
             f"    {days:>3} d  {page:<13} {name:<34} cold {cold * 1000:7.1f} ms  "
-            f"warm {warm * 1000:7.1f} ms",
+            f"warm {warm * 1000:7.1f} ms" + (f"  ({error})" if error else ""),
             flush=True,
         )
     return results
+
+
+def _timed(query, db: Database) -> tuple[float, str | None]:
+    """Seconds one call takes, and the message of the error it ends with, if any (a page shows
+    that message instead, e.g. a year compared with a year before the data starts)."""
+    started = time.perf_counter()
+    try:
+        query(db)
+    except RoError as error:
+        return time.perf_counter() - started, type(error).__name__
+    return time.perf_counter() - started, None
 
 
 def store_table(label: str, results: list[dict], days: list[int]) -> str:
@@ -133,10 +139,16 @@ def store_table(label: str, results: list[dict], days: list[int]) -> str:
         cells = []
         for d in days:
             r = by.get((page, name, d))
-            cells.append(f"{r['warm_ms']:.0f} ({r['cold_ms']:.0f})" if r else "")
+            mark = "*" if r and r.get("error") else ""
+            cells.append(f"{r['warm_ms']:.0f} ({r['cold_ms']:.0f}){mark}" if r else "")
         first, last = by.get((page, name, days[0])), by.get((page, name, days[-1]))
         growth = f"{last['warm_ms'] / max(first['warm_ms'], 1e-9):.1f}x" if first and last else ""
         lines.append(f"| {page} | {name} | {' | '.join(cells)} | {growth} |")
+    errors = sorted(
+        {f"{r['query']} at {r['days']} days: {r['error']}" for r in results if r["error"]}
+    )
+    if errors:
+        lines += ["", "* ended with an error the page shows instead: " + "; ".join(errors)]
     return "\n".join(lines)
 
 
