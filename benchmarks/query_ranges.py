@@ -202,8 +202,11 @@ def main() -> None:
         print(f"store: {label}", flush=True)
         db_path = build_store(args.data, orders, events)
         results: list[dict] = []
+        before = os.getloadavg()[0]
         for days in args.days:
             results += time_queries(db_path, days, args.runs, args.only)
+        # other work on the machine slows every figure: say how busy it was
+        label += f" (load average {before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)"
         stores[label] = results
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "stores": stores}, indent=2))
