@@ -168,14 +168,21 @@ def grid_rows(frame) -> list[dict[str, str]]:
 def edit_grid_cell(page: Page, frame, row: int, column: int, value: str) -> None:
     """Type `value` into one cell of an st.data_editor (row and column from 0, no index shown)
     and wait for the rerun the edit causes. Goes from the first cell with the keyboard: the
-    canvas has no per-cell elements to click."""
-    canvas = frame.get_by_test_id("data-grid-canvas").first
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
+    canvas has no per-cell elements to click.
+
+    The click goes through the grid's locator (Playwright waits until it is stable and receives
+    the click), and the keys are sent only once the grid holds the focus: a click computed from
+    a box that a finishing rerun has just moved would land on another input and the arrow keys
+    would change that input instead.
+    """
+    # the grid's scroller lies over its canvas and takes the pointer events
+    scroller = frame.locator(".dvn-scroller").first
+    scroller.scroll_into_view_if_needed()
     page.keyboard.press("Escape")
     # row 0, column 0: below the 36 px header, right of the row-marker column of a dynamic editor
-    page.mouse.click(box["x"] + 90, box["y"] + 36 + 17)
+    scroller.click(position={"x": 90, "y": 36 + 17})
     expect(frame.locator("td[aria-selected=true]")).to_have_count(1)
+    page.wait_for_function("el => el.contains(document.activeElement)", arg=frame.element_handle())
     for _ in range(column):
         page.keyboard.press("ArrowRight")
     for _ in range(row):
