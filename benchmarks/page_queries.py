@@ -7,7 +7,7 @@ README's first table; benchmarks/query_ranges.py runs 30, 90 and 365).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 from ro_core.metrics import (
     DEFAULT_FILTERS,
@@ -27,15 +27,29 @@ from ro_core.metrics.scope import Scope
 from ro_core.metrics.segments import segments
 from ro_core.store.db import Database
 
+_LATEST: dict[str, date] = {}
+
+
+def latest_day(db: Database) -> date:
+    """The latest day with data, looked up once per database file (the pages have it from the
+    sidebar's coverage, so it is not part of any query's time)."""
+    key = str(db.path)
+    if key not in _LATEST:
+        _LATEST[key] = coverage(db).latest_date
+    return _LATEST[key]
+
 
 def last_days(db: Database, days: int) -> DateRange:
     """The last `days` days ending on the latest day with data."""
-    latest = coverage(db).latest_date
+    latest = latest_day(db)
     return DateRange(latest - timedelta(days=days - 1), latest)
 
 
 def page_queries(days: int = 30) -> Iterator[tuple[str, str, Callable[[Database], object]]]:
-    """The queries, grouped by the page that runs them (sidebar first), over `days` days."""
+    """The queries, grouped by the page that runs them (sidebar first), over `days` days.
+
+    Call ``latest_day(db)`` once before timing them: the first call looks the date up.
+    """
     f = DEFAULT_FILTERS
 
     def period(db: Database) -> DateRange:
