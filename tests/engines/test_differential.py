@@ -8,12 +8,15 @@ two workers. Counts must be equal, money and rates within 1e-9 relative (compare
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from ro_core.cli.main import main
 from tests.engines.compare import differences
-from tests.engines.conftest import require_engine
+from tests.engines.conftest import require, require_engine
 
 COMMANDS = {
     "kpis": ["kpis"],
@@ -114,3 +117,34 @@ def test_a_million_events_give_the_same_figures_on_every_engine(
     assert not found, f"{engine} differs from the DuckDB file on `ro {' '.join(command)}`:\n" + (
         "\n".join(found[:20])
     )
+
+
+def test_spark_connect_serves_what_the_duckdb_file_serves(demo_store, capsys):
+    """SPARK_REMOTE: the Spark Connect client path (here a local Connect server that pyspark
+    starts, `local[2]`, in a process of its own) prints the DuckDB file's figures too."""
+    require_engine("spark")
+    require("grpc", "Spark Connect")
+    expected = run(capsys, "--db", str(demo_store["db"]), "kpis")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ro_core.cli.main",
+            "--json",
+            "--db",
+            str(demo_store["local"]),
+            "--engine",
+            "spark",
+            "--warehouse",
+            str(demo_store["warehouse"]),
+            "kpis",
+        ],
+        env=dict(os.environ, SPARK_REMOTE="local[2]"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    found = differences(expected, json.loads(done.stdout))
+    assert not found, "Spark Connect differs from the DuckDB file:\n" + "\n".join(found[:20])
