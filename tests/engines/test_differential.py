@@ -53,27 +53,33 @@ def reference(demo_store) -> dict[str, dict]:
     return {}
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("name", list(COMMANDS))
-def test_command_prints_the_same_on_every_engine(engine, name, demo_store, reference, capsys):
+def assert_engine_agrees(capsys, store: dict, reference: dict, command: list, engine: str):
+    """`ro --json COMMAND` on the engine (warehouse, empty local file) prints what it prints on
+    the store's DuckDB file (reference: that JSON per command, filled on first use)."""
     require_engine(engine)
-    command = COMMANDS[name]
-    if name not in reference:
-        reference[name] = run(capsys, "--db", str(demo_store["db"]), *command)
+    key = " ".join(command)
+    if key not in reference:
+        reference[key] = run(capsys, "--db", str(store["db"]), *command)
     on_engine = run(
         capsys,
         "--db",
-        str(demo_store["local"]),
+        str(store["local"]),
         "--engine",
         engine,
         "--warehouse",
-        str(demo_store["warehouse"]),
+        str(store["warehouse"]),
         *command,
     )
-    found = differences(reference[name], on_engine)
-    assert not found, f"{engine} differs from the DuckDB file on `ro {' '.join(command)}`:\n" + (
+    found = differences(reference[key], on_engine)
+    assert not found, f"{engine} differs from the DuckDB file on `ro {key}`:\n" + (
         "\n".join(found[:20])
     )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_command_prints_the_same_on_every_engine(engine, name, demo_store, reference, capsys):
+    assert_engine_agrees(capsys, demo_store, reference, COMMANDS[name], engine)
 
 
 YEAR = ["--start", "2025-01-01", "--end", "2025-12-31"]
@@ -99,23 +105,8 @@ def generated_reference(generated_store) -> dict[str, dict]:
 def test_a_million_events_give_the_same_figures_on_every_engine(
     engine, name, generated_store, generated_reference, capsys
 ):
-    require_engine(engine)
-    command = GENERATED_COMMANDS[name]
-    if name not in generated_reference:
-        generated_reference[name] = run(capsys, "--db", str(generated_store["db"]), *command)
-    on_engine = run(
-        capsys,
-        "--db",
-        str(generated_store["local"]),
-        "--engine",
-        engine,
-        "--warehouse",
-        str(generated_store["warehouse"]),
-        *command,
-    )
-    found = differences(generated_reference[name], on_engine)
-    assert not found, f"{engine} differs from the DuckDB file on `ro {' '.join(command)}`:\n" + (
-        "\n".join(found[:20])
+    assert_engine_agrees(
+        capsys, generated_store, generated_reference, GENERATED_COMMANDS[name], engine
     )
 
 
