@@ -68,9 +68,9 @@ def _export_table(db: Database, table: str, target: Path) -> dict[str, object]:
 def export_warehouse(db: Database, location: Path | str, store: str | None = None) -> Manifest:
     """Write the store's tables as Parquet by month under `location`, then the manifest.
 
-    Each table is written to a new folder first and swapped in only when the whole export has
-    succeeded, so a reader never sees half an export and a failed one leaves the last one whole.
-    With `store`, only that store's folders (and manifest) are replaced.
+    Every table is written to a staging folder first; the folders are swapped in (and the
+    manifest written last) only once all of them are written, so a failed export leaves the
+    last one whole. With `store`, only that store's folders (and manifest) are replaced.
     """
     if store is not None and not STORE_NAME.match(store):
         raise WarehouseError(

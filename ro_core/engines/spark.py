@@ -48,7 +48,8 @@ def _session(remote: str | None) -> Any:
     session = builder.getOrCreate()
     for key, value in SPARK_SETTINGS.items():
         session.conf.set(key, value)  # a session that already existed keeps its own otherwise
-    session.sparkContext.setLogLevel("ERROR") if not remote else None
+    if not remote:  # a Connect client has no SparkContext; the cluster keeps its own logging
+        session.sparkContext.setLogLevel("ERROR")
     return session
 
 
