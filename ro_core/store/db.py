@@ -24,11 +24,10 @@ from ro_core.errors import DatabaseBusyError, DatabaseError, ImportFileError, Ro
 from ro_core.ingest.sqlfuncs import install_macros
 from ro_core.store import schema
 
-if TYPE_CHECKING:
-    from ro_core.engines.base import StoreEngine
-
 if TYPE_CHECKING:  # pandas loads only when a query asks for a DataFrame (fast `ro` start-up)
     import pandas as pd
+
+    from ro_core.engines.base import StoreEngine
 
 # the repository (this file is ro_core/store/db.py)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
