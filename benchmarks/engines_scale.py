@@ -11,7 +11,10 @@ Each command's JSON is compared with the duckdb engine's on the same data.
     python benchmarks/engines_scale.py --sizes 10M 25M 50M --engines duckdb clickhouse spark
 
 Warehouses go under --data (default /tmp/ro_engines_scale, outside the repository) and are
-reused when their manifest matches; results are also written to --out as JSON.
+reused when their manifest matches; results are also written to --out as JSON. On 2 cores the
+DuckDB and chDB runs of all three sizes take about 15 minutes, Spark 4-12 minutes per size with
+``--repeat 1``: run it in parts (``--reuse`` keeps earlier results, e.g. ``--engines spark
+--repeat 1 --reuse``), then ``--report-only`` prints the tables of everything measured.
 """
 
 from __future__ import annotations
@@ -543,11 +546,11 @@ def report(results: dict, labels: list[str], engines: list[str], sizes: dict) ->
 
 
 def extrapolate(results: dict, labels: list[str], engines: list[str], sizes: dict) -> str:
-    """The six commands at a billion events on this machine, from a straight line through the
-    two largest sizes measured (fixed cost + cost per event): an estimate, which assumes the
-    work stays in memory (past it, engines spill to disk and grow faster than the line)."""
-    lines = ["Estimate at 1,000M events on this machine, from a line through the two largest "
-             "sizes measured (seconds = fixed + per-event cost x events):"]  # fmt: skip
+    """The six commands at a billion events on this machine, from the least-squares line through
+    the sizes measured (seconds = fixed + cost per event x events): an estimate, which assumes
+    the work stays in memory (past it, engines spill to disk and grow faster than the line)."""
+    lines = ["Estimate at 1,000M events on this machine (least-squares line through the sizes "
+             "measured: seconds = fixed + per-event cost x events):"]  # fmt: skip
     for engine in engines:
         parts = []
         for range_name in RANGES:
@@ -555,12 +558,15 @@ def extrapolate(results: dict, labels: list[str], engines: list[str], sizes: dic
             measured = [(n, t) for n, t in measured if t is not None]
             if len(measured) < 2:
                 continue
-            (n1, t1), (n2, t2) = measured[-2], measured[-1]
-            per_event = (t2 - t1) / (n2 - n1)
-            at_billion = t2 + per_event * (1e9 - n2)
+            mean_n = statistics.fmean(n for n, _ in measured)
+            mean_t = statistics.fmean(t for _, t in measured)
+            per_event = sum((n - mean_n) * (t - mean_t) for n, t in measured) / sum(
+                (n - mean_n) ** 2 for n, _ in measured
+            )
+            fixed = mean_t - per_event * mean_n
             parts.append(
-                f"{range_name}: {at_billion:,.0f} s ({per_event * 1e6:.2f} s per million events, "
-                f"fixed {t2 - per_event * n2:.0f} s)"
+                f"{range_name}: {fixed + per_event * 1e9:,.0f} s ({per_event * 1e6:.2f} s per "
+                f"million events, fixed {fixed:.0f} s)"
             )
         lines.append(f"- {engine}: " + ("; ".join(parts) or "fewer than two sizes"))
     return "\n".join(lines)
