@@ -73,8 +73,8 @@ PAGES = [
 page = st.navigation(PAGES)
 try:
     db = cached.database()
-    demo.first_run(db)
-    render_sidebar(db)
+    render_sidebar(db)  # drawn at once, also on the first run's empty database
+    demo.first_run(db)  # the very first run: the demo loads behind a progress bar, then reruns
     demo.banner(db)
 except RoError as error:
     show_error(error)

@@ -24,7 +24,7 @@ Everything comes from one seeded ``numpy`` generator: the same arguments write t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -1286,12 +1286,17 @@ def demo_files() -> list[Path]:
     return [SAMPLE_DIR / name for name in DEMO_FILE_NAMES if (SAMPLE_DIR / name).is_file()]
 
 
-def load_demo(db: Database) -> list[ImportReport]:
+def load_demo(
+    db: Database, progress: Callable[[int, int, str | None], None] | None = None
+) -> list[ImportReport]:
     """Import the demo exports as demo data (writing them into SAMPLE_DIR first if missing).
 
     Demo imports are marked ``is_demo`` and removed in one step with
     ``ro_core.ingest.pipeline.remove_demo_data``. Loading twice is harmless: files already
     imported are recognised by their bytes and not loaded again.
+
+    ``progress``, when given, is called with (files imported, files in all, name of the file
+    about to be imported) before each file, and with (all, all, None) once the last is in.
     """
     from ro_core.ingest.pipeline import ingest_file
 
@@ -1300,8 +1305,12 @@ def load_demo(db: Database) -> list[ImportReport]:
     if len(files) < len(DEMO_FILE_NAMES):
         files = generate_demo_files(SAMPLE_DIR)
     reports = []
-    for path in files:
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress(done, len(files), path.name)
         # Event times are UTC: count their days in the store's time zone, like the orders.
         options = {"timezone": STORE_TIME_ZONE} if path.name == EVENTS_FILE else None
         reports.append(ingest_file(db, path, options=options, is_demo=True))
+    if progress is not None:
+        progress(len(files), len(files), None)
     return reports
