@@ -170,9 +170,14 @@ def commit_import(
         if existing:
             raise AlreadyImported(int(existing[0]))
         import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
+        written_resolved = set()
         for kind in schema.COLUMNS:
             if kind not in kinds:
                 continue
+            if resolve.write_first_import(cur, kind, import_id, stage_table(kind)):
+                written_resolved.add(kind)
+                continue
+            resolve.keep_rows_apart(cur, kind)
             columns = ", ".join(schema.column_names(kind))
             cur.execute(
                 f"INSERT INTO {schema.ROWS_TABLE[kind]} (import_id, {columns}) "
@@ -185,7 +190,7 @@ def commit_import(
         stored = replace(report, import_id=import_id, notes=(*report.notes, *notes))
         _insert_import_record(cur, stored, digest, size, span)
         for kind in schema.COLUMNS:
-            if kind in kinds:
+            if kind in kinds and kind not in written_resolved:
                 resolve.refresh(cur, kind, import_id, removing=False)
         resolve.run_after_refresh(cur, kinds)
         timing.mark("resolve")

@@ -28,6 +28,13 @@ event), and imports are ranked by (that time, import id). A shell glob that sort
   part of one second, or a second of nothing but identical events cut into equal halves.
 
 Only keys touched by the import (or removal) are recomputed.
+
+The first import of a kind (orders, order lines, events, abandoned checkouts) is written once:
+straight into the resolved table, which then holds exactly its rows, and not into the rows
+table (:func:`write_first_import`). The rows table of such a kind is empty while its resolved
+table is not; the next import of the kind first copies those rows back into the rows table
+(:func:`keep_rows_apart`) and then resolves as above. Removing the only import of a kind empties
+both tables either way.
 """
 
 from __future__ import annotations
@@ -150,12 +157,92 @@ def _keys_unique(
     return not duplicated
 
 
+# Kinds whose first import may skip the rows table (traffic resolves overlapping periods even
+# within one file, so its resolved rows are not its rows).
+DIRECT_KINDS = (
+    schema.KIND_ORDERS,
+    schema.KIND_ORDER_LINES,
+    schema.KIND_EVENTS,
+    schema.KIND_ABANDONED_CHECKOUTS,
+)
+
+
+def _has_rows(cur: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0])
+
+
+def write_first_import(
+    cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, source: str
+) -> bool:
+    """Write `source`'s rows (canonical columns) as the resolved rows when no import holds rows
+    of `kind` yet and they need no merging; True when written, False to take the usual path."""
+    if kind not in DIRECT_KINDS:
+        return False
+    if _has_rows(cur, schema.RESOLVED_TABLE[kind]) or _has_rows(cur, schema.ROWS_TABLE[kind]):
+        return False
+    keys = schema.RESOLUTION_KEY[kind]
+    if kind in _FIELD_MERGE_KINDS:
+        duplicated = cur.execute(
+            f"SELECT count(*) FROM (SELECT {', '.join(keys)} FROM {source} "
+            f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1)"
+        ).fetchone()[0]
+        if duplicated:
+            return False
+    columns = ", ".join(schema.column_names(kind))
+    cur.execute(
+        f"INSERT INTO {schema.RESOLVED_TABLE[kind]} (import_id, {columns}) "
+        f"SELECT ?, {columns} FROM {source}",
+        [import_id],
+    )
+    return True
+
+
+def keep_rows_apart(cur: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Before a second import of `kind`: copy the first import's rows, held only in the resolved
+    table (see :func:`write_first_import`), into the rows table."""
+    if kind not in DIRECT_KINDS or _has_rows(cur, schema.ROWS_TABLE[kind]):
+        return
+    columns = ", ".join(["import_id", *schema.column_names(kind)])
+    cur.execute(
+        f"INSERT INTO {schema.ROWS_TABLE[kind]} ({columns}) "
+        f"SELECT {columns} FROM {schema.RESOLVED_TABLE[kind]}"
+    )
+
+
+def _fold_single_import(cur: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """After a removal: when one import is left holding rows of `kind` and its resolved rows are
+    its rows, keep them in the resolved table only (the state its first import left)."""
+    if kind not in DIRECT_KINDS:
+        return
+    rows_table = schema.ROWS_TABLE[kind]
+    left = cur.execute(
+        f"SELECT count(DISTINCT import_id), min(import_id) FROM {rows_table}"
+    ).fetchone()
+    if left[0] != 1:
+        return
+    if kind in _FIELD_MERGE_KINDS and not _keys_unique(
+        cur, rows_table, schema.RESOLUTION_KEY[kind], int(left[1])
+    ):
+        return
+    cur.execute(f"DELETE FROM {rows_table}")
+
+
 def refresh(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, *, removing: bool) -> None:
     """Recompute the resolved rows of `kind` touched by one import.
 
     With ``removing=True`` the import's rows are deleted from the rows table here, after the
     touched keys are collected. Must run inside the caller's transaction.
     """
+    _refresh(cur, kind, import_id, removing=removing)
+    if removing:
+        _fold_single_import(cur, kind)
+
+
+def _refresh(cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, *, removing: bool) -> None:
+    if removing and kind in DIRECT_KINDS and not _has_rows(cur, schema.ROWS_TABLE[kind]):
+        # the only import of this kind, written straight into the resolved table
+        cur.execute(f"DELETE FROM {schema.RESOLVED_TABLE[kind]} WHERE import_id = ?", [import_id])
+        return
     if kind == schema.KIND_TRAFFIC:
         _refresh_traffic(cur, import_id, removing=removing)
         return

@@ -178,7 +178,9 @@ def test_rees46_real_sample_reimport_is_a_no_op(db: Database, real_exports: Path
     assert _type_counts(db) == before
     assert sum(before.values()) == 17_434
     assert db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS}") == 1
-    assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENT_ROWS}") == 17_434
+    # The only import of its kind is written once, straight into the resolved table.
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENTS}") == 17_434
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENT_ROWS}") == 0
 
 
 def test_rees46_real_sample_new_york_days(tmp_path: Path, real_exports: Path) -> None:
@@ -230,6 +232,13 @@ def test_overlapping_rees46_files_are_not_double_counted(db: Database, tmp_path:
     assert remove_import(db, second_report.import_id)
     assert _events_snapshot(db) == first_snapshot
     assert first_report.import_id != second_report.import_id
+    # With the second gone the first is again the only one: its rows are held once, in the
+    # resolved table, as after its import; removing it empties both tables.
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENT_ROWS}") == 0
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENTS}") == 400
+    assert remove_import(db, first_report.import_id)
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENT_ROWS}") == 0
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENTS}") == 0
 
 
 def test_rees46_bad_time_fails_naming_line_and_column(db: Database, tmp_path: Path) -> None:
