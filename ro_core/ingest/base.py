@@ -79,6 +79,8 @@ class StageContext:
     skipped: list[SkippedRows] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Positions of the header columns loaded into the raw table (None: every column).
+    loaded: frozenset[int] | None = None
 
     # --- columns --------------------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -102,6 +104,8 @@ class StageContext:
                 line=self.part.header_line,
                 hint="Export the report again with its default columns.",
             )
+        if self.loaded is not None and index not in self.loaded:
+            raise AssertionError(f"'{name}' is used but not in the format's `reads`")
         return f"c{index}"
 
     def col_or_null(self, name: str) -> str:
@@ -207,6 +211,18 @@ class FormatSpec:
     detect: Callable[[list[str]], bool]
     stage: Callable[[StageContext], None]
     priority: int = 0  # higher is tried first
+    # Header columns `stage` reads (case-insensitive); only these are loaded, so a wide export
+    # is not copied whole. None: every column.
+    reads: tuple[str, ...] | None = None
+
+    def loaded_positions(self, header: Sequence[str]) -> frozenset[int] | None:
+        """Positions of the header columns to load (None: all of them)."""
+        if self.reads is None:
+            return None
+        wanted = {normalise_header_name(n).lower() for n in self.reads}
+        return frozenset(
+            i for i, h in enumerate(header) if normalise_header_name(h).lower() in wanted
+        )
 
 
 _REGISTRY: dict[str, FormatSpec] = {}

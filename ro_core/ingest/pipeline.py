@@ -115,16 +115,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_raw(cur: duckdb.DuckDBPyConnection, ctx_part: TablePart, encoding: str) -> None:
-    """Load one table of the file as text into temp.raw (c0.., line_no) and temp.raw_rejects."""
+def _read_raw(
+    cur: duckdb.DuckDBPyConnection,
+    ctx_part: TablePart,
+    encoding: str,
+    loaded: frozenset[int] | None = None,
+) -> None:
+    """Load one table of the file as text into temp.raw (c0.., line_no) and temp.raw_rejects:
+    the columns at `loaded` positions only (every column when None)."""
     n = len(ctx_part.header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    selected = "*" if loaded is None else ", ".join(f"c{i}" for i in sorted(loaded))
     cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects")
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
     cur.execute(
         f"""CREATE TEMP TABLE raw AS
-        SELECT CAST(row_number() OVER () AS BIGINT) + ? AS line_no, *
+        SELECT CAST(row_number() OVER () AS BIGINT) + ? AS line_no, {selected}
         FROM read_csv(?, header = true, skip = ?, delim = ?, quote = '"', escape = '"',
                       auto_detect = false, columns = {columns}, strict_mode = true,
                       null_padding = false, encoding = ?, max_line_size = ?,
@@ -186,11 +193,16 @@ def _collect_rejects(ctx: StageContext) -> int:
     return total
 
 
+def _blank_row_sql(ctx: StageContext) -> str | None:
+    """SQL: a raw row whose loaded cells are all blank (None when no column is loaded)."""
+    positions = range(len(ctx.part.header)) if ctx.loaded is None else sorted(ctx.loaded)
+    return " AND ".join(f"ro_blank(c{i})" for i in positions) or None
+
+
 def _drop_blank_rows(ctx: StageContext) -> None:
-    n = len(ctx.part.header)
-    if n == 0:
+    condition = _blank_row_sql(ctx)
+    if condition is None:
         return
-    condition = " AND ".join(f"ro_blank(c{i})" for i in range(n))
     count = ctx.cur.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {condition}").fetchone()[0]
     if count:
         ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
@@ -246,18 +258,20 @@ def _stage_part(
     options: dict[str, Any],
 ) -> StageContext:
     ctx = StageContext(
-        cur=cur, file_name=file_name, part=part, import_id=0, mapping=mapping, options=options
+        cur=cur,
+        file_name=file_name,
+        part=part,
+        import_id=0,
+        mapping=mapping,
+        options=options,
+        loaded=spec.loaded_positions(part.header),
     )
-    try:
-        _read_raw(cur, part, encoding)
-    except duckdb.OutOfMemoryException:
-        raise
-    except duckdb.Error as e:
-        raise ImportFileError(
-            f"the file could not be read as CSV ({str(e).splitlines()[0][:200]}).",
-            file_name=file_name,
-            hint="Check that it is the CSV export itself, not a spreadsheet or a web page.",
-        ) from e
+    _load_raw(ctx, encoding)
+    if ctx.loaded is not None and _has_rows_blank_where_loaded(ctx):
+        # Whether such a row is spreadsheet padding (blank everywhere) or a row missing its
+        # key values depends on the columns not loaded: load them all and look again.
+        ctx.loaded = None
+        _load_raw(ctx, encoding)
     timing.mark("read")
     rejected = _collect_rejects(ctx)
     if rejected:
@@ -280,6 +294,30 @@ def _stage_part(
     spec.stage(ctx)
     timing.mark("check_and_stage")
     return ctx
+
+
+def _load_raw(ctx: StageContext, encoding: str) -> None:
+    try:
+        _read_raw(ctx.cur, ctx.part, encoding, ctx.loaded)
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as e:
+        raise ImportFileError(
+            f"the file could not be read as CSV ({str(e).splitlines()[0][:200]}).",
+            file_name=ctx.file_name,
+            hint="Check that it is the CSV export itself, not a spreadsheet or a web page.",
+        ) from e
+
+
+def _has_rows_blank_where_loaded(ctx: StageContext) -> bool:
+    condition = _blank_row_sql(ctx)
+    if condition is None:
+        return True
+    return bool(
+        ctx.cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {RAW_TABLE} WHERE {condition} LIMIT 1)"
+        ).fetchone()[0]
+    )
 
 
 def _warn_about_currencies(

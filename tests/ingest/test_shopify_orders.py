@@ -453,3 +453,43 @@ def test_checkout_bad_total_fails_with_its_line(db: Database, tmp_path: Path):
     with pytest.raises(ImportFileError) as caught:
         ingest_file(db, write_checkouts(tmp_path / "bad.csv", checkouts))
     assert (caught.value.line, caught.value.column) == (42, "Total")
+
+
+# --- only the columns the importer reads are loaded ----------------------------------------------
+def test_padding_rows_and_rows_with_only_unread_columns_are_told_apart(
+    db: Database, tmp_path: Path
+):
+    # The importer loads the ~25 columns it reads, not all 79. A row blank in those columns is
+    # spreadsheet padding only when it is blank everywhere; one with a note in an address
+    # column is a row missing its Name, reported with its line.
+    orders = [
+        shopify_order_rows(1, "2024-03-01 10:00:00 -0500", "20.00"),
+        shopify_order_rows(2, "2024-03-02 10:00:00 -0500", "30.00"),
+    ]
+    padding = dict.fromkeys(SHOPIFY_HEADER, "")
+    stray = {**padding, "Billing City": "Lyon"}
+    path = write_shopify_export(tmp_path / "orders.csv", [orders[0], [padding], orders[1]])
+    report = ingest_file(db, path)
+    assert report.counts == {"orders": 2, "order_lines": 4}
+    assert report.rows_skipped == 0
+    assert any("1 empty rows" in note for note in report.notes)
+
+    other = tmp_path / "other.duckdb"
+    stray_db = Database(other)
+    try:
+        path = write_shopify_export(tmp_path / "stray.csv", [orders[0], [stray], orders[1]])
+        report = ingest_file(stray_db, path)
+        assert report.counts == {"orders": 2, "order_lines": 4}
+        # header line 1, order 1 on lines 2-3: the stray row is line 4
+        assert [(s.reason, s.count, s.lines) for s in report.skipped] == [("no order Name", 1, [4])]
+    finally:
+        stray_db.close()
+
+
+def test_the_columns_loaded_are_the_ones_read():
+    # Each column the importer reads is in the real export's header (a typo would leave it out).
+    header = SHOPIFY_HEADER
+    positions = shopify_orders.SPEC.loaded_positions(header)
+    assert positions is not None
+    assert {header[i] for i in positions} == set(shopify_orders.READS)
+    assert len(positions) < len(header) / 2

@@ -254,6 +254,27 @@ def stage(ctx: StageContext) -> None:
     ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_per_order")
 
 
+# Every column `stage` reads: the export has about 80, most of them addresses.
+READS = (
+    *REQUIRED,
+    *MONEY_COLUMNS.values(),
+    *EVENT_TIME_COLUMNS,
+    "Id",
+    "Email",
+    "Currency",
+    "Fulfillment Status",
+    "Source",
+    "Tags",
+    "Payment Method",
+    "Shipping Country",
+    "Billing Country",
+    "Discount Code",
+    "Lineitem price",
+    "Lineitem discount",
+    "Lineitem sku",
+    "Vendor",
+)
+
 SPEC = register(
     FormatSpec(
         name="shopify_orders",
@@ -262,5 +283,6 @@ SPEC = register(
         detect=detect,
         stage=stage,
         priority=50,
+        reads=READS,
     )
 )
