@@ -14,12 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ro_core.errors import ImportFileError
 from ro_core.store import schema
+
+if TYPE_CHECKING:
+    from ro_core.ingest.one_pass import OnePass
 
 RAW_TABLE = "temp.raw"
 
@@ -214,6 +217,9 @@ class FormatSpec:
     # Header columns `stage` reads (case-insensitive); only these are loaded, so a wide export
     # is not copied whole. None: every column.
     reads: tuple[str, ...] | None = None
+    # The whole staging as one typed read, for a clean file that is the first of its kind
+    # (see ro_core.ingest.one_pass); None when the format has none or cannot use it here.
+    one_pass: Callable[[StageContext], OnePass | None] | None = None
 
     def loaded_positions(self, header: Sequence[str]) -> frozenset[int] | None:
         """Positions of the header columns to load (None: all of them)."""

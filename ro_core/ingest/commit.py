@@ -157,11 +157,13 @@ def commit_import(
     mapping: dict[str, str] | None,
     kinds: set[str],
     span: tuple[datetime | None, datetime | None],
+    reserved_id: int | None = None,
 ) -> ImportReport:
     """Write staged rows in one transaction on the staging cursor (temp tables live there).
 
     Returns the stored report (with its import id and overlap notes). Raises AlreadyImported
     (after rolling back) when the same bytes were committed while this file was staged.
+    `reserved_id`: an import id already drawn for this file (by a one pass that gave way).
     """
     with db.transaction_on(cur):
         existing = cur.execute(
@@ -169,7 +171,7 @@ def commit_import(
         ).fetchone()
         if existing:
             raise AlreadyImported(int(existing[0]))
-        import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
+        import_id = reserved_id or int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
         written_resolved = set()
         for kind in schema.COLUMNS:
             if kind not in kinds:
@@ -188,7 +190,7 @@ def commit_import(
         fault_point("rows_written")
         notes = overlap_notes(cur, import_id, report.file_name, span[1], kinds)
         stored = replace(report, import_id=import_id, notes=(*report.notes, *notes))
-        _insert_import_record(cur, stored, digest, size, span)
+        insert_import_record(cur, stored, digest, size, span)
         for kind in schema.COLUMNS:
             if kind in kinds and kind not in written_resolved:
                 resolve.refresh(cur, kind, import_id, removing=False)
@@ -203,13 +205,14 @@ def commit_import(
     return stored
 
 
-def _insert_import_record(
+def insert_import_record(
     cur: duckdb.DuckDBPyConnection,
     report: ImportReport,
     digest: str,
     size: int,
     span: tuple[datetime | None, datetime | None],
 ) -> None:
+    """Record an import (its report, file hash and content span) in the imports table."""
     cur.execute(
         f"""INSERT INTO {schema.IMPORTS} (import_id, file_name, file_sha256, file_size,
             format, kinds, rows_read, rows_loaded, rows_skipped, first_date, last_date,

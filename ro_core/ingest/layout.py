@@ -12,7 +12,6 @@ again when sniffing fails, and by :func:`cleanup` after the import.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import io
@@ -27,6 +26,7 @@ from typing import IO
 
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import TablePart
+from ro_core.ingest.file_scan import Utf8Check
 
 SNIFF_BYTES = 1 << 20
 MAX_EXPANDED_BYTES = 4 << 30  # a compressed upload may expand to at most 4 GiB...
@@ -48,15 +48,25 @@ def _new_temp(work_dir: Path, suffix: str) -> Path:
     return work_dir / f"import-{uuid.uuid4().hex}{suffix}"
 
 
+GZIP_MAGIC, ZIP_MAGIC = b"\x1f\x8b", b"PK\x03\x04"
+
+
+def is_compressed(path: Path) -> bool:
+    """Whether the file is a .gz or .zip (by its first bytes)."""
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    return magic[:2] == GZIP_MAGIC or magic == ZIP_MAGIC
+
+
 def _decompress(path: Path, file_name: str, work_dir: Path) -> Path | None:
     """A bounded decompressed copy of a .gz or .zip file; None if the file is not compressed."""
     with path.open("rb") as fh:
         magic = fh.read(4)
     compressed_size = max(path.stat().st_size, 1)
     limit = min(MAX_EXPANDED_BYTES, compressed_size * MAX_EXPANSION_RATIO + (64 << 20))
-    if magic[:2] == b"\x1f\x8b":
+    if magic[:2] == GZIP_MAGIC:
         opener = gzip.open(path, "rb")
-    elif magic == b"PK\x03\x04":
+    elif magic == ZIP_MAGIC:
         opener = _zip_member(path, file_name)
     else:
         return None
@@ -125,7 +135,7 @@ _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 SCAN_BLOCK = 1 << 20
 
 
-def _whole_file_encoding(source: Path) -> str:
+def _whole_file_encoding(source: Path, utf8: bool | None = None) -> str:
     """Decide the encoding from every byte of the file (see the module docstring).
 
     'utf-8' when the whole file is valid UTF-8, or when it holds UTF-8 accents beside stray
@@ -133,7 +143,7 @@ def _whole_file_encoding(source: Path) -> str:
     case (valid UTF-8, mostly ASCII) is one pass of C-speed checks per block; the pattern scans
     run only for a file that is not valid UTF-8.
     """
-    if _is_valid_utf8(source):
+    if utf8 if utf8 is not None else _is_valid_utf8(source):
         return "utf-8"
     has_utf8, undefined = False, False
     tail = b""
@@ -150,22 +160,13 @@ def _whole_file_encoding(source: Path) -> str:
 
 def _is_valid_utf8(source: Path) -> bool:
     """True when every byte of the file is valid UTF-8 (ASCII blocks are skipped at once)."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    pending = False  # the decoder holds the start of a character cut by a block boundary
+    check = Utf8Check()
     with source.open("rb") as fh:
         while block := fh.read(SCAN_BLOCK):
-            if not pending and block.isascii():
-                continue
-            try:
-                decoder.decode(block)
-                pending = bool(decoder.getstate()[0])
-            except UnicodeDecodeError:
+            check.feed(block)
+            if not check.valid:
                 return False
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False  # the file ends inside a character
-    return True
+    return check.finish()
 
 
 def _transcode(source: Path, encoding: str, work_dir: Path) -> Path:
@@ -222,8 +223,9 @@ def _check_header(header: list[str], file_name: str, line: int) -> None:
         )
 
 
-def sniff(path: Path, file_name: str, work_dir: Path) -> FileLayout:
-    """Inspect a file and describe the tables to read from it."""
+def sniff(path: Path, file_name: str, work_dir: Path, *, utf8: bool | None = None) -> FileLayout:
+    """Inspect a file and describe the tables to read from it. `utf8`: whether the file is
+    valid UTF-8, when a scan of its bytes already found out (else it is checked here)."""
     if not path.exists() or path.stat().st_size == 0:
         raise ImportFileError("the file is empty.", file_name=file_name, hint="Export it again.")
     created: list[Path] = []  # our copies, removed again if anything below fails
@@ -235,7 +237,7 @@ def sniff(path: Path, file_name: str, work_dir: Path) -> FileLayout:
             head = fh.read(SNIFF_BYTES)
         encoding = _detect_encoding(head, file_name)
         if encoding == "whole-file":
-            encoding = _whole_file_encoding(source)
+            encoding = _whole_file_encoding(source, utf8 if source == path else None)
             if encoding != "utf-8":
                 transcoded = _transcode(source, encoding, work_dir)
                 created.append(transcoded)

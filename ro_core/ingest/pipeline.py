@@ -12,7 +12,6 @@ inside a query becomes KeyboardInterrupt after the rollback.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,7 +23,7 @@ import duckdb
 
 from ro_core.errors import ImportFileError, UnknownFormatError
 from ro_core.ingest import layout as layout_mod
-from ro_core.ingest import timing
+from ro_core.ingest import one_pass, timing
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -37,7 +36,14 @@ from ro_core.ingest.base import (
     header_signature,
     stage_table,
 )
-from ro_core.ingest.commit import AlreadyImported, commit_import, content_span, fault_point
+from ro_core.ingest.commit import (
+    AlreadyImported,
+    commit_import,
+    content_span,
+    fault_point,
+    insert_import_record,
+)
+from ro_core.ingest.file_scan import BackgroundScan
 from ro_core.ingest.imports import has_demo_data, list_imports, remove_demo_data, remove_import
 from ro_core.store import schema
 from ro_core.store.db import Database, translate_error
@@ -100,19 +106,29 @@ class ImportReport:
         )
 
 
+_EMPTY_REPORT = ImportReport(
+    import_id=0,
+    file_name="",
+    format="",
+    format_label="",
+    kinds=(),
+    rows_read=0,
+    rows_loaded=0,
+    rows_skipped=0,
+    skipped=(),
+    counts={},
+    first_date=None,
+    last_date=None,
+    currencies=(),
+    warnings=(),
+    notes=(),
+)
+
+
 @dataclass
 class _Staged:
     spec: FormatSpec
     contexts: list[StageContext] = field(default_factory=list)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes (re-import detection)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_raw(
@@ -524,18 +540,31 @@ def _ingest(
     started: float,
 ) -> ImportReport:
     timing.start()
-    digest = file_sha256(path)
     size = path.stat().st_size
+    # The file's bytes are hashed (and its lines counted) while DuckDB reads it in one pass.
+    scan = BackgroundScan(path)
+    if db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS} WHERE file_size = ?", [size]):
+        # probably the same file again: find out before any work
+        existing = _imported_as(db, scan.result().sha256)
+        if existing is not None:
+            return _already_imported(shown, existing, db, started)
+    work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
+    fast, reserved_id = _try_one_pass(
+        db, path, shown, work_dir, format_name, mapping, options, is_demo, scan, size
+    )
+    if fast is not None:
+        if fast.already_imported:
+            return _already_imported(shown, fast.import_id, db, started)
+        return _replace(fast, seconds=time.monotonic() - started)
+    found = scan.result()
+    digest = found.sha256
     timing.mark("hash")
     # A quick look before the work; the check that counts runs again inside the write lock.
-    existing = db.fetch_value(
-        f"SELECT import_id FROM {schema.IMPORTS} WHERE file_sha256 = ?", [digest]
-    )
+    existing = _imported_as(db, digest)
     if existing is not None:
-        return _already_imported(shown, int(existing), db, started)
+        return _already_imported(shown, existing, db, started)
 
-    work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
-    layout = layout_mod.sniff(path, shown, work_dir)
+    layout = layout_mod.sniff(path, shown, work_dir, utf8=found.utf8)
     timing.mark("sniff")
     try:
         fault_point("sniffed")
@@ -550,7 +579,7 @@ def _ingest(
                     )
                     fault_point("staged")
                     stored = commit_import(
-                        db, cur, report, digest, size, layout, mapping, kinds, span
+                        db, cur, report, digest, size, layout, mapping, kinds, span, reserved_id
                     )
                 break
             except duckdb.OutOfMemoryException as e:
@@ -565,6 +594,92 @@ def _ingest(
     finally:
         layout_mod.cleanup(layout, path)
     return _replace(stored, seconds=time.monotonic() - started)
+
+
+def _imported_as(db: Database, digest: str) -> int | None:
+    """The import that holds these exact bytes, if any."""
+    existing = db.fetch_value(
+        f"SELECT import_id FROM {schema.IMPORTS} WHERE file_sha256 = ?", [digest]
+    )
+    return None if existing is None else int(existing)
+
+
+def _try_one_pass(
+    db: Database,
+    path: Path,
+    shown: str,
+    work_dir: Path,
+    format_name: str | None,
+    mapping: dict[str, str] | None,
+    options: dict[str, Any],
+    is_demo: bool,
+    scan: BackgroundScan,
+    size: int,
+) -> tuple[ImportReport | None, int | None]:
+    """The import in one pass when the format has one and the file allows it (see
+    ro_core.ingest.one_pass): (its report, None), or (None, an import id it drew or None)."""
+    if mapping or layout_mod.is_compressed(path):
+        return None, None
+    # Read as UTF-8 until the scan says otherwise (then the pass gives way).
+    layout = layout_mod.sniff(path, shown, work_dir, utf8=True)
+    try:
+        if len(layout.parts) != 1 or layout.parts[0].data_path != path:
+            return None, None  # the lines the scan counts are the original file's
+        part = layout.parts[0]
+        try:
+            spec = get_format(format_name) if format_name else detect_format(part.header)
+        except KeyError:
+            return None, None  # the text path says so
+        if spec is None or spec.one_pass is None:
+            return None, None
+        timing.mark("sniff")
+        stored: list[ImportReport] = []
+
+        def write_record(
+            cur: duckdb.DuckDBPyConnection, done: one_pass.OnePassResult, digest: str
+        ) -> None:
+            report = ImportReport(
+                import_id=done.import_id,
+                file_name=shown,
+                format=spec.name,
+                format_label=spec.label,
+                kinds=tuple(spec.kinds),
+                rows_read=done.rows,
+                rows_loaded=done.rows,
+                rows_skipped=0,
+                skipped=(),
+                counts={kind: done.rows for kind in spec.kinds},
+                first_date=done.first_date,
+                last_date=done.last_date,
+                currencies=(),
+                warnings=(),
+                notes=done.notes,
+                is_demo=is_demo,
+            )
+            insert_import_record(cur, report, digest, size, (done.content_first, done.content_last))
+            stored.append(report)
+
+        with db.import_memory_limit():
+            one_pass.try_one_pass(
+                db,
+                spec,
+                part,
+                layout.encoding,
+                file_name=shown,
+                options=options,
+                scan=scan.result,
+                max_line=MAX_LINE_BYTES,
+                write_record=write_record,
+            )
+    except one_pass.GaveWay as gave_way:
+        return None, gave_way.import_id
+    except AlreadyImported as e:
+        return _replace(_EMPTY_REPORT, import_id=e.import_id, already_imported=True), None
+    except duckdb.OutOfMemoryException:
+        return None, None
+    finally:
+        layout_mod.cleanup(layout, path)
+    return stored[0], None
 
 
 def _stage_file(

@@ -17,12 +17,14 @@ from __future__ import annotations
 from ro_core.ingest.base import RAW_TABLE, FormatSpec, StageContext, register, stage_table
 from ro_core.ingest.formats.events import (
     OTHER,
+    LocalDateRule,
     fail_on_first_bad_value,
     header_names,
     local_date_rule,
     local_date_sql,
     other_event_names,
 )
+from ro_core.ingest.one_pass import OnePass
 from ro_core.store import schema
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
@@ -77,36 +79,52 @@ def stage(ctx: StageContext) -> None:
             },
         ],
     )
+    # Parsed straight into the staging table with the store-local date (one copy of the rows).
+    instant = f"timezone('UTC', strptime(trim({time_col}), '{TIME_FORMAT}'))"
+    select_sql, params = _select(ctx, rule, instant, "TRY_CAST", RAW_TABLE)
+    staged = stage_table(schema.KIND_EVENTS)
+    ctx.cur.execute(f"INSERT INTO {staged} BY NAME {select_sql}", params)
+    _notes(ctx, staged, rule)
+
+
+def _select(
+    ctx: StageContext, rule: LocalDateRule, instant: str, cast: str, source: str
+) -> tuple[str, list]:
+    """The SELECT of canonical event columns from `source` (raw rows or the typed file rows)."""
+    type_col = ctx.col("event_type")
+    price_col = ctx.col("price")
     mapping_sql = " ".join(
         f"WHEN '{raw}' THEN '{canonical}'" for raw, canonical in EVENT_TYPE_MAP.items()
     )
-    # Parsed straight into the staging table with the store-local date (one copy of the rows).
-    instant = f"timezone('UTC', strptime(trim({time_col}), '{TIME_FORMAT}'))"
     date_sql, date_params = local_date_sql(rule, instant)
-    staged = stage_table(schema.KIND_EVENTS)
-    ctx.cur.execute(
-        f"""INSERT INTO {staged} BY NAME
-        SELECT
+    price = f"{cast}(nullif(trim({price_col}), '') AS DECIMAL(18,2))"
+    sql = f"""SELECT
             {instant} AS event_time,
-            trim({session_col}) AS session_id,
+            {date_sql} AS local_date,
+            trim({ctx.col("user_session")}) AS session_id,
             nullif(trim({ctx.col("user_id")}), '') AS user_id,
             CASE lower(trim({type_col})) {mapping_sql} ELSE '{OTHER}' END AS event_type,
             trim({type_col}) AS event_name,
             nullif(trim({ctx.col("product_id")}), '') AS product_id,
-            TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) AS price,
-            CASE WHEN lower(trim({type_col})) = 'purchase'
-                 THEN TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) END AS revenue,
-            {date_sql} AS local_date
-        FROM {RAW_TABLE}""",
-        date_params,
-    )
-    others, names = other_event_names(ctx, table=staged)
+            {price} AS price,
+            CASE WHEN lower(trim({type_col})) = 'purchase' THEN {price} END AS revenue,
+            CAST(NULL AS VARCHAR) AS order_id,
+            CAST(NULL AS VARCHAR) AS channel,
+            CAST(NULL AS VARCHAR) AS device,
+            CAST(NULL AS VARCHAR) AS country
+        FROM {source}"""
+    return sql, date_params
+
+
+def _notes(ctx: StageContext, events: str, rule: LocalDateRule) -> None:
+    """The report's notes on the events written to `events` (a table or a relation)."""
+    others, names = other_event_names(ctx, table=events)
     if others:
         ctx.notes.append(
             f"{others:,} events of a type REES46 does not define ({names}) were kept as 'other'."
         )
     purchases = ctx.cur.execute(
-        f"SELECT count(*) FROM {staged} WHERE event_type = 'purchase'"
+        f"SELECT count(*) FROM {events} WHERE event_type = 'purchase'"
     ).fetchone()[0]
     if purchases:
         ctx.notes.append(
@@ -123,6 +141,24 @@ def stage(ctx: StageContext) -> None:
         ctx.notes.append(f"Days are counted in {rule.describe()}.")
 
 
+def one_pass(ctx: StageContext) -> OnePass:
+    """The staging above as one typed read of a clean file (see ro_core.ingest.one_pass): the
+    time is read with the pinned format, a price must cast, and a row without a session or an
+    event type leaves the file to the text path, which skips it with its line."""
+    rule = local_date_rule(ctx.cur, ctx.options)
+    time_col = ctx.col("event_time")
+    select_sql, params = _select(ctx, rule, f"timezone('UTC', {time_col})", "CAST", "file_rows")
+    session_col, type_col = ctx.col("user_session"), ctx.col("event_type")
+    return OnePass(
+        kind=schema.KIND_EVENTS,
+        select_sql=f"{select_sql} WHERE NOT ro_blank({session_col}) AND NOT ro_blank({type_col})",
+        params=params,
+        types={int(time_col[1:]): "TIMESTAMP"},
+        timestamp_format=TIME_FORMAT,
+        notes=lambda ctx, events: _notes(ctx, events, rule),
+    )
+
+
 SPEC = register(
     FormatSpec(
         name="rees46_events",
@@ -131,5 +167,6 @@ SPEC = register(
         detect=detect,
         stage=stage,
         priority=40,
+        one_pass=one_pass,
     )
 )
