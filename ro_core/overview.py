@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from ro_core.metrics.opportunities import opportunities
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.trends import trend
+from ro_core.metrics.versioned import pins_version
 from ro_core.present.formatting import (
     CURRENCY_SYMBOLS,
     NOT_AVAILABLE,
@@ -220,7 +222,10 @@ def _run(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
             return error
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {name: pool.submit(guarded, job) for name, job in jobs.items()}
+        # each part runs in a copy of this context: the data version pinned here holds there
+        futures = {
+            name: pool.submit(copy_context().run, guarded, job) for name, job in jobs.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -290,8 +295,13 @@ def health_period(scope: Scope) -> DateRange:
     return DateRange(max(period.start, period.end - timedelta(days=HEALTH_DAYS - 1)), period.end)
 
 
+@pins_version
 def build_overview(db: Database, scope: Scope) -> Overview:
-    """The period overview of a scope (see the module docstring)."""
+    """The period overview of a scope (see the module docstring).
+
+    Runs on one data version (read once): what does not depend on the period is read once per
+    version (ro_core.metrics.versioned) and the rest in a few statements.
+    """
     cover = coverage(db)
     as_of = min(scope.period.end, cover.latest_date or scope.period.end)
     result = compare_kpis(db, scope)

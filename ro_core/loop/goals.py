@@ -58,6 +58,7 @@ from ro_core.metrics.currency import store_currency
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.versioned import pins_version, remember
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -160,13 +161,18 @@ def list_goals(db: Database, *, active_on: date | None = None) -> list[Goal]:
 
 def goals_overlapping(db: Database, period: DateRange) -> list[Goal]:
     """Goals whose month or quarter overlaps `period`."""
-    rows = db.fetch_all(
-        f"""SELECT {_GOAL_COLUMNS} FROM {schema.GOALS}
-        WHERE period_start <= ? AND period_end >= ?
-        ORDER BY period_start, metric""",
-        [period.end, period.start],
+    rows = remember(db, "goals", lambda: _all_goal_rows(db))
+    # ordered by period start, then metric (as the database sorts text)
+    chosen = sorted(
+        (r for r in rows if r[3] <= period.end and r[4] >= period.start),
+        key=lambda r: (r[3], r[1]),
     )
-    return _goals(db, rows)
+    return _goals(db, chosen)
+
+
+def _all_goal_rows(db: Database) -> list[tuple[Any, ...]]:
+    """Every goal's row (_GOAL_COLUMNS); read once per data version (a goal change bumps it)."""
+    return db.fetch_all(f"SELECT {_GOAL_COLUMNS} FROM {schema.GOALS}")
 
 
 def delete_goal(db: Database, goal_id: int) -> bool:
@@ -204,6 +210,7 @@ def _measured_with(filters: OrderFilters, goal: Goal, store: str | None) -> Orde
     )
 
 
+@pins_version
 def goals_progress(
     db: Database,
     as_of: date,

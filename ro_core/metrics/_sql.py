@@ -11,7 +11,9 @@ from typing import Any
 
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.versioned import remember
 from ro_core.store import schema
+from ro_core.store.db import Database
 
 _REVENUE_SQL = {
     "total": "coalesce(o.total, 0)",
@@ -124,10 +126,15 @@ def filtered_orders_sql(
     return sql, params
 
 
-def orders_span(db: Any) -> tuple[Any, Any]:
-    """(first, last) store-local order dates in the database, or (None, None)."""
-    row = db.fetch_one(f"SELECT min(local_date), max(local_date) FROM {schema.ORDERS}")
-    return (row[0], row[1]) if row else (None, None)
+def orders_span(db: Database) -> tuple[Any, Any]:
+    """(first, last) store-local order dates in the database, or (None, None); read once per
+    data version."""
+
+    def read() -> tuple[Any, Any]:
+        row = db.fetch_one(f"SELECT min(local_date), max(local_date) FROM {schema.ORDERS}")
+        return (row[0], row[1]) if row else (None, None)
+
+    return remember(db, "orders span", read)
 
 
 def safe_div(numerator: float | None, denominator: float | None) -> float | None:

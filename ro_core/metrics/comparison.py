@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from ro_core.metrics.periods import DateRange, shift_months
+from ro_core.metrics.traffic_inventory import inventory
+from ro_core.metrics.versioned import remember
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -68,11 +70,15 @@ def orders_coverage(db: Database) -> DateRange | None:
     without orders seen between two orders (minus one): a store that sells every day covers
     exactly its first to last order, while a small store with a quiet first day is not cut.
     """
-    row = db.fetch_one(
-        f"""SELECT min(d), max(d), coalesce(max(gap), 1) FROM (
-            SELECT d, d - lag(d) OVER (ORDER BY d) AS gap
-            FROM (SELECT DISTINCT local_date AS d FROM {schema.ORDERS}
-                  WHERE local_date IS NOT NULL))"""
+    row = remember(
+        db,
+        "orders coverage",
+        lambda: db.fetch_one(
+            f"""SELECT min(d), max(d), coalesce(max(gap), 1) FROM (
+                SELECT d, d - lag(d) OVER (ORDER BY d) AS gap
+                FROM (SELECT DISTINCT local_date AS d FROM {schema.ORDERS}
+                      WHERE local_date IS NOT NULL))"""
+        ),
     )
     if not row or row[0] is None:
         return None
@@ -82,13 +88,16 @@ def orders_coverage(db: Database) -> DateRange | None:
 
 def traffic_coverage(db: Database, source: str | None) -> DateRange | None:
     """First to last day with session rows of `source` (any source when None)."""
-    source_sql, params = ("AND traffic_source = ?", [source]) if source else ("", [])
-    row = db.fetch_one(
-        f"""SELECT min(period_start), max(period_end) FROM {schema.TRAFFIC}
-        WHERE sessions IS NOT NULL {source_sql}""",
-        params,
-    )
-    return DateRange(row[0], row[1]) if row and row[0] is not None else None
+    inv = inventory(db)
+    spans = [
+        (u.start, u.end)
+        for key in inv.breakdown_keys(source or None)
+        for u in inv.units(*key)
+        if "sessions" in u.measures
+    ]
+    if not spans:
+        return None
+    return DateRange(min(s for s, _e in spans), max(e for _s, e in spans))
 
 
 def _whole_months(period: DateRange) -> int | None:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.versioned import remember
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -92,7 +93,11 @@ EVENT_DIMENSION_COLUMNS = ("channel", "device", "country")
 
 
 def coverage(db: Database) -> DataCoverage:
-    """Summarise the loaded data (a handful of aggregate queries)."""
+    """Summarise the loaded data (a handful of aggregate queries, once per data version)."""
+    return remember(db, "coverage", lambda: _read(db))
+
+
+def _read(db: Database) -> DataCoverage:
     o = db.fetch_one(
         f"""SELECT count(*), min(local_date), max(local_date),
             {", ".join(f"count({c})" for c in ORDER_DIMENSION_COLUMNS.values())}

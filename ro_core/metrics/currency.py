@@ -18,6 +18,7 @@ from typing import Any
 
 from ro_core.errors import InvalidInputError
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
+from ro_core.metrics.versioned import remember
 from ro_core.store import schema
 from ro_core.store.db import Database
 from ro_core.store.settings import get_setting, set_setting
@@ -93,9 +94,14 @@ def remembered_currency(db: Database) -> str | None:
 
 def store_currency(db: Database) -> str | None:
     """The store currency: the remembered pick while orders in it exist, else the currency most
-    revenue is in (see the module docstring). None when no order has a currency."""
-    picked = remembered_currency(db)  # a local setting; the orders may be on a store engine
-    return _store_currency(lambda sql, params: db.fetch_one(sql, params), schema.ORDERS, picked)
+    revenue is in (see the module docstring). None when no order has a currency. Decided once
+    per data version (remembering a pick bumps it)."""
+
+    def decide() -> str | None:
+        picked = remembered_currency(db)  # a local setting; the orders may be on a store engine
+        return _store_currency(lambda sql, p: db.fetch_one(sql, p), schema.ORDERS, picked)
+
+    return remember(db, "store currency", decide)
 
 
 def store_currency_among(cur: Any, relation: str) -> str | None:

@@ -45,6 +45,7 @@ from ro_core.metrics.kpis import CR_BASIS_CONVERTED, KpiComparison, KpiValues, c
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Breakdown, Scope
 from ro_core.metrics.segments import segments
+from ro_core.metrics.versioned import pins_version
 from ro_core.store.db import Database
 
 METHOD_FULL = "sessions x CR x AOV"
@@ -305,6 +306,7 @@ def explain_change(result: KpiComparison) -> Decomposition:
     )
 
 
+@pins_version
 def decompose_scope(db: Database, scope: Scope, kpis: KpiComparison | None = None) -> Decomposition:
     """The revenue change of a scope against its comparison, split into drivers.
 

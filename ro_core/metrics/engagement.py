@@ -35,12 +35,16 @@ from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS, SESSION_KEY
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS
-from ro_core.metrics.sources import SOURCE_LABELS, traffic_source_for
+from ro_core.metrics.sources import SOURCE_LABELS
 from ro_core.metrics.traffic import (
     no_traffic_note,
     segment_value_sql,
     select_traffic,
+    selection_units,
+    traffic_source_for,
 )
+from ro_core.metrics.traffic_inventory import row_sums
+from ro_core.metrics.versioned import pins_version
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -135,6 +139,7 @@ def _basis(source: str) -> str:
     return BASIS_SHOPIFY if source == "shopify" else BASIS_ENGAGED
 
 
+@pins_version
 def traffic_engagement(
     db: Database, period: DateRange, filters: OrderFilters
 ) -> tuple[Engagement | None, str]:
@@ -153,23 +158,18 @@ def traffic_engagement(
                    if source == "shopify" else ".")
             )  # fmt: skip
         return None, note
-    where, params = selection.where_sql("t")
-    row = db.fetch_one(
-        f"""SELECT sum(t.sessions), sum(t.engaged_sessions) FROM {schema.TRAFFIC} t
-        WHERE {where} AND t.sessions IS NOT NULL AND t.engaged_sessions IS NOT NULL""",
-        params,
+    # rows with both sessions and engaged sessions (sums from the traffic inventory)
+    both = row_sums(
+        u for u in selection_units(db, selection) if {"sessions", ENGAGED[0]} <= u.measures
     )
-    sessions = float(row[0]) if row and row[0] is not None else 0.0
+    sessions = float(both.total("sessions") or 0.0)
     if sessions <= 0:
         return None, f"The {selection.source_label} traffic has no sessions with engagement."
-    kept = min(float(row[1]), sessions)
+    kept = min(float(both.total(ENGAGED[0]) or 0.0), sessions)
     total = select_traffic(db, selection.effective_range, filters)
     share = None
     if total is not None:
-        t_where, t_params = total.where_sql("t")
-        all_sessions = db.fetch_value(
-            f"SELECT sum(t.sessions) FROM {schema.TRAFFIC} t WHERE {t_where}", t_params
-        )
+        all_sessions = row_sums(selection_units(db, total)).total("sessions")
         share = safe_div(sessions, float(all_sessions)) if all_sessions else None
     what = "bounce rate" if selection.source == "shopify" else "engaged sessions"
     note = f"{selection.source_label} {what}, {selection.effective_range.label()}"
@@ -281,6 +281,7 @@ class EngagementSummary:
         }
 
 
+@pins_version
 def engagement(db: Database, scope: Scope) -> EngagementSummary:
     """Engagement of the scope's period: traffic source and events, never mixed."""
     traffic, note = traffic_engagement(db, scope.period, scope.filters)
@@ -291,6 +292,7 @@ def engagement(db: Database, scope: Scope) -> EngagementSummary:
     return EngagementSummary(traffic, events, tuple(notes))
 
 
+@pins_version
 def engagement_by_segment(
     db: Database, period: DateRange, filters: OrderFilters, dimension: str
 ) -> pd.DataFrame:
@@ -329,6 +331,7 @@ def engagement_by_segment(
     return frame
 
 
+@pins_version
 def engagement_trend(db: Database, scope: Scope) -> pd.DataFrame:
     """Per traffic period of the scope's source: period_start, sessions, engagement_rate,
     bounce_rate (columns None where the source cannot say). Empty without engagement rows."""

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import safe_div
+from ro_core.metrics.event_days import event_days
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import (
@@ -40,7 +41,10 @@ from ro_core.metrics.traffic import (
     no_traffic_note,
     required_dimensions,
     select_traffic,
+    selection_units,
 )
+from ro_core.metrics.traffic_inventory import row_sums
+from ro_core.metrics.versioned import pins_version
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -170,6 +174,7 @@ def _rows_for_segment(
     return rows
 
 
+@pins_version
 def traffic_funnel(
     db: Database,
     period: DateRange,
@@ -207,19 +212,7 @@ def traffic_funnel(
             frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
             note=note,
         )
-    where, params = selection.where_sql("t")
-    segment_sql = f"coalesce(CAST(t.{dimension} AS VARCHAR), 'unknown')" if dimension else "'All'"
-    sums = ", ".join(
-        f"CASE WHEN count(t.{m}) = count(*) THEN sum(t.{m}) END AS {step}"
-        for step, m in TRAFFIC_STEP_MEASURES.items()
-    )
-    size = "coalesce(" + ", ".join(f"t.{m}" for m in measures) + ")"
-    agg = db.fetch_df(
-        f"""SELECT {segment_sql} AS segment, {sums}
-        FROM {schema.TRAFFIC} t WHERE {where} AND {selection.measure_sql("t")}
-        GROUP BY 1 ORDER BY sum({size}) DESC NULLS LAST, 1""",
-        params,
-    )
+    agg = _step_sums(db, selection, dimension)
     steps = [s for s in TRAFFIC_STEP_MEASURES if len(agg) and agg[s].notna().all()]
     rows: list[dict[str, Any]] = []
     for _, r in agg.iterrows():  # one row per segment (aggregates)
@@ -251,6 +244,31 @@ def traffic_funnel(
     )
 
 
+def _step_sums(db: Database, selection: TrafficSelection, dimension: str) -> pd.DataFrame:
+    """Per segment (biggest first; 'All' without a dimension): each step's sessions where every
+    row counts the step, else None. The store's (or a "Show only" segment's) funnel comes from
+    the traffic inventory; a split by a dimension from one query."""
+    measures = selection.measures
+    if not dimension:
+        found = row_sums(u for u in selection_units(db, selection) if u.has_any(measures))
+        if not found.rows:
+            return pd.DataFrame(columns=["segment", *TRAFFIC_STEP_MEASURES])
+        steps = {step: found.complete(m) for step, m in TRAFFIC_STEP_MEASURES.items()}
+        return pd.DataFrame([{"segment": ALL_SEGMENTS, **steps}])
+    where, params = selection.where_sql("t")
+    sums = ", ".join(
+        f"CASE WHEN count(t.{m}) = count(*) THEN sum(t.{m}) END AS {step}"
+        for step, m in TRAFFIC_STEP_MEASURES.items()
+    )
+    size = "coalesce(" + ", ".join(f"t.{m}" for m in measures) + ")"
+    return db.fetch_df(
+        f"""SELECT coalesce(CAST(t.{dimension} AS VARCHAR), 'unknown') AS segment, {sums}
+        FROM {schema.TRAFFIC} t WHERE {where} AND {selection.measure_sql("t")}
+        GROUP BY 1 ORDER BY sum({size}) DESC NULLS LAST, 1""",
+        params,
+    )
+
+
 def _empty_event_funnel(
     period: DateRange, closed: bool, segment_dimension: str | None, note: str
 ) -> FunnelResult:
@@ -265,6 +283,7 @@ def _empty_event_funnel(
     )
 
 
+@pins_version
 def event_funnel(
     db: Database,
     period: DateRange,
@@ -303,14 +322,17 @@ def event_funnel(
             f"{EVENT_SEGMENT_COLUMNS[column]}, event_time) AS VARCHAR), 'unknown')) = lower(?))"
         )
         keep_params = [period.start, period.end, filters.segment_value]
-    present = {
-        r[0]
-        for r in db.fetch_all(
-            f"SELECT DISTINCT event_type FROM {schema.EVENTS} "
-            f"WHERE local_date BETWEEN ? AND ? {keep_sql}",
-            [period.start, period.end, *keep_params],
-        )
-    }
+    if keep_sql:
+        present = {
+            r[0]
+            for r in db.fetch_all(
+                f"SELECT DISTINCT event_type FROM {schema.EVENTS} "
+                f"WHERE local_date BETWEEN ? AND ? {keep_sql}",
+                [period.start, period.end, *keep_params],
+            )
+        }
+    else:  # the step types of the events' day counts
+        present = {t for t, n in event_days(db).totals(period).by_type.items() if n}
     steps = ["sessions", *(s for s, t in EVENT_STEP_TYPES.items() if t in present)]
     if len(steps) == 1:
         where = f" with {filters.segment_label()}" if keep_sql and filters else ""

@@ -23,25 +23,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ro_core.metrics._sql import (
-    ONLINE_ON_TRAFFIC_DAYS,
-    ONLINE_ORDERS,
-    as_float,
-    filtered_orders_sql,
-    orders_span,
-    safe_div,
-)
+from ro_core.metrics._sql import as_float, orders_span, safe_div
 from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, metric_key
 from ro_core.metrics.comparison import BOTH, ORDERS, TRAFFIC, ComparedDays, compared_days
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
+from ro_core.metrics.order_days import covered_by, order_days
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.traffic import (
     TrafficSelection,
-    periods_values_sql,
     select_traffic,
     traffic_totals,
 )
+from ro_core.metrics.versioned import pins_version
 from ro_core.store.db import Database
 
 CR_BASIS_CONVERTED = "converted sessions / sessions"
@@ -204,6 +198,7 @@ def change(current: float | None, previous: float | None) -> MetricChange:
     return MetricChange(absolute, relative, cur, prev)
 
 
+@pins_version
 def kpi_values(
     db: Database,
     period: DateRange,
@@ -230,26 +225,11 @@ def kpi_values(
     else:
         selection = traffic or None
 
-    orders_sql, orders_params = filtered_orders_sql(filters, period)
-    if selection is not None:
-        periods_sql, periods_params = periods_values_sql(selection)
-        with_p = f", p AS ({periods_sql}), {ONLINE_ON_TRAFFIC_DAYS}"
-    else:
-        periods_params, with_p = [], f", {ONLINE_ORDERS}"
-    row = db.fetch_one(
-        f"""WITH f AS ({orders_sql}){with_p}
-        SELECT count(*), coalesce(sum(revenue), 0),
-               count(*) FILTER (WHERE aligned),
-               coalesce(sum(revenue) FILTER (WHERE aligned), 0)
-        FROM fa""",
-        [*orders_params, *periods_params],
-    )
-    orders, revenue, online_orders, online_revenue = (
-        int(row[0]),
-        float(row[1]),
-        int(row[2]),
-        float(row[3]),
-    )
+    # online orders count on the days the traffic's periods cover (all of them without traffic)
+    aligned = covered_by(selection.periods) if selection is not None else None
+    sums = order_days(db, filters).totals(period, aligned)
+    orders, revenue = sums.orders, sums.revenue
+    online_orders, online_revenue = sums.aligned_orders, sums.aligned_revenue
     notes: list[str] = []
     if filters.has_segment:
         notes.append("Showing " + filters.segment_scope() + ".")
@@ -355,6 +335,7 @@ def _family(metric: str, cr_basis: str | None) -> str:
     return TRAFFIC if entry.needs_traffic else ORDERS
 
 
+@pins_version
 def compare_kpis(db: Database, scope: Scope) -> KpiComparison:
     """KPIs of the scope's period and the change of each against its comparison.
 

@@ -76,11 +76,15 @@ import pandas as pd
 
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics._stats import wilson_interval
+from ro_core.metrics.event_days import event_days
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS, segments
-from ro_core.metrics.sources import SOURCE_LABELS, default_traffic_source
+from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS, prefetch_traffic_segments, segments
+from ro_core.metrics.sources import SOURCE_LABELS
+from ro_core.metrics.traffic import default_traffic_source
+from ro_core.metrics.traffic_inventory import inventory
+from ro_core.metrics.versioned import pins_version
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -154,12 +158,8 @@ def _traffic_dimensions(db: Database, source: str | None) -> list[str]:
     """Traffic dimensions the source has breakdowns for."""
     if source is None:
         return []
-    rows = db.fetch_all(
-        f"SELECT DISTINCT dimensions FROM {schema.TRAFFIC} "
-        "WHERE dimensions <> '' AND traffic_source = ?",
-        [source],
-    )
-    return sorted({d for (value,) in rows for d in value.split(",") if d})
+    keys = inventory(db).breakdown_keys(source)
+    return sorted({d for _src, _grain, value in keys if value for d in value.split(",") if d})
 
 
 def _collect(
@@ -201,13 +201,7 @@ def _collect(
                     "aov": aov,
                 }
             )
-    has_events = bool(
-        db.fetch_value(
-            f"SELECT count(*) FROM (SELECT 1 FROM {schema.EVENTS} "
-            "WHERE local_date BETWEEN ? AND ? LIMIT 1)",
-            [period.start, period.end],
-        )
-    )
+    has_events = event_days(db).totals(period).events > 0
     if filters.has_segment and filters.segment_event_dimension is None:
         has_events = False  # events cannot be narrowed to this segment
     if has_events:
@@ -226,12 +220,8 @@ def _collect(
 
 
 def _event_dimensions(db: Database, period: DateRange) -> list[str]:
-    row = db.fetch_one(
-        f"SELECT count(channel), count(device), count(country) FROM {schema.EVENTS} "
-        "WHERE local_date BETWEEN ? AND ?",
-        [period.start, period.end],
-    )
-    return [d for d, n in zip(("channel", "device", "country"), row, strict=True) if n]
+    filled = event_days(db).totals(period).filled
+    return [d for d in ("channel", "device", "country") if filled[d]]
 
 
 def _event_aov(
@@ -243,9 +233,14 @@ def _event_aov(
     """Purchase revenue per purchase event, per segment (from events' revenue)."""
     from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS
 
+    column = filters.segment_event_dimension
+    if dimension is None and column is None:  # the store's: from the events' day counts
+        found = event_days(db).totals(period)
+        if not found.purchase_revenue_n:
+            return {}
+        return {"All": safe_div(found.purchase_revenue, found.purchase_revenue_n)}
     seg = f"coalesce(CAST({dimension} AS VARCHAR), 'unknown')" if dimension else "'All'"
     only, params = "", [period.start, period.end]
-    column = filters.segment_event_dimension
     if column is not None:
         only = (
             f"AND lower(coalesce(CAST({EVENT_SEGMENT_COLUMNS[column]} AS VARCHAR), 'unknown')) "
@@ -377,6 +372,7 @@ def _row_figures(
     return out
 
 
+@pins_version
 def opportunities(
     db: Database,
     period: DateRange,
@@ -390,6 +386,11 @@ def opportunities(
     source_label = SOURCE_LABELS.get(traffic_source or "", traffic_source or "")
     store = kpi_values(db, period, scoped)
     store_aov = store.online_aov if store.online_aov is not None else store.aov
+    # every breakdown's segments of both periods in one statement
+    dimensions = [d for d in _traffic_dimensions(db, scoped.traffic_source)
+                  if d != scoped.segment_traffic_dimension]  # fmt: skip
+    periods = [period, period.previous()] if compare_previous else [period]
+    prefetch_traffic_segments(db, dimensions, periods, scoped)
     current = _collect(db, period, scoped, store_aov)
     previous: dict[tuple[str, ...], dict[str, Any]] = {}
     if compare_previous and current:
@@ -443,7 +444,13 @@ def opportunities(
 
 
 def _rank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rank one dimension per step (the one gaining most there); the others overlap it."""
+    """Rank one dimension per step (the one gaining most there); the others overlap it.
+
+    Rows are ordered ranked first, then overlapping, then the rest, each by gain (largest
+    first); rows with the same gain by dimension, segment and funnel step.
+    """
+    from ro_core.metrics.funnel import STEP_LABELS  # ro_core.metrics.funnel imports this package
+
     frame["overlaps_with"] = pd.Series([None] * len(frame), dtype="object")
     frame["rank"] = pd.array([None] * len(frame), dtype="Int64")
     if frame.empty:
@@ -474,9 +481,14 @@ def _rank(frame: pd.DataFrame) -> pd.DataFrame:
     frame.loc[overlapping, "overlaps_with"] = [lens[s][0] for s in frame.loc[overlapping, "step"]]
     frame["_order"] = [0 if r else 1 if o else 2 for r, o in zip(ranked, overlapping, strict=True)]
     frame["_gain"] = gain
-    frame = frame.sort_values(["_order", "_gain"], ascending=[True, False], kind="stable")
+    # rows that tie on gain: by dimension, segment, then funnel step (never the engine's order)
+    frame["_step"] = frame["step"].map({s: i for i, s in enumerate(STEP_LABELS)}).fillna(99)
+    keys = ["_order", "_gain", "segment_dimension", "segment", "_step", "step", "source"]
+    frame = frame.sort_values(keys, ascending=[True, False, True, True, True, True, True],
+                              kind="stable")  # fmt: skip
     frame.loc[frame["_order"] == 0, "rank"] = range(1, int(ranked.sum()) + 1)
-    return frame.drop(columns=["_order", "_gain"]).reset_index(drop=True)[OPPORTUNITY_COLUMNS]
+    frame = frame.drop(columns=["_order", "_gain", "_step"])
+    return frame.reset_index(drop=True)[OPPORTUNITY_COLUMNS]
 
 
 def _note(source_label: str, has_traffic: bool, has_events: bool = False) -> str:

@@ -36,15 +36,17 @@ from ro_core.metrics._stats import mean_interval, wilson_interval
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS, CR_BASIS_REPORTED
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.sources import default_traffic_source
 from ro_core.metrics.traffic import (
     TrafficSelection,
     conversion_numerator,
+    default_traffic_source,
     no_traffic_note,
     required_dimensions,
     segment_value_sql,
     select_traffic,
 )
+from ro_core.metrics.traffic_inventory import inventory
+from ro_core.metrics.versioned import pins_version, remember_many
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -229,12 +231,8 @@ EVENT_VALUE_COLUMNS = {"channel": "channel", "device": "device", "country": "cou
 def _resolve_side(db: Database, dimension: str, side: str | None) -> str:
     if side not in (None, "traffic", "orders"):
         raise InvalidInputError(f"Unknown segment side '{side}': use traffic or orders.")
-    traffic_ok = bool(
-        db.fetch_value(
-            f"SELECT count(*) FROM (SELECT 1 FROM {schema.TRAFFIC} "
-            "WHERE list_contains(string_split(dimensions, ','), ?) LIMIT 1)",
-            [dimension],
-        )
+    traffic_ok = any(
+        dimension in key.split(",") for _src, _grain, key in inventory(db).breakdown_keys()
     )
     if side == "traffic" or (side is None and traffic_ok):
         if dimension not in schema.TRAFFIC_DIMENSIONS:
@@ -284,20 +282,61 @@ def _order_sums(
     )
 
 
+_TRAFFIC_SUMS = """sum(t.sessions) AS sessions,
+    CASE WHEN count(t.visitors) = count(*) THEN sum(t.visitors) END AS visitors,
+    CASE WHEN count(t.converted_sessions) = count(*)
+         THEN sum(t.converted_sessions) END AS converted_sessions,
+    CASE WHEN count(t.orders) = count(*) THEN sum(t.orders) END AS traffic_orders,
+    CASE WHEN count(t.revenue) = count(*) THEN sum(t.revenue) END AS traffic_revenue"""
+
+
+def traffic_sums(db: Database, wanted: list[tuple[TrafficSelection, str]]) -> list[pd.DataFrame]:
+    """Per segment of each (selection, dimension): sessions, visitors, converted sessions and
+    the export's orders and revenue of the selection's rows (a copy each).
+
+    Kept per data version; the pairs not read yet are read together in one statement.
+    """
+
+    def read(missing: list[Any]) -> dict[Any, pd.DataFrame]:
+        parts, params = [], []
+        for i, (_name, selection, dimension) in enumerate(missing):
+            where, where_params = selection.where_sql("t")
+            segment = segment_value_sql(dimension, "t")
+            parts.append(
+                f"""SELECT {i} AS part, {segment} AS segment, {_TRAFFIC_SUMS}
+                FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL
+                GROUP BY {segment}"""
+            )
+            params += where_params
+        # ordered by segment: segments that tie come out in the same order on every engine
+        found = db.fetch_df(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params)
+        return {
+            key: found[found["part"] == i].drop(columns="part").reset_index(drop=True)
+            for i, key in enumerate(missing)
+        }
+
+    keys: list[Any] = [("traffic sums by segment", sel, dim) for sel, dim in wanted]
+    return [frame.copy() for frame in remember_many(db, keys, read)]
+
+
+def prefetch_traffic_segments(
+    db: Database, dimensions: list[str], periods: list[DateRange], filters: OrderFilters
+) -> None:
+    """Read the traffic sums that ``segments(db, d, p, filters, side='traffic')`` needs for
+    every dimension d and period p in one statement (they are then kept for the data
+    version)."""
+    wanted = []
+    for period in periods:
+        for dimension in dimensions:
+            selection = select_traffic(db, period, filters, dimension=dimension)
+            if selection is not None:
+                wanted.append((selection, dimension))
+    if wanted:
+        traffic_sums(db, wanted)
+
+
 def _traffic_sums(db: Database, selection: TrafficSelection, dimension: str) -> pd.DataFrame:
-    where, params = selection.where_sql("t")
-    return db.fetch_df(
-        f"""SELECT coalesce(CAST(t.{dimension} AS VARCHAR), 'unknown') AS segment,
-               sum(t.sessions) AS sessions,
-               CASE WHEN count(t.visitors) = count(*) THEN sum(t.visitors) END AS visitors,
-               CASE WHEN count(t.converted_sessions) = count(*)
-                    THEN sum(t.converted_sessions) END AS converted_sessions,
-               CASE WHEN count(t.orders) = count(*) THEN sum(t.orders) END AS traffic_orders,
-               CASE WHEN count(t.revenue) = count(*) THEN sum(t.revenue) END AS traffic_revenue
-        FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL
-        GROUP BY 1""",
-        params,
-    )
+    return traffic_sums(db, [(selection, dimension)])[0]
 
 
 def _finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -382,6 +421,7 @@ def _num(value: Any) -> float | None:
     return float(value)
 
 
+@pins_version
 def segments(
     db: Database,
     dimension: str,

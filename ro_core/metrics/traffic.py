@@ -33,18 +33,37 @@ parameter). Source, grain and periods are chosen on the whole breakdown, so a da
 segment has no row counts as a day with zero sessions in it. When the segment cannot be told
 apart in the traffic at all (an orders-only dimension such as discount code), there is no
 selection: None, never the whole store's sessions.
+
+Everything these rules weigh (sources, grains, breakdowns and periods present, the measures their
+rows carry, their sessions) and the sums of the chosen rows come from the traffic inventory
+(ro_core.metrics.traffic_inventory), read once per data version: choosing and summing rows for
+a new period costs no statement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
 from ro_core.errors import InvalidInputError
-from ro_core.metrics.filters import TRAFFIC_SOURCES, OrderFilters
+from ro_core.metrics.filters import DEFAULT_FILTERS, TRAFFIC_SOURCES, OrderFilters
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.sources import SOURCE_LABELS, traffic_source_for
+from ro_core.metrics.sources import SOURCE_LABELS
+from ro_core.metrics.sources import traffic_source_for as _traffic_source_for
+from ro_core.metrics.traffic_inventory import (
+    Unit,
+    candidate_rows,
+    dimensions_match,
+    inventory,
+    partition_match,
+    periods_of,
+    row_sums,
+    segment_inventory,
+    sources_with,
+)
+from ro_core.metrics.versioned import pins_version, remember
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -205,19 +224,6 @@ def _as_dimensions(dimension: str | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({d for d in dimension if d}))
 
 
-def _dimensions_match_sql(
-    dimension: str | tuple[str, ...], alias: str = ""
-) -> tuple[str, list[Any]]:
-    """Rows split by exactly `dimension` (one or several), or by a finer breakdown."""
-    dims = _as_dimensions(dimension)
-    column = f"{alias}.dimensions" if alias else "dimensions"
-    if not dims:
-        return f"{column} = ''", []
-    if len(dims) == 1:
-        return f"list_contains(string_split({column}, ','), ?)", [dims[0]]
-    return f"list_has_all(string_split({column}, ','), CAST(? AS VARCHAR[]))", [list(dims)]
-
-
 class Candidate(NamedTuple):
     """One breakdown of one source and grain that could answer a question.
 
@@ -233,7 +239,7 @@ class Candidate(NamedTuple):
     dimensions_key: str
     sessions: float | None = None  # sessions summed over the candidate's periods
     share: float | None = None  # sessions / the store total of the same periods (None: unknown)
-    n_values: int = 0  # distinct segment values in the breakdown
+    n_values: int = 0  # distinct values in the breakdown (a lower bound once above one)
     totals_from_breakdown: bool = False  # store totals summed from a partitioning breakdown
 
     @property
@@ -242,95 +248,23 @@ class Candidate(NamedTuple):
         return self.share is not None and abs(self.share - 1) > COMPLETE_TOLERANCE
 
 
-# All dimension columns of a row as one text value (identifiers from schema constants).
-_VALUES_SQL = (
-    "concat_ws('|', "
-    + ", ".join(f"coalesce(CAST(t.{d} AS VARCHAR), '')" for d in schema.TRAFFIC_DIMENSIONS)
-    + ")"
-)
-
-
 def _candidates(
     db: Database,
     period: DateRange,
-    match: str,
-    match_params: list[Any],
+    match: Callable[[str], bool],
     source: str | None,
     measures: tuple[str, ...],
 ) -> list[Candidate]:
     """Per (source, grain, dimensions) matching `match`: coverage, sessions and their share of
-    the store total of the same source and periods (same grain, else complete daily totals)."""
-    source_sql = "AND t.traffic_source = ?" if source else ""
-    src = [source] if source else []
-    rng = [period.start, period.end]
-    inside = "t.period_start >= ? AND t.period_end <= ?"
-    has_days = db.fetch_value(
-        f"""SELECT count(*) FROM (SELECT 1 FROM {schema.TRAFFIC} t WHERE t.dimensions = ''
-            AND t.grain = 'day' AND t.sessions IS NOT NULL AND {inside} {source_sql} LIMIT 1)""",
-        [*rng, *src],
-    )
-    # Complete daily totals also check a coarser breakdown (a range join: only when they exist).
-    day_totals = (
-        """SELECT c.traffic_source, c.grain, c.period_start, c.period_end,
-               CASE WHEN count(*) = any_value(c.period_end - c.period_start + 1)
-                    THEN sum(d.sessions) END AS sessions
-        FROM (SELECT DISTINCT traffic_source, grain, period_start, period_end FROM c
-              WHERE grain <> 'day') c
-        JOIN tot d ON d.grain = 'day' AND d.traffic_source = c.traffic_source
-          AND d.period_start BETWEEN c.period_start AND c.period_end
-        GROUP BY c.traffic_source, c.grain, c.period_start, c.period_end"""
-        if has_days
-        else "SELECT traffic_source, grain, period_start, period_end, sessions FROM tot WHERE false"
-    )
-    rows = db.fetch_all(
-        f"""WITH c AS (
-            SELECT t.traffic_source, t.grain, t.dimensions, t.period_start, t.period_end,
-                   bool_or(t.converted_sessions IS NOT NULL) AS has_converted,
-                   sum(t.sessions) AS sessions
-            FROM {schema.TRAFFIC} t
-            WHERE {match} AND {measures_sql(measures, "t")} AND {inside} {source_sql}
-            GROUP BY ALL),
-        v AS (
-            SELECT t.traffic_source, t.grain, t.dimensions, count(DISTINCT {_VALUES_SQL}) AS n
-            FROM {schema.TRAFFIC} t
-            WHERE {match} AND {measures_sql(measures, "t")} AND {inside} {source_sql}
-            GROUP BY ALL),
-        tot AS (
-            SELECT t.traffic_source, t.grain, t.period_start, t.period_end,
-                   sum(t.sessions) AS sessions
-            FROM {schema.TRAFFIC} t
-            WHERE t.dimensions = '' AND t.sessions IS NOT NULL AND {inside} {source_sql}
-            GROUP BY ALL),
-        dtot AS ({day_totals}),
-        j AS (
-            SELECT c.*, coalesce(tot.sessions, dtot.sessions) AS total
-            FROM c LEFT JOIN tot ON tot.traffic_source = c.traffic_source
-              AND tot.grain = c.grain AND tot.period_start = c.period_start
-              AND tot.period_end = c.period_end
-            LEFT JOIN dtot ON dtot.traffic_source = c.traffic_source
-              AND dtot.grain = c.grain AND dtot.period_start = c.period_start
-              AND dtot.period_end = c.period_end)
-        SELECT j.traffic_source, j.grain, count(*) AS periods,
-               CAST(sum(j.period_end - j.period_start + 1) AS BIGINT) AS days,
-               bool_and(j.has_converted) AS all_converted, j.dimensions,
-               sum(j.sessions) AS sessions,
-               sum(j.sessions) FILTER (WHERE j.total IS NOT NULL) AS matched,
-               sum(j.total) FILTER (WHERE j.sessions IS NOT NULL) AS total,
-               any_value(v.n) AS n_values
-        FROM j JOIN v USING (traffic_source, grain, dimensions)
-        GROUP BY j.traffic_source, j.grain, j.dimensions""",
-        [*match_params, *rng, *src, *match_params, *rng, *src, *rng, *src],
-    )
+    the store total of the same source and periods (same grain, else complete daily totals),
+    from the traffic inventory (ro_core.metrics.traffic_inventory)."""
     out = []
-    for r in rows:
-        sessions = float(r[6]) if r[6] is not None else None
+    for r in candidate_rows(inventory(db), period, match, source, measures):
         share = None
         if r[5] != "" and r[7] is not None and r[8]:
             share = float(r[7]) / float(r[8])
         out.append(
-            Candidate(
-                r[0], r[1], int(r[2]), int(r[3]), bool(r[4]), r[5], sessions, share, int(r[9] or 0)
-            )  # fmt: skip
+            Candidate(r[0], r[1], int(r[2]), int(r[3]), bool(r[4]), r[5], r[6], share, int(r[9]))
         )
     return out
 
@@ -374,8 +308,7 @@ def grain_coverage(
     """
     dims = _as_dimensions(dimension)
     exact = ",".join(dims)
-    match, params = _dimensions_match_sql(dims, "t")
-    found = _candidates(db, period, match, params, source, measures)
+    found = _candidates(db, period, dimensions_match(dims), source, measures)
     best: dict[tuple[str, str], Candidate] = {}
     for c in found:
         key = (c.source, c.grain)
@@ -383,13 +316,8 @@ def grain_coverage(
             best[key] = c
     if not dims and not (source and found):  # a source with store totals needs no stand-in
         with_totals = {c.source for c in found}
-        partition_sql = (
-            "t.dimensions <> '' AND list_has_all(CAST(? AS VARCHAR[]), "
-            "string_split(t.dimensions, ','))"
-        )
-        for c in _candidates(
-            db, period, partition_sql, [list(PARTITION_DIMENSIONS)], source, measures
-        ):
+        partition = partition_match(PARTITION_DIMENSIONS)
+        for c in _candidates(db, period, partition, source, measures):
             if c.source in with_totals or c.n_values < 2 or c.sessions is None:
                 continue  # a single value (the social referrer report) is no partition
             c = c._replace(totals_from_breakdown=True)
@@ -407,29 +335,29 @@ def _periods(
     grain: str,
     measures: tuple[str, ...] = SESSIONS_ONLY,
 ) -> tuple[tuple[date, date], ...]:
-    rows = db.fetch_all(
-        f"""SELECT DISTINCT t.period_start, t.period_end FROM {schema.TRAFFIC} t
-        WHERE t.traffic_source = ? AND t.grain = ? AND t.dimensions = ?
-          AND {measures_sql(measures, "t")}
-          AND t.period_start >= ? AND t.period_end <= ?
-        ORDER BY 1, 2""",
-        [source, grain, dimensions_key, period.start, period.end],
-    )
-    return tuple((r[0], r[1]) for r in rows)
+    return periods_of(inventory(db), period, dimensions_key, source, grain, measures)
 
 
 def traffic_sources(db: Database, dimension: str = "") -> list[str]:
     """Sources with session counts for `dimension` ('' = store totals), in preference order."""
-    match, params = _dimensions_match_sql(dimension)
-    rows = db.fetch_all(
-        f"SELECT DISTINCT traffic_source FROM {schema.TRAFFIC} "
-        f"WHERE {match} AND sessions IS NOT NULL",
-        params,
-    )
-    present = {r[0] for r in rows}
+    present = sources_with(inventory(db), dimensions_match(_as_dimensions(dimension)), "sessions")
     return [s for s in (*TRAFFIC_SOURCES, *sorted(present)) if s in present and s]
 
 
+def traffic_source_for(db: Database, filters: OrderFilters) -> tuple[str | None, str]:
+    """(source, why) of ``sources.traffic_source_for``; the store's default source is decided
+    once per data version."""
+    if filters.traffic_source:
+        return _traffic_source_for(db, filters)
+    return remember(db, "store traffic source", lambda: _traffic_source_for(db, DEFAULT_FILTERS))
+
+
+def default_traffic_source(db: Database) -> str | None:
+    """``sources.default_traffic_source``, decided once per data version."""
+    return traffic_source_for(db, DEFAULT_FILTERS)[0]
+
+
+@pins_version
 def select_traffic(
     db: Database,
     period: DateRange,
@@ -592,26 +520,34 @@ class TrafficTotals:
 def traffic_totals(
     db: Database, selection: TrafficSelection, *, segment: bool = True
 ) -> TrafficTotals:
-    """Session, visitor and conversion sums of the selection's rows (one SQL aggregate)."""
-    where, params = selection.where_sql("t", segment=segment)
-    r = db.fetch_one(
-        f"""SELECT count(*), sum(t.sessions),
-               CASE WHEN count(t.visitors) = count(*) THEN sum(t.visitors) END,
-               CASE WHEN count(t.converted_sessions) = count(*)
-                    THEN sum(t.converted_sessions) END,
-               CASE WHEN count(t.orders) = count(*) THEN sum(t.orders) END,
-               CASE WHEN count(t.revenue) = count(*) THEN sum(t.revenue) END
-        FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL""",
-        params,
+    """Session, visitor and conversion sums of the selection's rows (from the traffic
+    inventory: no statement once it is read)."""
+    sums = row_sums(u for u in selection_units(db, selection, segment=segment)
+                    if "sessions" in u.measures)  # fmt: skip
+    if not sums.rows:
+        return TrafficTotals(0, None, None, None, None, None)
+    return TrafficTotals(
+        sums.rows,
+        sums.total("sessions"),
+        sums.complete("visitors"),
+        sums.complete("converted_sessions"),
+        sums.complete("orders"),
+        sums.complete("revenue"),
     )
 
-    def num(value: Any) -> float | None:
-        return float(value) if value is not None else None
 
-    rows = int(r[0])
-    if not rows:
-        return TrafficTotals(0, None, None, None, None, None)
-    return TrafficTotals(rows, num(r[1]), num(r[2]), num(r[3]), num(r[4]), num(r[5]))
+def selection_units(
+    db: Database, selection: TrafficSelection, *, segment: bool = True
+) -> list[Unit]:
+    """The traffic inventory's units of a selection's rows (its breakdown, periods inside its
+    effective range; with `segment`, only the segment's rows)."""
+    if segment and selection.segment_dimension is not None:
+        inv = segment_inventory(db, selection.segment_dimension, selection.segment_value or "")
+    else:
+        inv = inventory(db)
+    return inv.units(
+        selection.source, selection.grain, selection.dimensions_key, selection.effective_range
+    )
 
 
 def periods_values_sql(selection: TrafficSelection) -> tuple[str, list[Any]]:

@@ -16,16 +16,18 @@ orders / sessions) are missing and `reason` says why.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 
 from ro_core.errors import InvalidInputError
-from ro_core.metrics._sql import filtered_orders_sql, orders_span
+from ro_core.metrics._sql import orders_span
 from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
-from ro_core.metrics.periods import DateRange, calendar_buckets
+from ro_core.metrics.order_days import order_days
+from ro_core.metrics.periods import DateRange, bucket_start, calendar_buckets, shift_months
 from ro_core.metrics.sources import SOURCE_LABELS
 from ro_core.metrics.traffic import (
     TrafficSelection,
@@ -33,8 +35,10 @@ from ro_core.metrics.traffic import (
     no_traffic_note,
     required_dimensions,
     select_traffic,
+    selection_units,
 )
-from ro_core.store import schema
+from ro_core.metrics.traffic_inventory import RowSums, Unit, row_sums
+from ro_core.metrics.versioned import pins_version
 from ro_core.store.db import Database
 
 GRAINS = ("day", "week", "month")
@@ -151,20 +155,16 @@ def _orders_series(
 ) -> pd.DataFrame:
     """Orders and revenue per calendar bucket, every bucket present (zeros included).
 
-    SQL sums the orders per bucket; the calendar (every bucket, its days inside the period,
-    whether it is partial) is Python's, so no engine needs a series generator.
+    The orders' per-day sums (ro_core.metrics.order_days) added up per bucket; the calendar
+    (every bucket, its days inside the period, whether it is partial) is Python's.
     """
-    orders_sql, params = filtered_orders_sql(filters, period)
-    sums = db.fetch_all(
-        f"""WITH f AS ({orders_sql})
-        SELECT CAST(date_trunc('{grain}', day) AS DATE) AS bucket, count(*) AS orders,
-               sum(revenue) AS revenue
-        FROM f GROUP BY 1""",
-        params,
-    )
-    if not sums:
+    by_bucket: dict[date, list[float]] = {}
+    for day, sums in order_days(db, filters).between(period):
+        found = by_bucket.setdefault(bucket_start(day, grain), [0, 0.0])
+        found[0] += sums.orders
+        found[1] += sums.revenue
+    if not by_bucket:
         return pd.DataFrame(columns=ORDER_COLUMNS)
-    by_bucket = {bucket: (int(orders), float(revenue or 0)) for bucket, orders, revenue in sums}
     rows = []
     for first, last in calendar_buckets(period, grain):
         orders, revenue = by_bucket.get(first, (0, 0.0))
@@ -176,13 +176,28 @@ def _orders_series(
                 "days": (end - max(first, period.start)).days + 1,
                 "partial": first < period.start or last > period.end,
                 "orders": orders,
-                "revenue": revenue,
+                "revenue": float(revenue),
             }
         )
     frame = pd.DataFrame(rows, columns=ORDER_COLUMNS)
     frame["orders"] = frame["orders"].astype("int64")
     frame["days"] = frame["days"].astype("int64")
     return frame
+
+
+def _by_period(units: list[Unit]) -> dict[tuple[date, date], RowSums]:
+    """The sums of the rows having sessions, per traffic period."""
+    grouped: dict[tuple[date, date], list[Unit]] = {}
+    for u in units:
+        if "sessions" in u.measures:
+            grouped.setdefault((u.start, u.end), []).append(u)
+    return {key: row_sums(found) for key, found in grouped.items()}
+
+
+def _sum_all(values: list[float | None]) -> float | None:
+    """SQL's CASE WHEN count(x) = count(*) THEN sum(x) END."""
+    known = [v for v in values if v is not None]
+    return float(sum(known)) if len(known) == len(values) else None
 
 
 def _traffic_series(
@@ -194,86 +209,80 @@ def _traffic_series(
 ) -> pd.DataFrame:
     """Traffic and the orders dated inside each traffic period, summed per bucket.
 
-    bucket_grain None keeps the traffic's own periods; 'week'/'month' sums daily rows.
+    bucket_grain None keeps the traffic's own periods; 'week'/'month' sums daily rows. The
+    periods are the breakdown's (a period without a row for the segment counts zero sessions;
+    a segment without any row in the range has no traffic figures at all, as in kpis); the
+    sums come from the traffic inventory and the orders' per-day sums.
     """
-    orders_sql, order_params = filtered_orders_sql(filters, period)
-    where, traffic_params = selection.where_sql("t")
-    all_where, all_params = selection.where_sql("t", segment=False)
-    if bucket_grain is None:
-        bucket = "p.period_start"
-        natural_end = "p.period_end"
-    else:
-        bucket = f"CAST(date_trunc('{bucket_grain}', p.period_start) AS DATE)"
-        natural_end = (
-            f"CAST(date_trunc('{bucket_grain}', p.period_start) + {_INTERVAL[bucket_grain]} "
-            "- INTERVAL 1 DAY AS DATE)"
-        )
-    # p: the breakdown's periods (and whether it reports visitors / converted sessions);
-    # s: the selected rows (a segment's, summed over a finer breakdown) per period. A period
-    # without a row for the segment counts zero sessions; a segment without any row in the
-    # range has no traffic figures at all (as in kpis).
-    frame = db.fetch_df(
-        f"""WITH f AS ({orders_sql}),
-        p AS (
-            SELECT t.period_start, t.period_end, bool_and(t.visitors IS NOT NULL) AS has_visitors,
-                   bool_and(t.converted_sessions IS NOT NULL) AS has_converted
-            FROM {schema.TRAFFIC} t WHERE {all_where} AND t.sessions IS NOT NULL
-            GROUP BY 1, 2
-        ),
-        s AS (
-            SELECT t.period_start, t.period_end, sum(t.sessions) AS sessions,
-                   CASE WHEN count(t.visitors) = count(*) THEN sum(t.visitors) END AS visitors,
-                   CASE WHEN count(t.converted_sessions) = count(*)
-                        THEN sum(t.converted_sessions) END AS converted_sessions
-            FROM {schema.TRAFFIC} t WHERE {where} AND t.sessions IS NOT NULL
-            GROUP BY 1, 2
-        ),
-        t AS (
-            SELECT p.period_start, p.period_end,
-                   CASE WHEN s.period_start IS NOT NULL THEN s.sessions
-                        WHEN EXISTS (SELECT 1 FROM s) THEN 0.0 END AS sessions,
-                   CASE WHEN s.period_start IS NOT NULL THEN s.visitors
-                        WHEN p.has_visitors AND EXISTS (SELECT 1 FROM s) THEN 0.0 END
-                       AS visitors,
-                   CASE WHEN s.period_start IS NOT NULL THEN s.converted_sessions
-                        WHEN p.has_converted AND EXISTS (SELECT 1 FROM s) THEN 0.0 END
-                       AS converted_sessions,
-                   {bucket} AS bucket, {natural_end} AS natural_end
-            FROM p LEFT JOIN s USING (period_start, period_end)
-        ),
-        daily AS (
-            SELECT day, count(*) AS orders, sum(revenue) AS revenue,
-                   count(*) FILTER (WHERE online) AS online_orders,
-                   coalesce(sum(revenue) FILTER (WHERE online), 0.0) AS online_revenue
-            FROM f GROUP BY day
-        ),
-        per_period AS (
-            SELECT t.period_start, any_value(t.period_end) AS period_end,
-                   any_value(t.bucket) AS bucket, any_value(t.natural_end) AS natural_end,
-                   any_value(t.sessions) AS sessions, any_value(t.visitors) AS visitors,
-                   any_value(t.converted_sessions) AS converted_sessions,
-                   coalesce(sum(d.orders), 0) AS orders, coalesce(sum(d.revenue), 0.0) AS revenue,
-                   coalesce(sum(d.online_orders), 0) AS online_orders,
-                   coalesce(sum(d.online_revenue), 0.0) AS online_revenue
-            FROM t LEFT JOIN daily d ON d.day BETWEEN t.period_start AND t.period_end
-            GROUP BY t.period_start
-        )
-        SELECT bucket AS period_start, max(period_end) AS period_end,
-               CAST(sum(period_end - period_start + 1) AS BIGINT) AS days,
-               CAST(sum(period_end - period_start + 1) AS BIGINT)
-                   < CAST(max(natural_end) - bucket + 1 AS BIGINT) AS partial,
-               sum(sessions) AS sessions,
-               CASE WHEN count(visitors) = count(*) THEN sum(visitors) END AS visitors,
-               CASE WHEN count(converted_sessions) = count(*) THEN sum(converted_sessions) END
-                   AS converted_sessions,
-               sum(orders) AS orders, sum(revenue) AS revenue,
-               sum(online_orders) AS online_orders, sum(online_revenue) AS online_revenue
-        FROM per_period GROUP BY bucket ORDER BY bucket""",
-        [*order_params, *all_params, *traffic_params],
-    )
-    if frame.empty:
+    periods = _by_period(selection_units(db, selection, segment=False))
+    chosen = _by_period(selection_units(db, selection))
+    days = order_days(db, filters)
+    buckets: dict[date, dict[str, Any]] = {}
+    for start, end in sorted(periods):
+        p = periods[(start, end)]
+        s = chosen.get((start, end))
+        if s is not None:
+            sessions = s.total("sessions")
+            visitors = s.complete("visitors")
+            converted = s.complete("converted_sessions")
+        elif chosen:
+            sessions = 0.0
+            visitors = 0.0 if p.counts.get("visitors", 0) == p.rows else None
+            converted = 0.0 if p.counts.get("converted_sessions", 0) == p.rows else None
+        else:
+            sessions = visitors = converted = None
+        lo, hi = max(start, period.start), min(end, period.end)  # orders of the trend's days
+        orders = days.totals(DateRange(lo, hi)) if lo <= hi else None
+        if bucket_grain is None:
+            bucket, natural_end = start, end
+        else:
+            bucket = bucket_start(start, bucket_grain)
+            following = (
+                shift_months(bucket, 1)
+                if bucket_grain == "month"
+                else bucket + timedelta(days=7 if bucket_grain == "week" else 1)
+            )
+            natural_end = following - timedelta(days=1)
+        b = buckets.setdefault(bucket, {"end": end, "days": 0, "natural_end": natural_end,
+                                        "sessions": [], "visitors": [], "converted": [],
+                                        "orders": 0, "revenue": 0.0, "online_orders": 0,
+                                        "online_revenue": 0.0})  # fmt: skip
+        b["end"] = max(b["end"], end)
+        b["natural_end"] = max(b["natural_end"], natural_end)
+        b["days"] += (end - start).days + 1
+        b["sessions"].append(sessions)
+        b["visitors"].append(visitors)
+        b["converted"].append(converted)
+        if orders is not None:
+            b["orders"] += orders.orders
+            b["revenue"] += orders.revenue
+            b["online_orders"] += orders.aligned_orders
+            b["online_revenue"] += orders.aligned_revenue
+    if not buckets:
         return pd.DataFrame(columns=TRAFFIC_COLUMNS)
-    for col in ("orders", "online_orders"):
+    rows = []
+    for bucket in sorted(buckets):
+        b = buckets[bucket]
+        known = [v for v in b["sessions"] if v is not None]
+        rows.append(
+            {
+                "period_start": pd.Timestamp(bucket),
+                "period_end": pd.Timestamp(b["end"]),
+                "days": b["days"],
+                "partial": b["days"] < (b["natural_end"] - bucket).days + 1,
+                "sessions": float(sum(known)) if known else None,
+                "visitors": _sum_all(b["visitors"]),
+                "converted_sessions": _sum_all(b["converted"]),
+                "orders": b["orders"],
+                "revenue": b["revenue"],
+                "online_orders": b["online_orders"],
+                "online_revenue": b["online_revenue"],
+            }
+        )
+    frame = pd.DataFrame(rows, columns=TRAFFIC_COLUMNS)
+    for col in ("period_start", "period_end"):
+        frame[col] = frame[col].astype("datetime64[us]")
+    for col in ("days", "orders", "online_orders"):
         frame[col] = frame[col].astype("int64")
     for col in ("sessions", "visitors", "converted_sessions", "revenue", "online_revenue"):
         frame[col] = frame[col].astype(float)
@@ -444,6 +453,7 @@ def _series(
     return frame, basis
 
 
+@pins_version
 def trend(
     db: Database,
     metric: str,

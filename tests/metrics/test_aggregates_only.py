@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from ro_core.engines.dialects import tables_read
 from ro_core.metrics import (
     DateRange,
     coverage,
@@ -78,17 +79,22 @@ def _bulk_store(db: Database) -> None:
 def test_every_query_returns_aggregates_only(db, monkeypatch) -> None:
     _bulk_store(db)
     assert db.fetch_value("SELECT count(*) FROM orders") == N_ORDERS
-    largest = {"rows": 0}
+    # the largest result of a query reading orders or events, and of one reading only traffic
+    largest = {"rows": 0, "traffic": 0}
     original_df, original_all = Database.fetch_df, Database.fetch_all
+
+    def note(sql: str, rows: int) -> None:
+        key = "traffic" if tables_read(sql) == {schema.TRAFFIC} else "rows"
+        largest[key] = max(largest[key], rows)
 
     def fetch_df(self, sql, params=None):
         frame = original_df(self, sql, params)
-        largest["rows"] = max(largest["rows"], len(frame))
+        note(sql, len(frame))
         return frame
 
     def fetch_all(self, sql, params=None):
         rows = original_all(self, sql, params)
-        largest["rows"] = max(largest["rows"], len(rows))
+        note(sql, len(rows))
         return rows
 
     monkeypatch.setattr(Database, "fetch_df", fetch_df)
@@ -110,6 +116,12 @@ def test_every_query_returns_aggregates_only(db, monkeypatch) -> None:
     # The largest result is a per-day series or per-period list, far below the raw row counts.
     assert largest["rows"] <= DAYS
     assert largest["rows"] < N_ORDERS / 50 and largest["rows"] < N_EVENTS / 50
+    # Traffic rows are already sums per period: the most read at once is the traffic inventory,
+    # one row per period and breakdown (store totals, device, country), never one per value.
+    breakdowns = db.fetch_value("SELECT count(DISTINCT dimensions) FROM traffic")
+    values = db.fetch_value("SELECT count(*) FROM traffic")
+    assert breakdowns == 3 and values == 5 * DAYS
+    assert largest["traffic"] <= DAYS * breakdowns < values
 
 
 @pytest.mark.parametrize("closed", [True, False])
