@@ -23,6 +23,7 @@ stay with their queries.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -114,6 +115,12 @@ class Inventory:
     """Units per (traffic source, grain, dimensions), each list ordered by period."""
 
     breakdowns: Mapping[tuple[str, str, str], tuple[Unit, ...]]
+    starts: Mapping[tuple[str, str, str], tuple[date, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.starts:  # the units' period starts, for finding a range by bisection
+            starts = {k: tuple(u.start for u in units) for k, units in self.breakdowns.items()}
+            object.__setattr__(self, "starts", starts)
 
     def breakdown_keys(self, source: str | None = None) -> list[tuple[str, str, str]]:
         """(source, grain, dimensions) of every breakdown (of one source when given)."""
@@ -123,10 +130,13 @@ class Inventory:
         self, source: str, grain: str, dimensions: str, inside: DateRange | None = None
     ) -> list[Unit]:
         """The units of one breakdown; with `inside`, those whose period lies fully in it."""
-        units = self.breakdowns.get((source, grain, dimensions), ())
+        key = (source, grain, dimensions)
+        units = self.breakdowns.get(key, ())
         if inside is None:
             return list(units)
-        return [u for u in units if u.start >= inside.start and u.end <= inside.end]
+        starts = self.starts.get(key, ())
+        first, last = bisect_left(starts, inside.start), bisect_right(starts, inside.end)
+        return [u for u in units[first:last] if u.end <= inside.end]
 
 
 def _read(db: Database, where: str = "true", params: list[Any] | None = None) -> Inventory:
