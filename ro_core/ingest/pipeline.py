@@ -12,7 +12,10 @@ inside a query becomes KeyboardInterrupt after the rollback.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
+import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -273,6 +276,8 @@ def _stage_part(
     mapping: dict[str, str] | None,
     options: dict[str, Any],
 ) -> StageContext:
+    if schema.KIND_ORDERS in spec.kinds:
+        _load_in_background(_CURRENCY_RULE_MODULE)
     ctx = StageContext(
         cur=cur,
         file_name=file_name,
@@ -312,6 +317,16 @@ def _stage_part(
     return ctx
 
 
+# The store-currency rule, which an orders import reports on; its package loads pandas (about
+# half a second), so it is imported in a thread while DuckDB reads the file.
+_CURRENCY_RULE_MODULE = "ro_core.metrics.currency"
+
+
+def _load_in_background(module: str) -> None:
+    if module not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
+
+
 def _load_raw(ctx: StageContext, encoding: str) -> None:
     try:
         _read_raw(ctx.cur, ctx.part, encoding, ctx.loaded)
@@ -341,8 +356,8 @@ def _warn_about_currencies(
 ) -> None:
     """Report lines on the file's currencies: several in one file, and orders without one (they
     count in the store currency, see ro_core.metrics.currency)."""
-    # imported here: the metrics package loads pandas, which an events import never needs
-    from ro_core.metrics.currency import store_currency_among
+    # imported here (see _CURRENCY_RULE_MODULE): an events import never needs pandas
+    store_currency_among = importlib.import_module(_CURRENCY_RULE_MODULE).store_currency_among
 
     staged = stage_table(schema.KIND_ORDERS)
     columns = "currency, total, cancelled, financial_status, is_test, channel"

@@ -12,6 +12,7 @@ a hundred times too large.
 
 from __future__ import annotations
 
+from ro_core.errors import ImportFileError
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -146,18 +147,22 @@ def stage(ctx: StageContext) -> None:
     )
     ctx.fail_first(checks)
     item_name = ctx.col("Lineitem name")
+    id_col = ctx.col_or_null("Id")
     latest_sql, latest_params = _latest_time_sql(ctx)
     # One narrow aggregate per order gives everything staging needs: whether the row carrying
     # its totals is missing, its first row (the first that has the order's status or total:
-    # Shopify puts them on the first row; this also survives a re-sorted file), its quantity
-    # and line count, and its latest time. (A window over every wide raw row was the slowest
-    # step of a large import.)
+    # Shopify puts them on the first row; this also survives a re-sorted file) with its id and
+    # whether it has a time, its quantity and line count, and its latest time. The order and
+    # its lines are then read from the raw rows by line number and by name: no row is copied
+    # twice. (A window over every wide raw row was the slowest step of a large import.)
+    first_row = f"(ro_blank({financial}) AND ro_blank({total}), line_no)"
     ctx.cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE shopify_per_order AS
         SELECT trim({name}) AS order_name,
             bool_and(ro_blank({financial}) AND ro_blank({total})) AS half,
-            arg_min(line_no, (ro_blank({financial}) AND ro_blank({total}), line_no))
-                AS first_line,
+            arg_min(line_no, {first_row}) AS first_line,
+            arg_min(coalesce(nullif(trim({id_col}), ''), trim({name})), {first_row}) AS order_id,
+            arg_min(ro_blank({created}), {first_row}) AS no_time,
             sum(TRY_CAST(trim({quantity}) AS INTEGER)) AS item_quantity,
             count(*) FILTER (WHERE NOT ro_blank({item_name})) AS line_count,
             max({latest_sql}) AS latest
@@ -167,27 +172,27 @@ def stage(ctx: StageContext) -> None:
     # An order is whole or not in: when the row carrying its totals, status and Id could not be
     # read (a ragged row, broken bytes), its other rows would make an order without a total,
     # keyed by its name instead of its Id. Leave the whole order out and say so.
-    if ctx.cur.execute("SELECT count(*) FROM temp.shopify_per_order WHERE half").fetchone()[0]:
+    half, no_time, first_no_time, latest = ctx.cur.execute(
+        """SELECT count(*) FILTER (WHERE half), count(*) FILTER (WHERE no_time AND NOT half),
+            min(first_line) FILTER (WHERE no_time AND NOT half), max(latest) FILTER (WHERE NOT half)
+        FROM temp.shopify_per_order"""
+    ).fetchone()
+    if half:
         ctx.skip_where(
             f"trim({name}) IN (SELECT order_name FROM temp.shopify_per_order WHERE half)",
             "the order's first row (with its total, status and Id) could not be read, so the "
             "whole order was left out; these are its other rows",
         )
         ctx.cur.execute("DELETE FROM temp.shopify_per_order WHERE half")
-    ctx.latest_seen = ctx.cur.execute("SELECT max(latest) FROM temp.shopify_per_order").fetchone()[
-        0
-    ]
-    ctx.cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE shopify_first AS
-        SELECT r.* FROM {RAW_TABLE} r
-        SEMI JOIN temp.shopify_per_order f ON r.line_no = f.first_line"""
-    )
-    ctx.fail_where(
-        f"line_no IN (SELECT line_no FROM temp.shopify_first) AND ro_blank({created})",
-        "the order's first row has no 'Created at'.",
-        "Created at",
-    )
-    id_col = ctx.col_or_null("Id")
+    if no_time:
+        more = f" ({no_time} rows in all)" if no_time > 1 else ""
+        raise ImportFileError(
+            "the order's first row has no 'Created at'." + more,
+            file_name=ctx.file_name,
+            line=int(first_no_time),
+            column="Created at",
+        )
+    ctx.latest_seen = latest
     email = ctx.col_or_null("Email")
     source = ctx.col_or_null("Source")
     tags = ctx.col_or_null("Tags")
@@ -204,8 +209,8 @@ def stage(ctx: StageContext) -> None:
         ctx,
         schema.KIND_ORDERS,
         f"""SELECT
-            coalesce(nullif(trim({id_col}), ''), trim({name})) AS order_id,
-            trim({name}) AS order_name,
+            t.order_id AS order_id,
+            t.order_name AS order_name,
             strptime(trim({created}), '{TIMESTAMP_FORMAT}') AS created_at,
             ro_offset_minutes({created}) AS utc_offset_minutes,
             CAST(substr(trim({created}), 1, 10) AS DATE) AS local_date,
@@ -226,7 +231,7 @@ def stage(ctx: StageContext) -> None:
             nullif(trim({ctx.col_or_null("Discount Code")}), '') AS discount_code,
             t.item_quantity AS item_quantity,
             CAST(t.line_count AS INTEGER) AS line_count
-        FROM temp.shopify_first f JOIN temp.shopify_per_order t ON t.order_name = trim(f.{name})""",
+        FROM {RAW_TABLE} r JOIN temp.shopify_per_order t ON r.line_no = t.first_line""",
     )
 
     def raw_col(label: str) -> str:
@@ -236,8 +241,8 @@ def stage(ctx: StageContext) -> None:
         ctx,
         schema.KIND_ORDER_LINES,
         f"""SELECT
-            o.order_id AS order_id,
-            CAST(row_number() OVER (PARTITION BY trim(r.{name}) ORDER BY r.line_no) AS INTEGER)
+            t.order_id AS order_id,
+            CAST(row_number() OVER (PARTITION BY t.order_name ORDER BY r.line_no) AS INTEGER)
                 AS line_number,
             nullif(trim(r.{item_name}), '') AS product,
             nullif(trim({raw_col("Lineitem sku")}), '') AS sku,
@@ -247,10 +252,9 @@ def stage(ctx: StageContext) -> None:
             TRY_CAST(nullif(trim({raw_col("Lineitem discount")}), '') AS DECIMAL(18,2))
                 AS discount
         FROM {RAW_TABLE} r
-        JOIN temp.stage_orders o ON o.order_name = trim(r.{name})
+        JOIN temp.shopify_per_order t ON t.order_name = trim(r.{name})
         WHERE NOT ro_blank(r.{item_name})""",
     )
-    ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_first")
     ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_per_order")
 
 
