@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from ro_core.metrics.periods import DateRange
+from ro_core.metrics.traffic_inventory import inventory
 from ro_core.metrics.versioned import remember
 from ro_core.store import schema
 from ro_core.store.db import Database
@@ -92,64 +94,80 @@ ORDER_DIMENSION_COLUMNS = {
 EVENT_DIMENSION_COLUMNS = ("channel", "device", "country")
 
 
+def _least(values: Iterable[Any]) -> Any:
+    """min() of the values that are not None (None when there are none), as SQL's min."""
+    return min((v for v in values if v is not None), default=None)
+
+
+def _most(values: Iterable[Any]) -> Any:
+    """max() of the values that are not None (None when there are none), as SQL's max."""
+    return max((v for v in values if v is not None), default=None)
+
+
 def coverage(db: Database) -> DataCoverage:
-    """Summarise the loaded data (a handful of aggregate queries, once per data version)."""
+    """Summarise the loaded data, once per data version: two aggregate statements (orders per
+    currency and UTC offset, events per type) and the traffic inventory."""
     return remember(db, "coverage", lambda: _read(db))
 
 
 def _read(db: Database) -> DataCoverage:
-    o = db.fetch_one(
-        f"""SELECT count(*), min(local_date), max(local_date),
-            {", ".join(f"count({c})" for c in ORDER_DIMENSION_COLUMNS.values())}
-        FROM {schema.ORDERS}"""
+    # orders: one row per currency and UTC offset (a handful), summed up here
+    dims = ", ".join(f"count({c})" for c in ORDER_DIMENSION_COLUMNS.values())
+    groups = db.fetch_all(
+        f"""SELECT currency, utc_offset_minutes, count(*), min(local_date), max(local_date), {dims}
+        FROM {schema.ORDERS} GROUP BY currency, utc_offset_minutes"""
     )
-    order_count = int(o[0])
-    order_dims = tuple(name for name, n in zip(ORDER_DIMENSION_COLUMNS, o[3:], strict=True) if n)
-    currencies = tuple(
-        r[0]
-        for r in db.fetch_all(
-            f"SELECT DISTINCT currency FROM {schema.ORDERS} WHERE currency IS NOT NULL ORDER BY 1"
-        )
+    order_count = sum(int(g[2]) for g in groups)
+    o = (order_count, _least(g[3] for g in groups), _most(g[4] for g in groups))
+    order_dims = tuple(
+        name for i, name in enumerate(ORDER_DIMENSION_COLUMNS) if sum(int(g[5 + i]) for g in groups)
     )
-    offset = db.fetch_value(
-        f"""SELECT utc_offset_minutes FROM {schema.ORDERS} WHERE utc_offset_minutes IS NOT NULL
-        GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"""
-    )
-    t = db.fetch_one(
-        f"""SELECT count(*), min(period_start), max(period_end),
-                   min(period_start) FILTER (WHERE sessions IS NOT NULL),
-                   max(period_end) FILTER (WHERE sessions IS NOT NULL)
-        FROM {schema.TRAFFIC}"""
+    currencies = tuple(sorted({g[0] for g in groups if g[0] is not None}))
+    by_offset: dict[int, int] = {}
+    for g in groups:
+        if g[1] is not None:
+            by_offset[int(g[1])] = by_offset.get(int(g[1]), 0) + int(g[2])
+    # the most common offset (ties: the smallest)
+    offset = min(by_offset, key=lambda k: (-by_offset[k], k)) if by_offset else None
+    # traffic: from the traffic inventory
+    inv = inventory(db)
+    units = [u for key in inv.breakdown_keys() for u in inv.units(*key)]
+    with_sessions = [u for u in units if "sessions" in u.measures]
+    t = (
+        sum(u.rows for u in units),
+        _least(u.start for u in units),
+        _most(u.end for u in units),
+        _least(u.start for u in with_sessions),
+        _most(u.end for u in with_sessions),
     )
     grains: dict[str, list[str]] = {}
-    for source, grain in db.fetch_all(
-        f"SELECT DISTINCT traffic_source, grain FROM {schema.TRAFFIC} ORDER BY 1, 2"
-    ):
+    for source, grain in sorted({(src, grain) for src, grain, _dims in inv.breakdown_keys()}):
         grains.setdefault(source, []).append(grain)
     grain_order = ("day", "week", "month", "total")
     traffic_grains = {
         s: tuple(sorted(g, key=lambda x: grain_order.index(x) if x in grain_order else 9))
         for s, g in grains.items()
     }
-    dims_present = set()
-    for (dims,) in db.fetch_all(f"SELECT DISTINCT dimensions FROM {schema.TRAFFIC}"):
-        dims_present.update(d for d in (dims or "").split(",") if d)
+    dims_present = {d for _src, _grain, key in inv.breakdown_keys() for d in key.split(",") if d}
     traffic_dims = tuple(d for d in schema.TRAFFIC_DIMENSIONS if d in dims_present)
-    measures_row = db.fetch_one(
-        f"SELECT {', '.join(f'count({m})' for m in schema.TRAFFIC_MEASURES)} FROM {schema.TRAFFIC}"
+    present = {m for u in units for m in u.measures}
+    traffic_measures = tuple(m for m in schema.TRAFFIC_MEASURES if m in present)
+    # events: one row per event type
+    event_counts = ", ".join(f"count({c})" for c in EVENT_DIMENSION_COLUMNS)
+    kinds = db.fetch_all(
+        f"""SELECT event_type, count(*), min(local_date), max(local_date), {event_counts}
+        FROM {schema.EVENTS} GROUP BY event_type"""
     )
-    traffic_measures = tuple(
-        m for m, n in zip(schema.TRAFFIC_MEASURES, measures_row, strict=True) if n
+    e = (
+        sum(int(k[1]) for k in kinds),
+        _least(k[2] for k in kinds),
+        _most(k[3] for k in kinds),
     )
-    e = db.fetch_one(
-        f"""SELECT count(*), min(local_date), max(local_date),
-            {", ".join(f"count({c})" for c in EVENT_DIMENSION_COLUMNS)}
-        FROM {schema.EVENTS}"""
+    event_dims = tuple(
+        c for i, c in enumerate(EVENT_DIMENSION_COLUMNS) if sum(int(k[4 + i]) for k in kinds)
     )
-    event_dims = tuple(c for c, n in zip(EVENT_DIMENSION_COLUMNS, e[3:], strict=True) if n)
-    event_types = tuple(
-        r[0] for r in db.fetch_all(f"SELECT DISTINCT event_type FROM {schema.EVENTS} ORDER BY 1")
-    )
+    names = sorted(k[0] for k in kinds if k[0] is not None)
+    event_types = tuple(names + [None] * any(k[0] is None for k in kinds))
     # The range shown first is the latest one where orders and sessions both exist (so CR, AOV
     # and RPV all have figures after an import); without an overlap, the latest day with orders
     # or traffic; events alone only when there is nothing else (a session that starts before
