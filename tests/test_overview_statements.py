@@ -31,8 +31,8 @@ from tests.metrics.conftest import shopify_order, write_shopify_orders
 NEW_PERIOD_MOST = 4
 """Statements for a new period once the data version's reads are done (measured: 4; 172 before
 issue 15 on the same store)."""
-FIRST_MOST = 20
-"""Statements of the first Overview of a data version (measured: 19)."""
+FIRST_MOST = 12
+"""Statements of the first Overview of a data version (measured: 12)."""
 
 ROOT = Path(__file__).resolve().parents[1]
 

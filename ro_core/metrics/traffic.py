@@ -341,7 +341,7 @@ def _periods(
 def traffic_sources(db: Database, dimension: str = "") -> list[str]:
     """Sources with session counts for `dimension` ('' = store totals), in preference order."""
     present = sources_with(inventory(db), dimensions_match(_as_dimensions(dimension)), "sessions")
-    return [s for s in (*TRAFFIC_SOURCES, *sorted(present)) if s in present and s]
+    return [s for s in dict.fromkeys((*TRAFFIC_SOURCES, *sorted(present))) if s in present and s]
 
 
 def traffic_source_for(db: Database, filters: OrderFilters) -> tuple[str | None, str]:
