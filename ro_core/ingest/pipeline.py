@@ -648,6 +648,7 @@ def _try_one_pass(
         if spec is None or spec.one_pass is None:
             return None, None
         timing.mark("sniff")
+        fault_point("sniffed")
         stored: list[ImportReport] = []
 
         def write_record(

@@ -10,6 +10,8 @@ with the one pass switched off: both paths must leave the same table and the sam
 from __future__ import annotations
 
 import csv
+import shutil
+import signal
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -18,10 +20,12 @@ import pytest
 
 from ro_core.errors import ImportFileError
 from ro_core.ingest import one_pass
+from ro_core.ingest.commit import FAULT_STEPS
 from ro_core.ingest.pipeline import ImportReport, ingest_file
 from ro_core.store import schema
 from ro_core.store.db import Database
 from tests.ingest.test_events import REES46_HEADER, _events_snapshot, _rees46_master, _write
+from tests.ingest.test_fault_injection import _cli, _state
 
 
 @pytest.fixture
@@ -197,3 +201,46 @@ def test_a_second_file_of_the_kind_is_resolved_as_usual(
     assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENTS}") == 300
     # both imports' rows are kept apart now, for the next resolution or removal
     assert db.fetch_value(f"SELECT count(*) FROM {schema.EVENT_ROWS}") == 400
+
+
+def test_a_one_pass_killed_at_any_step_leaves_nothing_or_the_whole_file(tmp_path: Path) -> None:
+    # The fault-injection plan of test_fault_injection, on a one-pass import into an empty
+    # store: killed at each step at once, and from a timer inside the statements that follow.
+    lines = _rees46_master(30_000)
+    path = _write(tmp_path / "events.csv", REES46_HEADER, lines)
+    expected = dict(Counter(next(csv.reader([line]))[1] for line in lines))
+    empty = tmp_path / "empty" / "ro.duckdb"
+    Database(empty).close()
+    before = _state(empty)
+    plan = [
+        *FAULT_STEPS,
+        *(f"{step}+{delay}" for step, delay in zip(FAULT_STEPS, range(3, 39, 6), strict=True)),
+    ]
+    outcomes = {}
+    for pair in (plan[i : i + 2] for i in range(0, len(plan), 2)):  # two runs at a time: 2 cores
+        runs = []
+        for fault in pair:
+            db_path = tmp_path / fault.replace("+", "_") / "ro.duckdb"
+            db_path.parent.mkdir()
+            shutil.copy(empty, db_path)
+            runs.append((fault, db_path, _cli(db_path, "ingest", str(path), fault=fault)))
+        for fault, db_path, proc in runs:
+            code = proc.wait(timeout=120)
+            assert code in (0, -signal.SIGKILL), (fault, proc.stderr.read())
+            if _state(db_path) == before:
+                outcomes[fault] = "nothing"
+                continue
+            db = Database(db_path)
+            try:
+                counts = dict(
+                    db.fetch_all(f"SELECT event_type, count(*) FROM {schema.EVENTS} GROUP BY 1")
+                )
+                assert counts == expected, fault
+                assert db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS}") == 1
+            finally:
+                db.close()
+            outcomes[fault] = "whole"
+    for step in ("sniffed", "staged", "rows_written", "resolved", "commit"):
+        assert outcomes[step] == "nothing", step
+    assert outcomes["committed"] == "whole"
+    assert set(outcomes.values()) == {"nothing", "whole"}
