@@ -17,6 +17,7 @@ from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
     StageContext,
+    check_columns,
     header_has_all,
     insert_stage,
     normalise_header_name,
@@ -145,17 +146,18 @@ def stage(ctx: StageContext) -> None:
             [],
         )
     )
-    ctx.fail_first(checks)
     item_name = ctx.col("Lineitem name")
     id_col = ctx.col_or_null("Id")
     latest_sql, latest_params = _latest_time_sql(ctx)
-    # One narrow aggregate per order gives everything staging needs: whether the row carrying
+    # One narrow aggregate per order gives everything staging needs (and, per order, the first
+    # line failing each check, so the checks cost no scan of their own): whether the row carrying
     # its totals is missing, its first row (the first that has the order's status or total:
     # Shopify puts them on the first row; this also survives a re-sorted file) with its id and
     # whether it has a time, its quantity and line count, and its latest time. The order and
     # its lines are then read from the raw rows by line number and by name: no row is copied
     # twice. (A window over every wide raw row was the slowest step of a large import.)
     first_row = f"(ro_blank({financial}) AND ro_blank({total}), line_no)"
+    check_sql, check_params = check_columns(checks, alias="check")
     ctx.cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE shopify_per_order AS
         SELECT trim({name}) AS order_name,
@@ -165,9 +167,17 @@ def stage(ctx: StageContext) -> None:
             arg_min(ro_blank({created}), {first_row}) AS no_time,
             sum(TRY_CAST(trim({quantity}) AS INTEGER)) AS item_quantity,
             count(*) FILTER (WHERE NOT ro_blank({item_name})) AS line_count,
-            max({latest_sql}) AS latest
+            max({latest_sql}) AS latest,
+            {check_sql}
         FROM {RAW_TABLE} GROUP BY 1""",
-        latest_params,
+        [*latest_params, *check_params],
+    )
+    firsts_and_counts = ", ".join(
+        f"min(check{k}), sum(check{k + 1})" for k in range(0, 2 * len(checks), 2)
+    )
+    ctx.raise_first(
+        checks,
+        ctx.cur.execute(f"SELECT {firsts_and_counts} FROM temp.shopify_per_order").fetchone(),
     )
     # An order is whole or not in: when the row carrying its totals, status and Id could not be
     # read (a ragged row, broken bytes), its other rows would make an order without a total,
