@@ -183,8 +183,8 @@ def segment_inventory(db: Database, dimension: str, value: str) -> Inventory:
 
 
 def dimensions_match(dimensions: tuple[str, ...]) -> Callable[[str], bool]:
-    """Breakdowns split by exactly `dimensions` or a finer breakdown ('' for store totals): the
-    rule of ``traffic._dimensions_match_sql``."""
+    """Breakdowns split by exactly `dimensions` or by a finer breakdown containing them all
+    (store totals, ``dimensions == ''``, when empty)."""
     wanted = set(dimensions)
     if not wanted:
         return lambda key: key == ""
