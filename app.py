@@ -12,11 +12,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from ro_core.errors import RoError
-from ro_ui import cached, demo
-from ro_ui.sidebar import render_sidebar
-from ro_ui.widgets import show_error
-
 RUN_STARTED = time.perf_counter()
 # A local image: a Material-symbol page icon makes the browser fetch the favicon from Google's
 # font server, and the app sends nothing off the machine.
@@ -71,6 +66,15 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+
+# The dashboard's own modules load once the page's frame is drawn: on a fresh server their first
+# import takes seconds (pandas, DuckDB, the metrics), and the navigation shows meanwhile. Later
+# runs find them imported.
+from ro_core.errors import RoError  # noqa: E402
+from ro_ui import cached, demo  # noqa: E402
+from ro_ui.sidebar import render_sidebar  # noqa: E402
+from ro_ui.widgets import show_error  # noqa: E402
+
 try:
     db = cached.database()
     render_sidebar(db)  # drawn at once, also on the first run's empty database
