@@ -118,11 +118,11 @@ def _splits_and_duplicates(
         )
         params += [period.start - timedelta(days=1), period.end, DUPLICATE_WINDOW_SECONDS]
     columns = ["part", "day", "segment", *TRAFFIC_COUNTS.values()]
-    found = (
-        db.fetch_df(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3", params)
-        if parts
-        else pd.DataFrame(columns=columns)
-    )
+    found = db.fetch_df(" UNION ALL ".join(parts), params) if parts else pd.DataFrame()
+    if found.empty:
+        found = pd.DataFrame(columns=columns)
+    # ordered here, not in SQL (each engine orders a UNION its own way)
+    found = found.sort_values(["part", "day", "segment"], kind="stable", na_position="first")
     splits = []
     for dimension in SEGMENT_DIMENSIONS:
         split = found[found["part"] == dimension].drop(columns="part").reset_index(drop=True)

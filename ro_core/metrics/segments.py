@@ -308,8 +308,10 @@ def traffic_sums(db: Database, wanted: list[tuple[TrafficSelection, str]]) -> li
                 GROUP BY {segment}"""
             )
             params += where_params
-        # ordered by segment: segments that tie come out in the same order on every engine
-        found = db.fetch_df(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params)
+        found = db.fetch_df(" UNION ALL ".join(parts), params)
+        # ordered by segment here (not in SQL, where each engine orders a UNION its own way):
+        # segments that tie come out in the same order on every engine
+        found = found.sort_values(["part", "segment"], kind="stable")
         return {
             key: found[found["part"] == i].drop(columns="part").reset_index(drop=True)
             for i, key in enumerate(missing)
