@@ -261,6 +261,20 @@ def main() -> None:
     args = parser.parse_args()
     load_before = _load()
     work = Path(tempfile.mkdtemp(prefix="ro-first-page-"))
+    try:
+        anchor, new_periods, results = _measure(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"machine: {machine()}")
+    print(f"load before: {load_before}")
+    print(f"load after:  {_load()}")
+    store = args.db or "the demo store"
+    print(f"database: {store} (presets end on {anchor}); new periods: {', '.join(new_periods)}")
+    _report(results)
+
+
+def _measure(args: argparse.Namespace, work: Path) -> tuple[date, list[str], dict]:
+    """Every figure, in a working folder: (the presets' anchor, the new periods, results)."""
     db_path = _database(args, work)
     anchor = _anchor(db_path)
     periods = _period_texts(anchor)
@@ -285,13 +299,7 @@ def main() -> None:
                 stop_app(bare)
         finally:
             browser.close()
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"machine: {machine()}")
-    print(f"load before: {load_before}")
-    print(f"load after:  {_load()}")
-    store = args.db or "the demo store"
-    print(f"database: {store} (presets end on {anchor}); new periods: {', '.join(new_periods)}")
-    _report(results)
+    return anchor, new_periods, results
 
 
 def _first_pages(browser, url: str, bare_url: str, runs: int, results: dict) -> None:
