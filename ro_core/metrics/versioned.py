@@ -146,9 +146,3 @@ def remember_many(
         found = {k: entry.values[k] for k in keys if k in entry.values}
     # a value pushed out meanwhile (more keys than MAX_ENTRIES) is computed again on its own
     return [found[k] if k in found else compute([k])[k] for k in keys]
-
-
-def forget(db: Database) -> None:
-    """Drop every remembered value of a database (tests that change data without a version)."""
-    with _lock:
-        _cache.pop(db, None)
