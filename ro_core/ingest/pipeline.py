@@ -109,25 +109,6 @@ class ImportReport:
         )
 
 
-_EMPTY_REPORT = ImportReport(
-    import_id=0,
-    file_name="",
-    format="",
-    format_label="",
-    kinds=(),
-    rows_read=0,
-    rows_loaded=0,
-    rows_skipped=0,
-    skipped=(),
-    counts={},
-    first_date=None,
-    last_date=None,
-    currencies=(),
-    warnings=(),
-    notes=(),
-)
-
-
 @dataclass
 class _Staged:
     spec: FormatSpec
@@ -564,12 +545,13 @@ def _ingest(
         if existing is not None:
             return _already_imported(shown, existing, db, started)
     work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
-    fast, reserved_id = _try_one_pass(
-        db, path, shown, work_dir, format_name, mapping, options, is_demo, scan, size
-    )
+    try:
+        fast, reserved_id = _try_one_pass(
+            db, path, shown, work_dir, format_name, mapping, options, is_demo, scan, size
+        )
+    except AlreadyImported as e:  # the same bytes were committed while this file was read
+        return _already_imported(shown, e.import_id, db, started)
     if fast is not None:
-        if fast.already_imported:
-            return _already_imported(shown, fast.import_id, db, started)
         return _replace(fast, seconds=time.monotonic() - started)
     found = scan.result()
     digest = found.sha256
@@ -632,7 +614,8 @@ def _try_one_pass(
     size: int,
 ) -> tuple[ImportReport | None, int | None]:
     """The import in one pass when the format has one and the file allows it (see
-    ro_core.ingest.one_pass): (its report, None), or (None, an import id it drew or None)."""
+    ro_core.ingest.one_pass): (its report, None), or (None, an import id it drew or None).
+    Raises AlreadyImported when the same bytes are in the store."""
     if mapping or layout_mod.is_compressed(path):
         return None, None
     # Read as UTF-8 until the scan says otherwise (then the pass gives way).
@@ -689,8 +672,6 @@ def _try_one_pass(
             )
     except one_pass.GaveWay as gave_way:
         return None, gave_way.import_id
-    except AlreadyImported as e:
-        return _replace(_EMPTY_REPORT, import_id=e.import_id, already_imported=True), None
     except duckdb.OutOfMemoryException:
         return None, None
     finally:
