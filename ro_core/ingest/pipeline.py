@@ -12,12 +12,9 @@ inside a query becomes KeyboardInterrupt after the rollback.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
-import sys
-import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +36,7 @@ from ro_core.ingest.base import (
     header_signature,
     stage_table,
 )
+from ro_core.ingest.checks import preload_currency_rule, validate_and_warn
 from ro_core.ingest.commit import (
     AlreadyImported,
     commit_import,
@@ -48,6 +46,14 @@ from ro_core.ingest.commit import (
 )
 from ro_core.ingest.file_scan import BackgroundScan
 from ro_core.ingest.imports import has_demo_data, list_imports, remove_demo_data, remove_import
+from ro_core.ingest.raw_read import (
+    MAX_LINE_BYTES,
+    collect_rejects,
+    drop_blank_rows,
+    has_rows_blank_where_loaded,
+    load_raw,
+    renumber_after_rejects,
+)
 from ro_core.store import schema
 from ro_core.store.db import Database, translate_error
 
@@ -61,7 +67,6 @@ __all__ = [
 ]
 
 MAX_REJECT_SHARE = 0.10  # more broken rows than this (and over 5) and the file is refused
-MAX_LINE_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -107,107 +112,6 @@ class ImportReport:
             f"{self.file_name}: {self.format_label}, {self.rows_read:,} rows read -> {counts}"
             f"{span}{skipped}."
         )
-
-
-@dataclass
-class _Staged:
-    spec: FormatSpec
-    contexts: list[StageContext] = field(default_factory=list)
-
-
-def _read_raw(
-    cur: duckdb.DuckDBPyConnection,
-    ctx_part: TablePart,
-    encoding: str,
-    loaded: frozenset[int] | None = None,
-) -> None:
-    """Load one table of the file as text into temp.raw (c0.., line_no) and temp.raw_rejects:
-    the columns at `loaded` positions only (every column when None)."""
-    n = len(ctx_part.header)
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
-    selected = "*" if loaded is None else ", ".join(f"c{i}" for i in sorted(loaded))
-    cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
-    cur.execute("DROP TABLE IF EXISTS temp.raw_rejects")
-    cur.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
-    cur.execute(
-        f"""CREATE TEMP TABLE raw AS
-        SELECT CAST(row_number() OVER () AS BIGINT) + ? AS line_no, {selected}
-        FROM read_csv(?, header = true, skip = ?, delim = ?, quote = '"', escape = '"',
-                      auto_detect = false, columns = {columns}, strict_mode = true,
-                      null_padding = false, encoding = ?, max_line_size = ?,
-                      store_rejects = true, rejects_table = 'raw_rejects',
-                      rejects_scan = 'raw_rejects_scan')""",
-        [
-            ctx_part.header_line,
-            str(ctx_part.data_path),
-            ctx_part.skip_lines,
-            ctx_part.delimiter,
-            encoding,
-            MAX_LINE_BYTES,
-        ],
-    )
-
-
-_REJECT_REASONS = {
-    "MISSING COLUMNS": "too few columns (a ragged row)",
-    "TOO MANY COLUMNS": "too many columns (a ragged row or an unquoted delimiter)",
-    "UNQUOTED VALUE": "a quote in the wrong place",
-    "LINE SIZE OVER MAXIMUM": "a line longer than 8 MB",
-    "INVALID UNICODE": "bytes that are not valid text",
-    "INVALID ENCODING": "bytes that are not valid text",
-}
-
-
-def _reject_line_offset(part: TablePart) -> int:
-    """What to add to a reject's line (in the file DuckDB read) to get the original file's line."""
-    return part.header_line - 1 - part.skip_lines
-
-
-def _renumber_after_rejects(ctx: StageContext) -> None:
-    """Give rows after rejected ones their real line numbers (row_number counts read rows only).
-
-    A read row numbered p (header line + its position) sits on line p + the number of rejected
-    lines R_j (the j-th, in order) with R_j - j < p.
-    """
-    ctx.cur.execute(
-        f"""UPDATE {RAW_TABLE} SET line_no = line_no + (
-            SELECT count(*) FROM (
-                SELECT line + ? AS r, row_number() OVER (ORDER BY line) AS j
-                FROM (SELECT DISTINCT line FROM temp.raw_rejects)
-            ) x WHERE x.r - x.j < {RAW_TABLE}.line_no)""",
-        [_reject_line_offset(ctx.part)],
-    )
-
-
-def _collect_rejects(ctx: StageContext) -> int:
-    rows = ctx.cur.execute(
-        """SELECT error_type, count(DISTINCT line), list(DISTINCT line + ? ORDER BY line + ?)[1:10]
-        FROM temp.raw_rejects GROUP BY error_type ORDER BY 2 DESC""",
-        [_reject_line_offset(ctx.part)] * 2,
-    ).fetchall()
-    total = 0
-    for error_type, count, lines in rows:
-        reason = _REJECT_REASONS.get(str(error_type), str(error_type).lower())
-        ctx.skipped.append(SkippedRows(f"unreadable row: {reason}", int(count), list(lines)))
-        total += int(count)
-    return total
-
-
-def _blank_row_sql(ctx: StageContext) -> str | None:
-    """SQL: a raw row whose loaded cells are all blank (None when no column is loaded)."""
-    positions = range(len(ctx.part.header)) if ctx.loaded is None else sorted(ctx.loaded)
-    return " AND ".join(f"ro_blank(c{i})" for i in positions) or None
-
-
-def _drop_blank_rows(ctx: StageContext) -> None:
-    condition = _blank_row_sql(ctx)
-    if condition is None:
-        return
-    count = ctx.cur.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {condition}").fetchone()[0]
-    if count:
-        ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
-        ctx.rows_read -= int(count)  # padding is neither read data nor skipped rows
-        ctx.notes.append(f"{count:,} empty rows (padding from a spreadsheet) ignored.")
 
 
 def _create_stage_tables(cur: duckdb.DuckDBPyConnection) -> None:
@@ -258,7 +162,7 @@ def _stage_part(
     options: dict[str, Any],
 ) -> StageContext:
     if schema.KIND_ORDERS in spec.kinds:
-        _load_in_background(_CURRENCY_RULE_MODULE)
+        preload_currency_rule()
     ctx = StageContext(
         cur=cur,
         file_name=file_name,
@@ -268,16 +172,16 @@ def _stage_part(
         options=options,
         loaded=spec.loaded_positions(part.header),
     )
-    _load_raw(ctx, encoding)
-    if ctx.loaded is not None and _has_rows_blank_where_loaded(ctx):
+    load_raw(ctx, encoding)
+    if ctx.loaded is not None and has_rows_blank_where_loaded(ctx):
         # Whether such a row is spreadsheet padding (blank everywhere) or a row missing its
         # key values depends on the columns not loaded: load them all and look again.
         ctx.loaded = None
-        _load_raw(ctx, encoding)
+        load_raw(ctx, encoding)
     timing.mark("read")
-    rejected = _collect_rejects(ctx)
+    rejected = collect_rejects(ctx)
     if rejected:
-        _renumber_after_rejects(ctx)
+        renumber_after_rejects(ctx)
     read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
     ctx.rows_read = int(read) + rejected
     if rejected and (
@@ -291,169 +195,11 @@ def _stage_part(
             line=first,
             hint="Check the delimiter and quoting, or export the file again.",
         )
-    _drop_blank_rows(ctx)
+    drop_blank_rows(ctx)
     timing.mark("rejects_blanks")
     spec.stage(ctx)
     timing.mark("check_and_stage")
     return ctx
-
-
-# The store-currency rule, which an orders import reports on; its package loads pandas (about
-# half a second), so it is imported in a thread while DuckDB reads the file.
-_CURRENCY_RULE_MODULE = "ro_core.metrics.currency"
-
-
-def _load_in_background(module: str) -> None:
-    if module not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
-
-
-def _load_raw(ctx: StageContext, encoding: str) -> None:
-    try:
-        _read_raw(ctx.cur, ctx.part, encoding, ctx.loaded)
-    except duckdb.OutOfMemoryException:
-        raise
-    except duckdb.Error as e:
-        raise ImportFileError(
-            f"the file could not be read as CSV ({str(e).splitlines()[0][:200]}).",
-            file_name=ctx.file_name,
-            hint="Check that it is the CSV export itself, not a spreadsheet or a web page.",
-        ) from e
-
-
-def _has_rows_blank_where_loaded(ctx: StageContext) -> bool:
-    condition = _blank_row_sql(ctx)
-    if condition is None:
-        return True
-    return bool(
-        ctx.cur.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {RAW_TABLE} WHERE {condition} LIMIT 1)"
-        ).fetchone()[0]
-    )
-
-
-def _warn_about_currencies(
-    cur: duckdb.DuckDBPyConnection, ctx: StageContext, currencies: list[str]
-) -> None:
-    """Report lines on the file's currencies: several in one file, and orders without one (they
-    count in the store currency, see ro_core.metrics.currency)."""
-    # imported here (see _CURRENCY_RULE_MODULE): an events import never needs pandas
-    store_currency_among = importlib.import_module(_CURRENCY_RULE_MODULE).store_currency_among
-
-    staged = stage_table(schema.KIND_ORDERS)
-    columns = "currency, total, cancelled, financial_status, is_test, channel"
-    # The store currency as it will be once this file is in: stored orders plus this file's.
-    relation = (
-        f"(SELECT {columns} FROM {schema.ORDERS} "
-        f"WHERE order_id NOT IN (SELECT order_id FROM {staged}) "
-        f"UNION ALL SELECT {columns} FROM {staged})"
-    )
-    store = store_currency_among(cur, relation)
-    if len(currencies) > 1:
-        ctx.warn(
-            f"orders in several currencies ({', '.join(currencies)}): figures show one currency "
-            f"at a time, the store currency ({store}) unless you pick another; amounts in "
-            "different currencies are never added together."
-        )
-    blank, total = cur.execute(
-        f"SELECT count(*) FILTER (WHERE currency IS NULL), count(*) FROM {staged}"
-    ).fetchone()
-    if not blank:
-        return
-    of = f"All {blank:,}" if blank == total else f"{blank:,} of {total:,}"
-    if store:
-        ctx.warn(f"{of} orders have no currency: they count in the store currency ({store}).")
-    else:
-        ctx.warn(
-            f"{of} orders have no currency, and no stored order has one: they count in the "
-            "store currency once orders with a currency are imported."
-        )
-
-
-def _validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds: set[str]) -> None:
-    """Checks every format gets: duplicates, mixed currencies, future dates."""
-    if schema.KIND_ORDERS in kinds:
-        dupes = cur.execute(
-            f"SELECT count(*) - count(DISTINCT order_id) FROM {stage_table(schema.KIND_ORDERS)}"
-        ).fetchone()[0]
-        if dupes:
-            ctx.warn(
-                f"{dupes:,} duplicated order rows (same order id) in this file were counted once."
-            )
-            cur.execute(
-                f"""CREATE OR REPLACE TEMP TABLE stage_orders AS
-                SELECT * FROM {stage_table(schema.KIND_ORDERS)}
-                QUALIFY row_number() OVER (PARTITION BY order_id) = 1"""
-            )
-        currencies = [
-            r[0]
-            for r in cur.execute(
-                f"SELECT DISTINCT currency FROM {stage_table(schema.KIND_ORDERS)} "
-                "WHERE currency IS NOT NULL ORDER BY 1"
-            ).fetchall()
-        ]
-        _warn_about_currencies(cur, ctx, currencies)
-        # Total = subtotal (after discounts) + shipping + tax, or without tax where prices
-        # include it; anything else is worth a look (duties, tips or an edited export).
-        mismatched, examples = cur.execute(
-            f"""SELECT count(*), list(coalesce(order_name, order_id) ORDER BY order_id)[1:3]
-            FROM {stage_table(schema.KIND_ORDERS)}
-            WHERE subtotal IS NOT NULL AND total IS NOT NULL
-              AND abs(subtotal + coalesce(shipping, 0) + coalesce(tax, 0) - total) > 0.01
-              AND abs(subtotal + coalesce(shipping, 0) - total) > 0.01"""
-        ).fetchone()
-        if mismatched:
-            ctx.warn(
-                f"{mismatched:,} orders have a total that is not subtotal + shipping + tax "
-                f"(for example {', '.join(examples)}); duties, tips or edits can cause this. "
-                "Revenue uses the total as exported."
-            )
-        future = cur.execute(
-            f"SELECT count(*) FROM {stage_table(schema.KIND_ORDERS)} "
-            "WHERE local_date > current_date + INTERVAL 1 DAY"
-        ).fetchone()[0]
-        if future:
-            ctx.warn(f"{future:,} orders are dated in the future; check the export's dates.")
-    if schema.KIND_TRAFFIC in kinds:
-        _check_traffic_measures(cur, ctx)
-        keys = ", ".join(schema.RESOLUTION_KEY[schema.KIND_TRAFFIC])
-        dupes = cur.execute(
-            f"SELECT count(*) FROM (SELECT {keys} FROM {stage_table(schema.KIND_TRAFFIC)} "
-            f"GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()[0]
-        if dupes:
-            raise ImportFileError(
-                f"{dupes} periods appear more than once for the same segment.",
-                file_name=ctx.file_name,
-                hint="Export the report again without extra breakdown columns.",
-            )
-
-
-# Traffic measures that may be negative (an analytics tool nets refunds out of revenue).
-SIGNED_MEASURES = ("revenue",)
-
-
-def _check_traffic_measures(cur: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
-    """Refuse traffic with a count below zero or a value that is not a finite number.
-
-    The formats already refuse non-numbers, inf and NaN with their line (ro_number); this is the
-    net under every format, sign included.
-    """
-    staged = stage_table(schema.KIND_TRAFFIC)
-    for measure in schema.TRAFFIC_MEASURES:
-        floor = "" if measure in SIGNED_MEASURES else f" OR {measure} < 0"
-        bad, example, period = cur.execute(
-            f"SELECT count(*), min({measure}), min(period_start) FROM {staged} "
-            f"WHERE NOT isfinite({measure}) OR abs({measure}) >= 1e15{floor}"
-        ).fetchone()
-        if bad:
-            raise ImportFileError(
-                f"{bad:,} rows have a '{measure.replace('_', ' ')}' value that cannot be a "
-                f"count (for example {example:g}, period starting {period}).",
-                file_name=ctx.file_name,
-                column=measure.replace("_", " "),
-                hint="Export the report again; counts are whole numbers of zero or more.",
-            )
 
 
 def ingest_file(
@@ -729,7 +475,7 @@ def _stage_file(
             line=(main_ctx.skipped[0].lines or [None])[0] if main_ctx.skipped else None,
             hint="Check that it is a complete export with data rows.",
         )
-    _validate_and_warn(cur, main_ctx, kinds)
+    validate_and_warn(cur, main_ctx, kinds)
     timing.mark("validate")
     counts = {
         kind: int(cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0])

@@ -1,0 +1,131 @@
+"""Reading one table of a file as text: every loaded column VARCHAR (c0, c1...) with its line
+number, in the import cursor's temporary table ``temp.raw``; unreadable rows (ragged, broken
+bytes) into ``temp.raw_rejects``, reported by line; spreadsheet padding dropped."""
+
+from __future__ import annotations
+
+import duckdb
+
+from ro_core.errors import ImportFileError
+from ro_core.ingest.base import RAW_TABLE, SkippedRows, StageContext, TablePart
+
+MAX_LINE_BYTES = 8 << 20
+
+
+def read_raw(
+    cur: duckdb.DuckDBPyConnection,
+    ctx_part: TablePart,
+    encoding: str,
+    loaded: frozenset[int] | None = None,
+) -> None:
+    """Load one table of the file as text into temp.raw (c0.., line_no) and temp.raw_rejects:
+    the columns at `loaded` positions only (every column when None)."""
+    n = len(ctx_part.header)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    selected = "*" if loaded is None else ", ".join(f"c{i}" for i in sorted(loaded))
+    cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+    cur.execute("DROP TABLE IF EXISTS temp.raw_rejects")
+    cur.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
+    cur.execute(
+        f"""CREATE TEMP TABLE raw AS
+        SELECT CAST(row_number() OVER () AS BIGINT) + ? AS line_no, {selected}
+        FROM read_csv(?, header = true, skip = ?, delim = ?, quote = '"', escape = '"',
+                      auto_detect = false, columns = {columns}, strict_mode = true,
+                      null_padding = false, encoding = ?, max_line_size = ?,
+                      store_rejects = true, rejects_table = 'raw_rejects',
+                      rejects_scan = 'raw_rejects_scan')""",
+        [
+            ctx_part.header_line,
+            str(ctx_part.data_path),
+            ctx_part.skip_lines,
+            ctx_part.delimiter,
+            encoding,
+            MAX_LINE_BYTES,
+        ],
+    )
+
+
+_REJECT_REASONS = {
+    "MISSING COLUMNS": "too few columns (a ragged row)",
+    "TOO MANY COLUMNS": "too many columns (a ragged row or an unquoted delimiter)",
+    "UNQUOTED VALUE": "a quote in the wrong place",
+    "LINE SIZE OVER MAXIMUM": "a line longer than 8 MB",
+    "INVALID UNICODE": "bytes that are not valid text",
+    "INVALID ENCODING": "bytes that are not valid text",
+}
+
+
+def _reject_line_offset(part: TablePart) -> int:
+    """What to add to a reject's line (in the file DuckDB read) to get the original file's line."""
+    return part.header_line - 1 - part.skip_lines
+
+
+def renumber_after_rejects(ctx: StageContext) -> None:
+    """Give rows after rejected ones their real line numbers (row_number counts read rows only).
+
+    A read row numbered p (header line + its position) sits on line p + the number of rejected
+    lines R_j (the j-th, in order) with R_j - j < p.
+    """
+    ctx.cur.execute(
+        f"""UPDATE {RAW_TABLE} SET line_no = line_no + (
+            SELECT count(*) FROM (
+                SELECT line + ? AS r, row_number() OVER (ORDER BY line) AS j
+                FROM (SELECT DISTINCT line FROM temp.raw_rejects)
+            ) x WHERE x.r - x.j < {RAW_TABLE}.line_no)""",
+        [_reject_line_offset(ctx.part)],
+    )
+
+
+def collect_rejects(ctx: StageContext) -> int:
+    rows = ctx.cur.execute(
+        """SELECT error_type, count(DISTINCT line), list(DISTINCT line + ? ORDER BY line + ?)[1:10]
+        FROM temp.raw_rejects GROUP BY error_type ORDER BY 2 DESC""",
+        [_reject_line_offset(ctx.part)] * 2,
+    ).fetchall()
+    total = 0
+    for error_type, count, lines in rows:
+        reason = _REJECT_REASONS.get(str(error_type), str(error_type).lower())
+        ctx.skipped.append(SkippedRows(f"unreadable row: {reason}", int(count), list(lines)))
+        total += int(count)
+    return total
+
+
+def _blank_row_sql(ctx: StageContext) -> str | None:
+    """SQL: a raw row whose loaded cells are all blank (None when no column is loaded)."""
+    positions = range(len(ctx.part.header)) if ctx.loaded is None else sorted(ctx.loaded)
+    return " AND ".join(f"ro_blank(c{i})" for i in positions) or None
+
+
+def drop_blank_rows(ctx: StageContext) -> None:
+    condition = _blank_row_sql(ctx)
+    if condition is None:
+        return
+    count = ctx.cur.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {condition}").fetchone()[0]
+    if count:
+        ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
+        ctx.rows_read -= int(count)  # padding is neither read data nor skipped rows
+        ctx.notes.append(f"{count:,} empty rows (padding from a spreadsheet) ignored.")
+
+
+def load_raw(ctx: StageContext, encoding: str) -> None:
+    try:
+        read_raw(ctx.cur, ctx.part, encoding, ctx.loaded)
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as e:
+        raise ImportFileError(
+            f"the file could not be read as CSV ({str(e).splitlines()[0][:200]}).",
+            file_name=ctx.file_name,
+            hint="Check that it is the CSV export itself, not a spreadsheet or a web page.",
+        ) from e
+
+
+def has_rows_blank_where_loaded(ctx: StageContext) -> bool:
+    condition = _blank_row_sql(ctx)
+    if condition is None:
+        return True
+    return bool(
+        ctx.cur.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {RAW_TABLE} WHERE {condition} LIMIT 1)"
+        ).fetchone()[0]
+    )
