@@ -192,7 +192,7 @@ def traffic_engagement(
     return result, note
 
 
-def _event_keep(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any], str]:
+def event_keep(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any], str]:
     """(SQL condition on skey, params, why none) for the segment filter on event sessions."""
     if filters is None or not filters.has_segment:
         return "", [], ""
@@ -215,7 +215,7 @@ def event_sessions_sql(filters: OrderFilters | None, period: DateRange) -> tuple
 
     Raises nothing; a segment the events cannot tell apart gives no rows.
     """
-    keep, keep_params, why = _event_keep(filters, period)
+    keep, keep_params, why = event_keep(filters, period)
     if why:
         keep, keep_params = "AND false", []
     bookkeeping = ", ".join(f"'{n}'" for n in BOOKKEEPING_EVENTS)

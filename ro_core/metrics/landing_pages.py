@@ -35,7 +35,7 @@ import pandas as pd
 
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics._stats import mean_interval, wilson_interval
-from ro_core.metrics.engagement import BOOKKEEPING_EVENTS, EVENTS, PAGE_VIEW_EVENTS, _event_keep
+from ro_core.metrics.engagement import BOOKKEEPING_EVENTS, EVENTS, PAGE_VIEW_EVENTS, event_keep
 from ro_core.metrics.funnel import SESSION_KEY
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, kpi_values
 from ro_core.metrics.opportunities import (
@@ -184,7 +184,7 @@ def _event_rows(db: Database, scope: Scope) -> tuple[list[dict[str, Any]], dict[
     # weight (1 per view, 2 per other event) is 1 exactly when the session is one view and
     # nothing else (a bounce); revenue (purchase value, 0 where it is missing) is NULL exactly
     # when the session has no purchase. Grouped by the product id, 'product ' added in Python.
-    keep, keep_params, why = _event_keep(scope.filters, scope.period)
+    keep, keep_params, why = event_keep(scope.filters, scope.period)
     if why:
         keep, keep_params = "AND false", []
     bookkeeping = ", ".join(f"'{n}'" for n in BOOKKEEPING_EVENTS)
