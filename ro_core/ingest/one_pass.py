@@ -49,7 +49,9 @@ class OnePass:
     `select_sql` reads the CTE ``file_rows`` (columns c0, c1... typed as `types` says, VARCHAR
     otherwise) and returns the kind's canonical columns; it must raise on any value the text
     path refuses and return one row per data line (rows the text path skips make the pass give
-    way). `notes` adds the report's notes from the written rows (an SQL relation).
+    way). `notes` adds the report's notes from the written rows (an SQL relation). Only events
+    have a one pass today: the report's dates and the import's span are read from
+    ``local_date`` and ``event_time``.
     """
 
     kind: str
