@@ -65,7 +65,7 @@ def _reject_line_offset(part: TablePart) -> int:
 
 
 def renumber_after_rejects(ctx: StageContext) -> None:
-    """Give rows after rejected ones their real line numbers (row_number counts read rows only).
+    """Give rows after rejected ones their real line numbers (the row order counts read rows only).
 
     A read row numbered p (header line + its position) sits on line p + the number of rejected
     lines R_j (the j-th, in order) with R_j - j < p.
