@@ -143,7 +143,8 @@ def _whole_file_encoding(source: Path, utf8: bool | None = None) -> str:
     case (valid UTF-8, mostly ASCII) is one pass of C-speed checks per block; the pattern scans
     run only for a file that is not valid UTF-8.
     """
-    if utf8 if utf8 is not None else _is_valid_utf8(source):
+    valid_utf8 = _is_valid_utf8(source) if utf8 is None else utf8
+    if valid_utf8:
         return "utf-8"
     has_utf8, undefined = False, False
     tail = b""
