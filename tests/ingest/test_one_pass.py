@@ -13,8 +13,10 @@ import csv
 import shutil
 import signal
 from collections import Counter
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -70,7 +72,10 @@ def _comparable(report: ImportReport) -> tuple:
 
 
 def _both_paths(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    path: Path,
+    options: dict[str, object] | None = None,
 ) -> tuple[tuple, list, tuple, list]:
     """Import `path` into two fresh stores, with and without the one pass."""
     results = []
@@ -79,7 +84,7 @@ def _both_paths(
             _text_path_only(monkeypatch)
         db = Database(tmp_path / name / "ro.duckdb")
         try:
-            report = ingest_file(db, path)
+            report = ingest_file(db, path, options=options)
             results += [_comparable(report), _events_snapshot(db)]
         finally:
             db.close()
@@ -121,6 +126,52 @@ def test_both_paths_leave_the_same_table_and_report(
     fast_report, fast_rows, text_report, text_rows = _both_paths(tmp_path, monkeypatch, path)
     assert fast_rows == text_rows and len(fast_rows) == 300
     assert fast_report == text_report
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"utc_offset_minutes": -300}, {"utc_offset_minutes": 330}, {"timezone": "Asia/Tokyo"}],
+)
+def test_prices_and_days_are_the_same_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, passes: list[str], options: dict
+) -> None:
+    # The one pass reads the price as DECIMAL(18,2) and the day from the UTC wall time; the
+    # text path casts the trimmed text and converts the instant. Written prices a file may
+    # hold, with what a cent-rounding hand calculation gives; times around midnight UTC.
+    prices = ["5.005", " 5.00", "1e3", "+5", ".5", "5.", "", "-0.015", "00012.50"]
+    lines = [
+        f"2019-10-0{1 + i % 2} {('23:30:00', '00:10:00', '04:59:59', '15:00:00')[i % 4]} UTC,"
+        f"purchase,{100 + i},1,a.b,brand,{price},{900 + i},sess-{i}"
+        for i, price in enumerate(prices)
+    ]
+    path = _write(tmp_path / "prices.csv", REES46_HEADER, lines)
+    fast_report, fast_rows, text_report, text_rows = _both_paths(
+        tmp_path, monkeypatch, path, options
+    )
+    assert passes == ["kept"]
+    assert fast_rows == text_rows and fast_report == text_report
+    db = Database(tmp_path / "one_pass" / "ro.duckdb")
+    try:
+        stored = dict(db.fetch_all(f"SELECT product_id, price FROM {schema.EVENTS}"))
+        days = dict(db.fetch_all(f"SELECT product_id, local_date FROM {schema.EVENTS}"))
+    finally:
+        db.close()
+    for i, price in enumerate(prices):
+        written = price.strip()
+        expected = (
+            None
+            if not written
+            else Decimal(written if written[-1] != "." else written + "0").quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
+        )
+        assert stored[str(100 + i)] == expected, price
+        utc = datetime.strptime(lines[i][:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        if "timezone" in options:
+            local = utc.astimezone(ZoneInfo(options["timezone"]))
+        else:
+            local = utc + timedelta(minutes=options.get("utc_offset_minutes", 0))
+        assert days[str(100 + i)] == local.date(), lines[i]
 
 
 @pytest.mark.parametrize(

@@ -127,19 +127,24 @@ def local_date_rule(cur: duckdb.DuckDBPyConnection, options: dict[str, Any]) -> 
     return LocalDateRule()
 
 
-def local_date_sql(rule: LocalDateRule, instant_sql: str) -> tuple[str, list[Any]]:
+def local_date_sql(
+    rule: LocalDateRule, instant_sql: str, utc_wall_sql: str | None = None
+) -> tuple[str, list[Any]]:
     """SQL (and its bound parameters) for the store-local DATE of a TIMESTAMPTZ expression.
 
-    Never depends on the session's TimeZone setting.
+    `utc_wall_sql`, when given, is the same instant as a plain TIMESTAMP of UTC wall time (a
+    file's pinned UTC time as read): a UTC day or a fixed offset is then read from it without
+    a time-zone conversion per row. Never depends on the session's TimeZone setting.
     """
     if rule.timezone is not None:
         return f"CAST(timezone(?, {instant_sql}) AS DATE)", [rule.timezone]
+    utc_wall = utc_wall_sql or f"timezone('UTC', {instant_sql})"
     if rule.utc_offset_minutes is not None:
         return (
-            f"CAST(timezone('UTC', {instant_sql}) + to_minutes(CAST(? AS BIGINT)) AS DATE)",
+            f"CAST({utc_wall} + to_minutes(CAST(? AS BIGINT)) AS DATE)",
             [rule.utc_offset_minutes],
         )
-    return f"CAST(timezone('UTC', {instant_sql}) AS DATE)", []
+    return f"CAST({utc_wall} AS DATE)", []
 
 
 # --- problems with line numbers ------------------------------------------------------------

@@ -81,23 +81,30 @@ def stage(ctx: StageContext) -> None:
     )
     # Parsed straight into the staging table with the store-local date (one copy of the rows).
     instant = f"timezone('UTC', strptime(trim({time_col}), '{TIME_FORMAT}'))"
-    select_sql, params = _select(ctx, rule, instant, "TRY_CAST", RAW_TABLE)
+    price = f"TRY_CAST(nullif(trim({price_col}), '') AS DECIMAL(18,2))"
+    select_sql, params = _select(ctx, rule, instant, RAW_TABLE, price=price)
     staged = stage_table(schema.KIND_EVENTS)
     ctx.cur.execute(f"INSERT INTO {staged} BY NAME {select_sql}", params)
     _notes(ctx, staged, rule)
 
 
 def _select(
-    ctx: StageContext, rule: LocalDateRule, instant: str, cast: str, source: str
+    ctx: StageContext,
+    rule: LocalDateRule,
+    instant: str,
+    source: str,
+    *,
+    price: str,
+    utc_wall: str | None = None,
 ) -> tuple[str, list]:
-    """The SELECT of canonical event columns from `source` (raw rows or the typed file rows)."""
+    """The SELECT of canonical event columns from `source` (raw rows or the typed file rows):
+    `instant` is the event's TIMESTAMPTZ, `price` its DECIMAL price and `utc_wall` (optional)
+    the same instant as a plain UTC TIMESTAMP."""
     type_col = ctx.col("event_type")
-    price_col = ctx.col("price")
     mapping_sql = " ".join(
         f"WHEN '{raw}' THEN '{canonical}'" for raw, canonical in EVENT_TYPE_MAP.items()
     )
-    date_sql, date_params = local_date_sql(rule, instant)
-    price = f"{cast}(nullif(trim({price_col}), '') AS DECIMAL(18,2))"
+    date_sql, date_params = local_date_sql(rule, instant, utc_wall)
     sql = f"""SELECT
             {instant} AS event_time,
             {date_sql} AS local_date,
@@ -147,13 +154,24 @@ def one_pass(ctx: StageContext) -> OnePass:
     event type leaves the file to the text path, which skips it with its line."""
     rule = local_date_rule(ctx.cur, ctx.options)
     time_col = ctx.col("event_time")
-    select_sql, params = _select(ctx, rule, f"timezone('UTC', {time_col})", "CAST", "file_rows")
+    price_col = ctx.col("price")
+    # The price is read as DECIMAL(18,2) by the file reader itself: for every value it accepts
+    # it gives what CAST(trim(value)) gives, and it fails (the pass gives way) where that
+    # cast would fail. The time is UTC wall time, so its day needs no time-zone conversion.
+    select_sql, params = _select(
+        ctx,
+        rule,
+        f"timezone('UTC', {time_col})",
+        "file_rows",
+        price=price_col,
+        utc_wall=time_col,
+    )
     session_col, type_col = ctx.col("user_session"), ctx.col("event_type")
     return OnePass(
         kind=schema.KIND_EVENTS,
         select_sql=f"{select_sql} WHERE NOT ro_blank({session_col}) AND NOT ro_blank({type_col})",
         params=params,
-        types={int(time_col[1:]): "TIMESTAMP"},
+        types={int(time_col[1:]): "TIMESTAMP", int(price_col[1:]): "DECIMAL(18,2)"},
         timestamp_format=TIME_FORMAT,
         notes=lambda ctx, events: _notes(ctx, events, rule),
     )
