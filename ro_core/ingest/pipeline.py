@@ -299,15 +299,11 @@ def _ingest(
         return _already_imported(shown, e.import_id, db, started)
     if fast is not None:
         return _replace(fast, seconds=time.monotonic() - started)
-    found = scan.result()
-    digest = found.sha256
-    timing.mark("hash")
-    # A quick look before the work; the check that counts runs again inside the write lock.
-    existing = _imported_as(db, digest)
-    if existing is not None:
-        return _already_imported(shown, existing, db, started)
-
-    layout = layout_mod.sniff(path, shown, work_dir, utf8=found.utf8)
+    # The text path does not wait for the scan either: the file is read as UTF-8 (unless its
+    # first bytes say otherwise) while the scan runs, and read again in the encoding the whole
+    # file has when the scan finds it is not UTF-8. A file already imported has the same size,
+    # so it was caught above without any work; the check that counts runs in the write lock.
+    layouts = [layout_mod.sniff(path, shown, work_dir, utf8=True)]
     timing.mark("sniff")
     try:
         fault_point("sniffed")
@@ -317,12 +313,31 @@ def _ingest(
             limit = db.import_memory_limit() if lowered_limit else contextlib.nullcontext()
             try:
                 with limit, db.cursor() as cur:
-                    report, kinds, span = _stage_file(
-                        cur, layout, shown, format_name, mapping, options, is_demo
+                    staged = _stage_in_file_encoding(
+                        cur,
+                        layouts,
+                        path,
+                        work_dir,
+                        scan,
+                        shown,
+                        format_name,
+                        mapping,
+                        options,
+                        is_demo,
                     )
+                    report, kinds, span = staged
                     fault_point("staged")
                     stored = commit_import(
-                        db, cur, report, digest, size, layout, mapping, kinds, span, reserved_id
+                        db,
+                        cur,
+                        report,
+                        scan.result().sha256,
+                        size,
+                        layouts[-1],
+                        mapping,
+                        kinds,
+                        span,
+                        reserved_id,
                     )
                 break
             except duckdb.OutOfMemoryException as e:
@@ -335,8 +350,41 @@ def _ingest(
     except AlreadyImported as e:
         return _already_imported(shown, e.import_id, db, started)
     finally:
-        layout_mod.cleanup(layout, path)
+        for layout in layouts:
+            layout_mod.cleanup(layout, path)
     return _replace(stored, seconds=time.monotonic() - started)
+
+
+def _stage_in_file_encoding(
+    cur: duckdb.DuckDBPyConnection,
+    layouts: list[layout_mod.FileLayout],
+    path: Path,
+    work_dir: Path,
+    scan: BackgroundScan,
+    shown: str,
+    format_name: str | None,
+    mapping: dict[str, str] | None,
+    options: dict[str, Any],
+    is_demo: bool,
+) -> tuple[ImportReport, set[str], tuple[datetime | None, datetime | None]]:
+    """Stage the file as `layouts[-1]` reads it (sniffed as if UTF-8); once the scan has the
+    answer, stage it again when the whole file's encoding reads it differently (the layout
+    used is appended to `layouts`). A failure is raised only once the encoding is right."""
+    try:
+        staged = _stage_file(cur, layouts[-1], shown, format_name, mapping, options, is_demo)
+        failure: ImportFileError | None = None
+    except ImportFileError as e:
+        failure = e
+    found = scan.result()
+    timing.mark("hash")
+    if not found.utf8:
+        real = layout_mod.sniff(path, shown, work_dir, utf8=False)
+        layouts.append(real)
+        if (real.encoding, real.source_path) != (layouts[-2].encoding, layouts[-2].source_path):
+            return _stage_file(cur, real, shown, format_name, mapping, options, is_demo)
+    if failure is not None:
+        raise failure
+    return staged
 
 
 def _imported_as(db: Database, digest: str) -> int | None:
