@@ -189,3 +189,28 @@ def test_unreadable_dates_are_refused_with_an_example(texts: list[str]):
     with pytest.raises(ImportFileError) as caught:
         detect_date_format(CONN, "dates", "d", file_name="f.csv", column_label="When")
     assert caught.value.column == "When" and texts[0][:10] in str(caught.value)
+
+
+# Every character Python or Unicode calls a space, plus tabs and line breaks, at either end.
+SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()] + ["\u200b", "\ufeff"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(alphabet=st.sampled_from([*SPACES, "a", "Z", "0", "é", "€", "-", ".", "x"]), max_size=6)
+)
+def test_ro_trim_is_trim_and_ro_blank_is_a_trimmed_empty_cell(text: str):
+    trimmed, blank = CONN.execute("SELECT trim(?), trim(?) = ''", [text, text]).fetchone()
+    assert CONN.execute("SELECT ro_trim(?), ro_blank(?)", [text, text]).fetchone() == (
+        trimmed,
+        blank,
+    )
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_ro_trim_strips_what_trim_strips_at_each_end(space: str):
+    for text in (f"{space}id-42", f"id-42{space}", f"{space}{space}", space):
+        assert CONN.execute(
+            "SELECT ro_trim(?) IS NOT DISTINCT FROM trim(?)", [text, text]
+        ).fetchone()[0]
+    assert CONN.execute("SELECT ro_trim(NULL), ro_blank(NULL)").fetchone() == (None, True)

@@ -63,7 +63,7 @@ def stage(ctx: StageContext) -> None:
         [
             {
                 "column_sql": time_col,
-                "bad_sql": f"ro_blank({time_col}) OR try_strptime(trim({time_col}), ?) IS NULL",
+                "bad_sql": f"ro_blank({time_col}) OR try_strptime(ro_trim({time_col}), ?) IS NULL",
                 "column_label": "event_time",
                 "expected": "a time like 2019-10-01 00:00:00 UTC",
                 "hint": "REES46 files write every time in UTC as 'YYYY-MM-DD HH:MM:SS UTC'.",
@@ -72,7 +72,7 @@ def stage(ctx: StageContext) -> None:
             {
                 "column_sql": price_col,
                 "bad_sql": f"NOT ro_blank({price_col}) "
-                f"AND TRY_CAST(trim({price_col}) AS DECIMAL(18,2)) IS NULL",
+                f"AND TRY_CAST(ro_trim({price_col}) AS DECIMAL(18,2)) IS NULL",
                 "column_label": "price",
                 "expected": "a price like 35.79",
                 "hint": "Prices must be plain numbers with a decimal point.",
@@ -80,8 +80,8 @@ def stage(ctx: StageContext) -> None:
         ],
     )
     # Parsed straight into the staging table with the store-local date (one copy of the rows).
-    instant = f"timezone('UTC', strptime(trim({time_col}), '{TIME_FORMAT}'))"
-    price = f"TRY_CAST(nullif(trim({price_col}), '') AS DECIMAL(18,2))"
+    instant = f"timezone('UTC', strptime(ro_trim({time_col}), '{TIME_FORMAT}'))"
+    price = f"TRY_CAST(nullif(ro_trim({price_col}), '') AS DECIMAL(18,2))"
     select_sql, params = _select(ctx, rule, instant, RAW_TABLE, price=price)
     staged = stage_table(schema.KIND_EVENTS)
     ctx.cur.execute(f"INSERT INTO {staged} BY NAME {select_sql}", params)
@@ -108,13 +108,13 @@ def _select(
     sql = f"""SELECT
             {instant} AS event_time,
             {date_sql} AS local_date,
-            trim({ctx.col("user_session")}) AS session_id,
-            nullif(trim({ctx.col("user_id")}), '') AS user_id,
-            CASE lower(trim({type_col})) {mapping_sql} ELSE '{OTHER}' END AS event_type,
-            trim({type_col}) AS event_name,
-            nullif(trim({ctx.col("product_id")}), '') AS product_id,
+            ro_trim({ctx.col("user_session")}) AS session_id,
+            nullif(ro_trim({ctx.col("user_id")}), '') AS user_id,
+            CASE lower(ro_trim({type_col})) {mapping_sql} ELSE '{OTHER}' END AS event_type,
+            ro_trim({type_col}) AS event_name,
+            nullif(ro_trim({ctx.col("product_id")}), '') AS product_id,
             {price} AS price,
-            CASE WHEN lower(trim({type_col})) = 'purchase' THEN {price} END AS revenue,
+            CASE WHEN lower(ro_trim({type_col})) = 'purchase' THEN {price} END AS revenue,
             CAST(NULL AS VARCHAR) AS order_id,
             CAST(NULL AS VARCHAR) AS channel,
             CAST(NULL AS VARCHAR) AS device,
@@ -156,7 +156,7 @@ def one_pass(ctx: StageContext) -> OnePass:
     time_col = ctx.col("event_time")
     price_col = ctx.col("price")
     # The price is read as DECIMAL(18,2) by the file reader itself: for every value it accepts
-    # it gives what CAST(trim(value)) gives, and it fails (the pass gives way) where that
+    # it gives what CAST(ro_trim(value)) gives, and it fails (the pass gives way) where that
     # cast would fail. The time is UTC wall time, so its day needs no time-zone conversion.
     select_sql, params = _select(
         ctx,

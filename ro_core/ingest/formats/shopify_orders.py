@@ -48,9 +48,7 @@ def customer_key_sql(expr: str) -> str:
 
     Every importer uses this one expression, so the same email gets the same key everywhere.
     """
-    return (
-        f"CASE WHEN ro_blank({expr}) THEN NULL ELSE substr(sha256(lower(trim({expr}))), 1, 20) END"
-    )
+    return f"CASE WHEN ro_blank({expr}) THEN NULL ELSE substr(sha256(lower(ro_trim({expr}))), 1, 20) END"
 
 
 def is_abandoned_checkout_header(header: list[str]) -> bool:
@@ -67,11 +65,11 @@ def channel_sql(source: str) -> str:
     """Normalise Shopify's Source into web / draft / pos / app / other."""
     return f"""CASE
         WHEN ro_blank({source}) THEN NULL
-        WHEN lower(trim({source})) = 'web' THEN 'web'
-        WHEN lower(trim({source})) = 'shopify_draft_order' THEN 'draft'
-        WHEN lower(trim({source})) = 'pos' THEN 'pos'
-        WHEN lower(trim({source})) IN ('iphone', 'android') THEN 'app'
-        WHEN regexp_full_match(trim({source}), '[0-9]+') THEN 'app'
+        WHEN lower(ro_trim({source})) = 'web' THEN 'web'
+        WHEN lower(ro_trim({source})) = 'shopify_draft_order' THEN 'draft'
+        WHEN lower(ro_trim({source})) = 'pos' THEN 'pos'
+        WHEN lower(ro_trim({source})) IN ('iphone', 'android') THEN 'app'
+        WHEN regexp_full_match(ro_trim({source}), '[0-9]+') THEN 'app'
         ELSE 'other' END"""
 
 
@@ -87,7 +85,7 @@ def plain_amount_checks(ctx: StageContext, labels: list[str] | tuple[str, ...]) 
         c = ctx.col(label)
         checks.append(
             (
-                f"NOT ro_blank({c}) AND NOT regexp_full_match(trim({c}), '{PLAIN_AMOUNT}')",
+                f"NOT ro_blank({c}) AND NOT regexp_full_match(ro_trim({c}), '{PLAIN_AMOUNT}')",
                 f"'{label}' is not an amount like 1234.50 (or has more than 16 digits).",
                 label,
                 [],
@@ -100,7 +98,7 @@ def timestamp_check(ctx: StageContext, label: str) -> Check:
     """Check: a non-blank cell that is not a Shopify time with its UTC offset."""
     c = ctx.col(label)
     return (
-        f"NOT ro_blank({c}) AND try_strptime(trim({c}), ?) IS NULL",
+        f"NOT ro_blank({c}) AND try_strptime(ro_trim({c}), ?) IS NULL",
         f"'{label}' is not a time like 2024-03-31 14:05:00 -0400.",
         label,
         [TIMESTAMP_FORMAT],
@@ -120,7 +118,7 @@ def check_timestamps(ctx: StageContext, label: str) -> None:
 def _latest_time_sql(ctx: StageContext) -> tuple[str, list[str]]:
     """SQL (and params) of the latest created, paid, fulfilled or cancelled time of a row."""
     columns = [ctx.col(c) for c in EVENT_TIME_COLUMNS if ctx.has(c)]
-    times = ", ".join(f"try_strptime(trim({c}), ?)" for c in columns)
+    times = ", ".join(f"try_strptime(ro_trim({c}), ?)" for c in columns)
     return f"greatest({times})", [TIMESTAMP_FORMAT] * len(columns)
 
 
@@ -140,7 +138,7 @@ def stage(ctx: StageContext) -> None:
         checks += plain_amount_checks(ctx, ("Lineitem price", "Lineitem discount"))
     checks.append(
         (
-            f"NOT ro_blank({quantity}) AND TRY_CAST(trim({quantity}) AS INTEGER) IS NULL",
+            f"NOT ro_blank({quantity}) AND TRY_CAST(ro_trim({quantity}) AS INTEGER) IS NULL",
             "'Lineitem quantity' is not a whole number.",
             "Lineitem quantity",
             [],
@@ -160,12 +158,12 @@ def stage(ctx: StageContext) -> None:
     check_sql, check_params = check_columns(checks, alias="check")
     ctx.cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE shopify_per_order AS
-        SELECT trim({name}) AS order_name,
+        SELECT ro_trim({name}) AS order_name,
             bool_and(ro_blank({financial}) AND ro_blank({total})) AS half,
             arg_min(line_no, {first_row}) AS first_line,
-            arg_min(coalesce(nullif(trim({id_col}), ''), trim({name})), {first_row}) AS order_id,
+            arg_min(coalesce(nullif(ro_trim({id_col}), ''), ro_trim({name})), {first_row}) AS order_id,
             arg_min(ro_blank({created}), {first_row}) AS no_time,
-            sum(TRY_CAST(trim({quantity}) AS INTEGER)) AS item_quantity,
+            sum(TRY_CAST(ro_trim({quantity}) AS INTEGER)) AS item_quantity,
             count(*) FILTER (WHERE NOT ro_blank({item_name})) AS line_count,
             max({latest_sql}) AS latest,
             {check_sql}
@@ -189,7 +187,7 @@ def stage(ctx: StageContext) -> None:
     ).fetchone()
     if half:
         ctx.skip_where(
-            f"trim({name}) IN (SELECT order_name FROM temp.shopify_per_order WHERE half)",
+            f"ro_trim({name}) IN (SELECT order_name FROM temp.shopify_per_order WHERE half)",
             "the order's first row (with its total, status and Id) could not be read, so the "
             "whole order was left out; these are its other rows",
         )
@@ -210,7 +208,7 @@ def stage(ctx: StageContext) -> None:
     ship_country = ctx.col_or_null("Shipping Country")
     bill_country = ctx.col_or_null("Billing Country")
     money_sql = ", ".join(
-        f"CAST(trim({ctx.col(label)}) AS DECIMAL(18,2)) AS {field}"
+        f"CAST(ro_trim({ctx.col(label)}) AS DECIMAL(18,2)) AS {field}"
         if ctx.has(label)
         else f"NULL AS {field}"
         for field, label in MONEY_COLUMNS.items()
@@ -221,24 +219,24 @@ def stage(ctx: StageContext) -> None:
         f"""SELECT
             t.order_id AS order_id,
             t.order_name AS order_name,
-            strptime(trim({created}), '{TIMESTAMP_FORMAT}') AS created_at,
+            strptime(ro_trim({created}), '{TIMESTAMP_FORMAT}') AS created_at,
             ro_offset_minutes({created}) AS utc_offset_minutes,
-            CAST(substr(trim({created}), 1, 10) AS DATE) AS local_date,
-            nullif(upper(trim({ctx.col_or_null("Currency")})), '') AS currency,
+            CAST(substr(ro_trim({created}), 1, 10) AS DATE) AS local_date,
+            nullif(upper(ro_trim({ctx.col_or_null("Currency")})), '') AS currency,
             {money_sql},
-            nullif(lower(trim({financial})), '') AS financial_status,
-            nullif(lower(trim({ctx.col_or_null("Fulfillment Status")})), '') AS fulfillment_status,
+            nullif(lower(ro_trim({financial})), '') AS financial_status,
+            nullif(lower(ro_trim({ctx.col_or_null("Fulfillment Status")})), '') AS fulfillment_status,
             (NOT ro_blank({ctx.col_or_null("Cancelled at")})
-             OR lower(trim(coalesce({financial}, ''))) = 'voided') AS cancelled,
-            nullif(trim({source}), '') AS source,
+             OR lower(ro_trim(coalesce({financial}, ''))) = 'voided') AS cancelled,
+            nullif(ro_trim({source}), '') AS source,
             {channel_sql(source)} AS channel,
             {customer_key_sql(email)} AS customer_key,
-            nullif(upper(trim(coalesce(nullif(trim({ship_country}), ''), {bill_country}))), '')
+            nullif(upper(ro_trim(coalesce(nullif(ro_trim({ship_country}), ''), {bill_country}))), '')
                 AS country,
-            (lower(coalesce(trim({source}), '')) = 'shopify_draft_order'
+            (lower(coalesce(ro_trim({source}), '')) = 'shopify_draft_order'
              OR lower(coalesce({payment}, '')) LIKE '%bogus%'
              OR list_contains(string_split(lower(coalesce({tags}, '')), ', '), 'test')) AS is_test,
-            nullif(trim({ctx.col_or_null("Discount Code")}), '') AS discount_code,
+            nullif(ro_trim({ctx.col_or_null("Discount Code")}), '') AS discount_code,
             t.item_quantity AS item_quantity,
             CAST(t.line_count AS INTEGER) AS line_count
         FROM {RAW_TABLE} r JOIN temp.shopify_per_order t ON r.line_no = t.first_line""",
@@ -254,15 +252,15 @@ def stage(ctx: StageContext) -> None:
             t.order_id AS order_id,
             CAST(row_number() OVER (PARTITION BY t.order_name ORDER BY r.line_no) AS INTEGER)
                 AS line_number,
-            nullif(trim(r.{item_name}), '') AS product,
-            nullif(trim({raw_col("Lineitem sku")}), '') AS sku,
-            nullif(trim({raw_col("Vendor")}), '') AS vendor,
-            TRY_CAST(trim(r.{quantity}) AS INTEGER) AS quantity,
-            TRY_CAST(nullif(trim({raw_col("Lineitem price")}), '') AS DECIMAL(18,2)) AS price,
-            TRY_CAST(nullif(trim({raw_col("Lineitem discount")}), '') AS DECIMAL(18,2))
+            nullif(ro_trim(r.{item_name}), '') AS product,
+            nullif(ro_trim({raw_col("Lineitem sku")}), '') AS sku,
+            nullif(ro_trim({raw_col("Vendor")}), '') AS vendor,
+            TRY_CAST(ro_trim(r.{quantity}) AS INTEGER) AS quantity,
+            TRY_CAST(nullif(ro_trim({raw_col("Lineitem price")}), '') AS DECIMAL(18,2)) AS price,
+            TRY_CAST(nullif(ro_trim({raw_col("Lineitem discount")}), '') AS DECIMAL(18,2))
                 AS discount
         FROM {RAW_TABLE} r
-        JOIN temp.shopify_per_order t ON t.order_name = trim(r.{name})
+        JOIN temp.shopify_per_order t ON t.order_name = ro_trim(r.{name})
         WHERE NOT ro_blank(r.{item_name})""",
     )
     ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_per_order")
