@@ -11,6 +11,10 @@ about) and purchase rate per view. A product is matched to its events by SKU or 
 whose product matches no order line are listed under their product id. The revenue lost between
 view and cart is an estimate: views x (the median add-to-cart rate of products with at least
 MIN_VIEWS views - its own) x its purchases per cart x its revenue per purchase.
+
+On the local DuckDB file every period is a sum over the days of per-day rollups read once per
+data version (``product_rollup``); with a store engine the direct queries below run instead.
+Both give the same table.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from typing import Any
 import pandas as pd
 
 from ro_core.metrics._sql import filtered_orders_sql
+from ro_core.metrics.product_rollup import event_product_days, order_product_days, uses_rollup
 from ro_core.metrics.scope import Scope
+from ro_core.metrics.versioned import pins_version
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -74,6 +80,12 @@ _LINES = f"""SELECT l.order_id, coalesce(l.product, l.sku, 'unknown') AS product
 
 
 def _order_products(db: Database, scope: Scope, period) -> pd.DataFrame:
+    if uses_rollup(db):
+        return order_product_days(db, scope.filters).period(period)
+    return _order_products_direct(db, scope, period)
+
+
+def _order_products_direct(db: Database, scope: Scope, period) -> pd.DataFrame:
     # One join of the lines with the orders that count, then two groupings of it: by product
     # (sums and distinct orders) and by order (an order whose lines all have one product, the
     # least equal to the greatest, is its product's order without others). with_others is
@@ -103,6 +115,8 @@ def _order_products(db: Database, scope: Scope, period) -> pd.DataFrame:
 
 def _order_revenue(db: Database, scope: Scope, period) -> pd.Series:
     """Product revenue per product over `period` (the comparison needs nothing else)."""
+    if uses_rollup(db):
+        return order_product_days(db, scope.filters).revenue(period)
     orders_sql, params = filtered_orders_sql(scope.filters, period)
     frame = db.fetch_df(
         f"""WITH f AS ({orders_sql}), l AS ({_LINES})
@@ -113,6 +127,12 @@ def _order_revenue(db: Database, scope: Scope, period) -> pd.Series:
 
 
 def _event_products(db: Database, period) -> pd.DataFrame:
+    if uses_rollup(db):
+        return event_product_days(db).period(period)
+    return _event_products_direct(db, period)
+
+
+def _event_products_direct(db: Database, period) -> pd.DataFrame:
     # Sessions per product and step, as distinct (product, step, session) rows counted per
     # product (other steps, e.g. remove_from_cart, collapse to one row per product with no
     # session: such a product is still listed); purchase revenue from the purchase events alone.
@@ -147,6 +167,7 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num / den.where(den > 0)).astype(float)
 
 
+@pins_version
 def products(db: Database, scope: Scope) -> ProductTable:
     """The product table of the scope (see the module docstring), biggest revenue first, then
     (products only in events) most viewed first."""

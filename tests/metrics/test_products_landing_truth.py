@@ -12,7 +12,9 @@ with the rules written out again, not the queries.
 
 from __future__ import annotations
 
+import math
 import random
+import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from ro_core.metrics import products as products_module
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.landing_pages import landing_pages
 from ro_core.metrics.periods import DateRange
@@ -28,6 +31,7 @@ from ro_core.metrics.scope import Scope
 from ro_core.store import schema
 from tests.metrics.conftest import insert_canonical
 
+DEFAULTS = OrderFilters()
 WEEK = DateRange(date(2024, 3, 4), date(2024, 3, 10))
 BEFORE = DateRange(date(2024, 2, 26), date(2024, 3, 3))
 # (name, sku) of the catalogue; a line with no name counts under its SKU, with neither 'unknown'
@@ -61,6 +65,7 @@ def _orders(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, An
                 "source": "shopify_draft_order" if status == "draft" else "web",
                 "channel": "draft" if status == "draft" else "web",
                 "is_test": status == "test",
+                "country": "DE" if i % 3 == 0 else "US",
             }
         )
         for n in range(rng.randint(1, 4)):
@@ -140,8 +145,8 @@ def _events(rng: random.Random) -> list[dict[str, Any]]:
     return events
 
 
-@pytest.fixture
-def random_store(db):
+def load_random_store(db) -> tuple[Any, list, list, list]:
+    """Insert the seeded store: (db, orders, lines, events)."""
     rng = random.Random(15)
     orders, lines = _orders(rng)
     events = _events(rng)
@@ -151,20 +156,75 @@ def random_store(db):
     return db, orders, lines, events
 
 
-def _counts(order: dict[str, Any], period: DateRange) -> bool:
-    return (
-        period.start <= order["local_date"] <= period.end
-        and not order["cancelled"]
-        and order["financial_status"] != "voided"
-        and not order["is_test"]
-        and order["channel"] != "draft"
-    )
+@pytest.fixture
+def random_store(db):
+    return load_random_store(db)
 
 
-def _line_figures(orders, lines, period: DateRange) -> dict[str, dict[str, Any]]:
+def _spanning_events() -> list[dict[str, Any]]:
+    """Sessions whose events of one product and step fall on several days: across midnight,
+    and a session id seen again days later (days with a gap between them)."""
+    d = datetime(2024, 3, 6, tzinfo=UTC)
+    h = timedelta(hours=1)
+    return [
+        # m1: views of W-1 on the 6th late, the 7th just after midnight and again on the 9th
+        _event(d + 23.9 * h, "m1", "u90", "view", "W-1"),
+        _event(d + 24.1 * h, "m1", "u90", "view", "W-1"),
+        _event(d + 24.2 * h, "m1", "u90", "cart", "W-1"),
+        _event(d + 72 * h, "m1", "u90", "view", "W-1"),
+        _event(d + 72.1 * h, "m1", "u90", "purchase", "W-1", price="10.00", revenue="20.00"),
+        # m2: a cart of G-2 on the 7th, 8th and 10th, a view on the 8th only
+        _event(d + 30 * h, "m2", "u91", "cart", "G-2"),
+        _event(d + 50 * h, "m2", "u91", "cart", "G-2"),
+        _event(d + 50.5 * h, "m2", "u91", "view", "G-2"),
+        _event(d + 98 * h, "m2", "u91", "cart", "G-2"),
+        # m3: an event-only product viewed across midnight from the 10th into the 11th, past
+        # the week's end
+        _event(d + 95.9 * h, "m3", "u92", "view", "e-100"),
+        _event(d + 96.1 * h, "m3", "u92", "view", "e-100"),
+    ]
+
+
+def load_product_store(db) -> tuple[Any, list, list, list]:
+    """The seeded store with the spanning sessions in a second events import."""
+    db, orders, lines, events = load_random_store(db)
+    extra = _spanning_events()
+    insert_canonical(db, schema.KIND_EVENTS, extra)
+    return db, orders, lines, events + extra
+
+
+@pytest.fixture
+def product_store(db):
+    return load_product_store(db)
+
+
+def _order_day(order: dict[str, Any], filters: OrderFilters) -> date:
+    if filters.utc_offset_minutes is None:
+        return order["local_date"]
+    return (order["created_at"] + timedelta(minutes=filters.utc_offset_minutes)).date()
+
+
+def _counts(order: dict[str, Any], period: DateRange, filters: OrderFilters = DEFAULTS) -> bool:
+    """The order counts in `period` under `filters` (the rules written out again)."""
+    if filters.exclude_cancelled and (order["cancelled"] or order["financial_status"] == "voided"):
+        return False
+    if filters.exclude_test and (order["is_test"] or order["channel"] == "draft"):
+        return False
+    if filters.currency is not None and order["currency"] != filters.currency:
+        return False
+    if filters.segment_dimension == "country" and (
+        order["country"].lower() != filters.segment_value.lower()
+    ):
+        return False
+    return period.start <= _order_day(order, filters) <= period.end
+
+
+def _line_figures(
+    orders, lines, period: DateRange, filters: OrderFilters = DEFAULTS
+) -> dict[str, dict[str, Any]]:
     """Per product (name, else SKU, else 'unknown'): units, revenue, gross, discount, the set of
     its orders and how many of them hold another product too."""
-    counted = {o["order_id"] for o in orders if _counts(o, period)}
+    counted = {o["order_id"] for o in orders if _counts(o, period, filters)}
     figures: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"units": 0, "revenue": 0.0, "gross": 0.0, "discount": 0.0, "orders": set()}
     )
@@ -187,14 +247,63 @@ def _line_figures(orders, lines, period: DateRange) -> dict[str, dict[str, Any]]
     return dict(figures)
 
 
-def test_product_table_against_python(random_store) -> None:
-    db, orders, lines, events = random_store
-    table = products(db, Scope(WEEK, "previous", OrderFilters()))
+def _event_figures(
+    orders, lines, events, period: DateRange, filters: OrderFilters = DEFAULTS
+) -> dict[str, dict[str, Any]]:
+    """Per product label: distinct session ids per step in the period (events without a session
+    id count in no step) and the revenue of its purchase events. A product id is shown under
+    the order line's name when it is a line's SKU or name, else as 'product id ...'."""
+    sessions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    revenue: dict[str, float] = defaultdict(float)
+    for e in events:
+        if not period.start <= e["local_date"] <= period.end or e["product_id"] is None:
+            continue
+        revenue[e["product_id"]] += float(e["revenue"] or 0) if e["event_type"] == "purchase" else 0
+        if e["session_id"] is not None:
+            sessions[(e["product_id"], e["event_type"])].add(e["session_id"])
+    counted = {o["order_id"] for o in orders if _counts(o, period, filters)}
+    by_sku = {line["sku"]: line["product"] or line["sku"] for line in lines
+              if line["order_id"] in counted and line["sku"] is not None}  # fmt: skip
+    names = set(_line_figures(orders, lines, period, filters))
+    expected: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"view": 0, "cart": 0, "purchase": 0, "revenue": 0.0}
+    )
+    for pid in revenue:
+        label = by_sku.get(pid) or (pid if pid in names else f"product id {pid}")
+        for step in ("view", "cart", "purchase"):
+            expected[label][step] += len(sessions.get((pid, step), set()))
+        expected[label]["revenue"] += revenue[pid]
+    return dict(expected)
+
+
+def _lost_view_to_cart(now, events_now) -> dict[str, float]:
+    """The estimate of revenue lost between view and cart with MIN_VIEWS at 1 (every product
+    with a view is in the median and gets an estimate)."""
+    rates = {label: e["cart"] / e["view"] for label, e in events_now.items() if e["view"]}
+    benchmark = statistics.median(rates.values())
+    lost = {}
+    for label, rate in rates.items():
+        e = events_now[label]
+        per_cart = e["purchase"] / e["cart"] if e["cart"] else 0.0
+        if e["purchase"]:
+            per_purchase = e["revenue"] / e["purchase"]
+        elif label in now and now[label]["units"]:
+            per_purchase = now[label]["revenue"] / now[label]["units"]
+        else:
+            per_purchase = math.nan
+        lost[label] = e["view"] * max(benchmark - rate, 0.0) * per_cart * per_purchase
+    return lost
+
+
+def assert_product_table(
+    table, orders, lines, events, scope: Scope, *, check_lost: bool = False
+) -> None:
+    """Every figure of `table` against the rows (orders, lines, events) recomputed in Python;
+    `check_lost` with MIN_VIEWS patched to 1."""
     rows = table.frame.set_index("product")
-    now = _line_figures(orders, lines, WEEK)
-    before = _line_figures(orders, lines, BEFORE)
-    assert {"Widget", "X-9", "unknown"} <= set(now)
-    assert any(f["with_others"] < len(f["orders"]) for f in now.values())  # single-product
+    assert rows.index.is_unique
+    now = _line_figures(orders, lines, scope.period, scope.filters)
+    before = _line_figures(orders, lines, scope.comparison, scope.filters)
     total = sum(f["revenue"] for f in now.values())
     for product, f in now.items():
         row = rows.loc[product]
@@ -204,39 +313,82 @@ def test_product_table_against_python(random_store) -> None:
         assert row["revenue_share"] == pytest.approx(f["revenue"] / total), product
         assert row["avg_discount"] == pytest.approx(f["discount"] / f["gross"]), product
         assert row["attach_rate"] == pytest.approx(f["with_others"] / len(f["orders"])), product
-        if product in before:
+        if product in before and before[product]["revenue"] > 0:
             change = f["revenue"] / before[product]["revenue"] - 1
             assert row["revenue_change"] == pytest.approx(change), product
         else:
             assert row["revenue_change"] != row["revenue_change"], product  # NaN: no base
-
-    # events: distinct session ids per product and step in the week (events without a session
-    # id count in no step); a product id is shown under the order line's name when it is a
-    # line's SKU or name, else as 'product id ...'
-    sessions: dict[tuple[str, str], set[str]] = defaultdict(set)
-    products_seen = set()
-    for e in events:
-        if not WEEK.start <= e["local_date"] <= WEEK.end or e["product_id"] is None:
-            continue
-        products_seen.add(e["product_id"])
-        if e["session_id"] is not None:
-            sessions[(e["product_id"], e["event_type"])].add(e["session_id"])
-    counted = {o["order_id"] for o in orders if _counts(o, WEEK)}
-    by_sku = {line["sku"]: line["product"] or line["sku"] for line in lines
-              if line["order_id"] in counted and line["sku"] is not None}  # fmt: skip
-    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for pid in products_seen:
-        label = by_sku.get(pid) or (pid if pid in now else f"product id {pid}")
-        for i, step in enumerate(("view", "cart", "purchase")):
-            expected[label][i] += len(sessions.get((pid, step), set()))
-    assert "product id e-300" in expected  # only remove_from_cart: listed with no views
-    assert table.has_events
-    for label, (views, carts, purchases) in expected.items():
+    ordered = rows[rows["units"].notna()]
+    assert set(ordered.index) == set(now)
+    expected = _event_figures(orders, lines, events, scope.period, scope.filters)
+    assert table.has_events == bool(expected)
+    for label, e in expected.items():
         row = rows.loc[label]
         assert (row["views"], row["cart_sessions"], row["purchase_sessions"]) == (
-            views, carts, purchases), label  # fmt: skip
-    shown = rows[rows["views"].notna()]
-    assert set(shown.index) == set(expected)
+            e["view"], e["cart"], e["purchase"]), label  # fmt: skip
+    assert set(rows[rows["views"].notna()].index) == set(expected)
+    if check_lost:
+        lost = _lost_view_to_cart(now, expected)
+        for label, value in lost.items():
+            shown = rows.loc[label, "lost_view_to_cart"]
+            if math.isnan(value):
+                assert shown is None or shown != shown, label
+            else:
+                assert shown == pytest.approx(value), label
+
+
+def test_product_table_against_python(random_store) -> None:
+    db, orders, lines, events = random_store
+    scope = Scope(WEEK, "previous", OrderFilters())
+    table = products(db, scope)
+    now = _line_figures(orders, lines, WEEK)
+    assert {"Widget", "X-9", "unknown"} <= set(now)
+    assert any(f["with_others"] < len(f["orders"]) for f in now.values())  # single-product
+    expected = _event_figures(orders, lines, events, WEEK)
+    assert "product id e-300" in expected  # only remove_from_cart: listed with no views
+    assert_product_table(table, orders, lines, events, scope)
+
+
+SPANNED = [
+    WEEK,
+    DateRange(date(2024, 3, 7), date(2024, 3, 7)),  # the day after m1's midnight
+    DateRange(date(2024, 3, 6), date(2024, 3, 8)),  # across midnight, not m1's later day
+    DateRange(date(2024, 3, 8), date(2024, 3, 14)),  # starts mid-store, past the events' end
+    DateRange(date(2024, 2, 1), date(2024, 3, 31)),  # wider than the store
+]
+
+
+@pytest.mark.parametrize("period", SPANNED, ids=str)
+def test_sessions_across_days_count_once(product_store, period, monkeypatch) -> None:
+    """Sessions spanning midnight (and a session id seen again days later) count once per
+    product and step over any period; the lost revenue estimate uses the purchase revenue."""
+    monkeypatch.setattr(products_module, "MIN_VIEWS", 1)
+    db, orders, lines, events = product_store
+    scope = Scope(period, "previous", OrderFilters())
+    assert_product_table(products(db, scope), orders, lines, events, scope, check_lost=True)
+
+
+def test_every_period_against_python(product_store) -> None:
+    """All periods whose days lie within the store's (two calls per data version share one
+    rollup: every period is a sum over its days)."""
+    db, orders, lines, events = product_store
+    first = BEFORE.start - timedelta(days=1)
+    days = [first + timedelta(days=i) for i in range(24)]
+    for i, start in enumerate(days):
+        for end in days[i:]:
+            scope = Scope(DateRange(start, end), "none", OrderFilters())
+            table = products(db, scope).frame.set_index("product")
+            now = _line_figures(orders, lines, scope.period)
+            found = {p: (r["units"], r["orders"], r["orders"] - round(r["attach_rate"] * r["orders"]))
+                     for p, r in table[table["units"].notna()].iterrows()}  # fmt: skip
+            assert found == {p: (f["units"], len(f["orders"]), len(f["orders"]) - f["with_others"])
+                             for p, f in now.items()}, scope.period  # fmt: skip
+            expected = _event_figures(orders, lines, events, scope.period)
+            shown = table[table["views"].notna()]
+            assert {p: (r["views"], r["cart_sessions"], r["purchase_sessions"])
+                    for p, r in shown.iterrows()} == {
+                p: (e["view"], e["cart"], e["purchase"]) for p, e in expected.items()
+            }, scope.period  # fmt: skip
 
 
 def _sessions(events, period: DateRange, device: str | None = None) -> list[dict[str, Any]]:

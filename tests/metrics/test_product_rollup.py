@@ -1,0 +1,154 @@
+"""The product table's per-day rollups (ro_core.metrics.product_rollup): read once per data
+version and order filters, refreshed by an import, and giving what the direct queries give (the
+plan a store engine runs) and what plain Python gives over every row.
+
+The store and the rules written out again come from test_products_landing_truth.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from ro_core.metrics import product_rollup
+from ro_core.metrics import products as products_module
+from ro_core.metrics.filters import OrderFilters
+from ro_core.metrics.periods import DateRange
+from ro_core.metrics.products import products
+from ro_core.metrics.scope import Scope
+from ro_core.store import schema
+from tests.metrics.conftest import insert_canonical
+from tests.metrics.test_products_landing_truth import (
+    WEEK,
+    _event,
+    assert_product_table,
+    load_product_store,
+)
+
+MID = DateRange(date(2024, 3, 6), date(2024, 3, 12))  # starts mid-week, ends past the data
+
+
+@pytest.fixture
+def product_store(db):
+    return load_product_store(db)
+
+
+@pytest.fixture
+def reads(monkeypatch) -> dict[str, int]:
+    """How often each rollup is read from the database."""
+    counts = {"orders": 0, "events": 0}
+    read_orders, read_events = product_rollup._read_order_days, product_rollup._read_event_days
+
+    def orders(db, filters):
+        counts["orders"] += 1
+        return read_orders(db, filters)
+
+    def events(db):
+        counts["events"] += 1
+        return read_events(db)
+
+    monkeypatch.setattr(product_rollup, "_read_order_days", orders)
+    monkeypatch.setattr(product_rollup, "_read_event_days", events)
+    return counts
+
+
+def test_one_read_per_data_version_and_an_import_refreshes(product_store, reads) -> None:
+    db, orders, lines, events = product_store
+    for period in (WEEK, MID, WEEK):
+        scope = Scope(period, "previous", OrderFilters())
+        assert_product_table(products(db, scope), orders, lines, events, scope)
+    assert reads == {"orders": 1, "events": 1}  # the comparison periods too
+
+    # a new import: an order of Widget and Gizmo on a day of the week and a session that views
+    # and carts Widget across midnight into the week's last day
+    order = {"order_id": "n0001", "order_name": "#9001",
+             "created_at": datetime(2024, 3, 10, 12, tzinfo=UTC), "utc_offset_minutes": 0,
+             "local_date": date(2024, 3, 10), "currency": "USD", "total": Decimal("40.00"),
+             "financial_status": "paid", "cancelled": False, "source": "web", "channel": "web",
+             "is_test": False, "country": "US"}  # fmt: skip
+    new_lines = [
+        {"order_id": "n0001", "line_number": 1, "product": "Widget", "sku": "W-1",
+         "quantity": 2, "price": Decimal("10.00"), "discount": None},
+        {"order_id": "n0001", "line_number": 2, "product": "Gizmo", "sku": None,
+         "quantity": 1, "price": Decimal("19.99"), "discount": Decimal("1.25")},
+    ]  # fmt: skip
+    late = datetime(2024, 3, 9, 23, 55, tzinfo=UTC)
+    new_events = [
+        _event(late, "n1", "u93", "view", "W-1"),
+        _event(late + timedelta(minutes=10), "n1", "u93", "view", "W-1"),
+        _event(late + timedelta(minutes=11), "n1", "u93", "cart", "W-1"),
+    ]
+    insert_canonical(db, schema.KIND_ORDERS, [order])
+    insert_canonical(db, schema.KIND_ORDER_LINES, new_lines)
+    insert_canonical(db, schema.KIND_EVENTS, new_events)
+    orders, lines, events = [*orders, order], [*lines, *new_lines], [*events, *new_events]
+    for period in (WEEK, DateRange(date(2024, 3, 10), date(2024, 3, 10))):
+        scope = Scope(period, "previous", OrderFilters())
+        assert_product_table(products(db, scope), orders, lines, events, scope)
+    assert reads == {"orders": 2, "events": 2}
+
+
+FILTERS = {
+    "cancelled and test orders too": OrderFilters(exclude_cancelled=False, exclude_test=False),
+    "dates at UTC-13 (noon UTC is the day before)": OrderFilters(utc_offset_minutes=-780),
+    "orders shipped to Germany": OrderFilters(segment_dimension="country", segment_value="de"),
+    "a currency no order has": OrderFilters(currency="EUR"),
+    "net revenue, traffic source forced": OrderFilters(revenue_basis="net", traffic_source="ga4"),
+}
+
+
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_filters_against_python(product_store, name) -> None:
+    db, orders, lines, events = product_store
+    for period in (WEEK, MID):
+        scope = Scope(period, "previous", FILTERS[name])
+        assert_product_table(products(db, scope), orders, lines, events, scope)
+
+
+def test_a_session_segment_gives_the_whole_stores_products(product_store, reads) -> None:
+    """Orders carry no device: the table is the whole store's (and reuses its rollup)."""
+    db, orders, lines, events = product_store
+    products(db, Scope(WEEK, "previous", OrderFilters()))
+    device = OrderFilters(segment_dimension="device", segment_value="Mobile")
+    table = products(db, Scope(WEEK, "previous", device))
+    assert any("carry no device" in note for note in table.notes)
+    assert_product_table(table, orders, lines, events, Scope(WEEK, "previous", OrderFilters()))
+    assert reads == {"orders": 1, "events": 1}
+
+
+def test_filters_that_do_not_change_order_lines_share_a_rollup(product_store, reads) -> None:
+    db, *_ = product_store
+    for filters in (OrderFilters(), FILTERS["net revenue, traffic source forced"],
+                    OrderFilters(online_channels=None)):  # fmt: skip
+        products(db, Scope(WEEK, "previous", filters))
+    assert reads["orders"] == 1
+    products(db, Scope(WEEK, "previous", FILTERS["orders shipped to Germany"]))
+    assert reads["orders"] == 2
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("product").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("filters", [OrderFilters(), FILTERS["dates at UTC-13 (noon UTC is "
+                                                             "the day before)"]])  # fmt: skip
+def test_the_direct_queries_give_the_same_table(product_store, monkeypatch, filters) -> None:
+    """The plan a store engine runs (no rollup) and the rollup's sums agree on every column."""
+    db, *_ = product_store
+    periods = [WEEK, MID, DateRange(date(2024, 3, 7), date(2024, 3, 7)),
+               DateRange(date(2023, 1, 1), date(2023, 1, 31))]  # fmt: skip
+    scopes = [Scope(p, "previous", filters) for p in periods]
+    assert product_rollup.uses_rollup(db)
+    with_rollup = [products(db, s) for s in scopes]
+    monkeypatch.setattr(products_module, "uses_rollup", lambda db: False)
+    for scope, rolled in zip(scopes, with_rollup, strict=True):
+        direct = products(db, scope)
+        assert direct.notes == rolled.notes
+        assert direct.has_events == rolled.has_events
+        pd.testing.assert_frame_equal(
+            _sorted(rolled.frame), _sorted(direct.frame), check_exact=False, rtol=1e-12
+        )
+    assert not with_rollup[-1].has_events and with_rollup[-1].frame.empty  # before the store
