@@ -208,10 +208,10 @@ def event_keep(filters: OrderFilters | None, period: DateRange) -> tuple[str, li
     )
 
 
-def event_sessions_sql(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any]]:
-    """SQL of one row per event session of the period: skey, first_date, first_product (the
-    landing page: the product of the first page or product view), events (visitor actions),
-    views, bounced (exactly one action and it is a view), purchased, revenue.
+def session_events_sql(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any]]:
+    """SQL of the events that make up the event sessions of the period, the one home of their
+    rules (which events count, the session key, what a view is, the segment filter): skey,
+    local_date, event_time, event_type, product_id, revenue, price, is_view.
 
     Raises nothing; a segment the events cannot tell apart gives no rows.
     """
@@ -220,13 +220,28 @@ def event_sessions_sql(filters: OrderFilters | None, period: DateRange) -> tuple
         keep, keep_params = "AND false", []
     bookkeeping = ", ".join(f"'{n}'" for n in BOOKKEEPING_EVENTS)
     page_views = ", ".join(f"'{n}'" for n in PAGE_VIEW_EVENTS)
-    is_view = f"(event_type = 'view' OR lower(coalesce(event_name, '')) IN ({page_views}))"
-    sql = f"""WITH e AS (
-        SELECT {SESSION_KEY} AS skey, local_date, event_time, event_type, product_id,
+    # a product view, or a page view by name (lowered only for events that are not views)
+    is_view = (
+        f"CASE WHEN event_type = 'view' THEN true "
+        f"ELSE lower(coalesce(event_name, '')) IN ({page_views}) END"
+    )
+    sql = f"""SELECT {SESSION_KEY} AS skey, local_date, event_time, event_type, product_id,
                revenue, price, {is_view} AS is_view
         FROM {schema.EVENTS}
         WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL)
-          AND lower(coalesce(event_name, '')) NOT IN ({bookkeeping}) {keep})
+          AND lower(coalesce(event_name, '')) NOT IN ({bookkeeping}) {keep}"""
+    return sql, [period.start, period.end, *keep_params]
+
+
+def event_sessions_sql(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any]]:
+    """SQL of one row per event session of the period: skey, first_date, first_product (the
+    landing page: the product of the first page or product view), events (visitor actions),
+    views, bounced (exactly one action and it is a view), purchased, revenue.
+
+    Raises nothing; a segment the events cannot tell apart gives no rows.
+    """
+    events_sql, params = session_events_sql(filters, period)
+    sql = f"""WITH e AS ({events_sql})
     SELECT skey, min(local_date) AS first_date,
            arg_min(CAST(product_id AS VARCHAR), event_time) FILTER (WHERE is_view)
                AS first_product,
@@ -236,7 +251,7 @@ def event_sessions_sql(filters: OrderFilters | None, period: DateRange) -> tuple
            coalesce(sum(coalesce(revenue, price)) FILTER (WHERE event_type = 'purchase'), 0)
                AS revenue
     FROM e GROUP BY skey"""
-    return sql, [period.start, period.end, *keep_params]
+    return sql, params
 
 
 def event_engagement(

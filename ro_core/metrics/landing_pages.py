@@ -35,8 +35,7 @@ import pandas as pd
 
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics._stats import mean_interval, wilson_interval
-from ro_core.metrics.engagement import BOOKKEEPING_EVENTS, EVENTS, PAGE_VIEW_EVENTS, event_keep
-from ro_core.metrics.funnel import SESSION_KEY
+from ro_core.metrics.engagement import EVENTS, session_events_sql
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, kpi_values
 from ro_core.metrics.opportunities import (
     DAYS_PER_MONTH,
@@ -177,30 +176,16 @@ def _traffic_rows(db: Database, scope: Scope) -> tuple[list[dict[str, Any]], dic
 
 
 def _event_rows(db: Database, scope: Scope) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    # The sessions of ro_core.metrics.engagement.event_sessions_sql (same events, key, view and
+    # The sessions of ro_core.metrics.engagement.session_events_sql (its events, key, view and
     # segment rules) with only what a landing page needs, in four aggregates per session instead
     # of six: each aggregate over 500,000 sessions of a year of 5M events costs about as much as
     # the grouping itself.
     # weight (1 per view, 2 per other event) is 1 exactly when the session is one view and
     # nothing else (a bounce); revenue (purchase value, 0 where it is missing) is NULL exactly
     # when the session has no purchase. Grouped by the product id, 'product ' added in Python.
-    keep, keep_params, why = event_keep(scope.filters, scope.period)
-    if why:
-        keep, keep_params = "AND false", []
-    bookkeeping = ", ".join(f"'{n}'" for n in BOOKKEEPING_EVENTS)
-    page_views = ", ".join(f"'{n}'" for n in PAGE_VIEW_EVENTS)
-    # a product view, or a page view by name (lowered only for events that are not views)
-    is_view = (
-        f"CASE WHEN event_type = 'view' THEN true "
-        f"ELSE lower(coalesce(event_name, '')) IN ({page_views}) END"
-    )
+    events_sql, params = session_events_sql(scope.filters, scope.period)
     rows = db.fetch_all(
-        f"""WITH e AS (
-            SELECT {SESSION_KEY} AS skey, local_date, event_time, event_type, product_id,
-                   revenue, price, {is_view} AS is_view
-            FROM {schema.EVENTS}
-            WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL)
-              AND lower(coalesce(event_name, '')) NOT IN ({bookkeeping}) {keep}),
+        f"""WITH e AS ({events_sql}),
         s AS (
             SELECT min(local_date) AS first_date,
                    arg_min(CAST(product_id AS VARCHAR), event_time) FILTER (WHERE is_view)
@@ -212,7 +197,7 @@ def _event_rows(db: Database, scope: Scope) -> tuple[list[dict[str, Any]], dict[
         SELECT first_product, count(*), count(CASE WHEN weight = 1 THEN 1 END), count(revenue),
                sum(revenue), sum(revenue * revenue), min(first_date), max(first_date)
         FROM s GROUP BY first_product""",
-        [scope.period.start, scope.period.end, *keep_params],
+        params,
     )
     pages = [("(no view)" if r[0] is None else f"product {r[0]}", *r[1:]) for r in rows]
     rows = sorted(pages, key=lambda r: (-r[1], r[0]))  # most sessions first, then by name
