@@ -5,7 +5,10 @@ For each file, runs `ro ingest` (the real command, start-up included) and DuckDB
 database, `--repeat` times, and prints medians: seconds, peak memory (VmHWM), the ratio, and
 the import's own stages (RO_IMPORT_TIMINGS). Also times `ro --help` start-up.
 
-    python benchmarks/import_speed.py --orders 100000 300000 --events 1000000
+    python benchmarks/import_speed.py --orders 100000 300000 --events 1000000 [--pandas]
+
+Ends with a Markdown table for the README (with --pandas, pandas.read_csv of every cell as
+text is timed too, as a notebook user would read the file).
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ DUCKDB_SCRIPT = (
     "con = duckdb.connect(sys.argv[1])\n"
     "con.execute('CREATE TABLE t AS SELECT * FROM read_csv(?)', [sys.argv[2]])\n"
     "con.close()\n"
+)
+# What a notebook user would do: every cell as text, nothing stored.
+PANDAS_SCRIPT = (
+    "import pandas, sys\nframe = pandas.read_csv(sys.argv[2], dtype=str, keep_default_na=False)\n"
 )
 
 
@@ -85,9 +92,10 @@ def files(out: Path, orders: list[int], events: list[int]) -> list[tuple[str, Pa
     return made
 
 
-def bench_file(label: str, path: Path, repeat: int) -> dict:
-    """Alternate ro ingest and DuckDB's read on one file; medians and per-stage figures."""
-    ro_s, ro_mb, dk_s, dk_mb = [], [], [], []
+def bench_file(label: str, path: Path, repeat: int, with_pandas: bool = False) -> dict:
+    """Alternate ro ingest and DuckDB's read (and pandas') on one file; medians and per-stage
+    figures."""
+    ro_s, ro_mb, dk_s, dk_mb, pd_s, pd_mb = [], [], [], [], [], []
     stages: dict[str, list[float]] = defaultdict(list)
     stage_peak: dict[str, float] = {}
     env = {**os.environ, "RO_IMPORT_TIMINGS": "1"}
@@ -110,6 +118,10 @@ def bench_file(label: str, path: Path, repeat: int) -> dict:
             )
             dk_s.append(s)
             dk_mb.append(mb)
+        if with_pandas:
+            s, mb, _ = run([sys.executable, "-c", PANDAS_SCRIPT, "-", str(path)])
+            pd_s.append(s)
+            pd_mb.append(mb)
     result = {
         "label": label,
         "mb": path.stat().st_size / 1e6,
@@ -117,6 +129,8 @@ def bench_file(label: str, path: Path, repeat: int) -> dict:
         "ro_mb": max(ro_mb),
         "duckdb_s": statistics.median(dk_s),
         "duckdb_mb": max(dk_mb),
+        "pandas_s": statistics.median(pd_s) if pd_s else None,
+        "pandas_mb": max(pd_mb) if pd_mb else None,
         "stages": {k: statistics.median(v) for k, v in stages.items()},
         "stage_peak": stage_peak,
     }
@@ -130,8 +144,29 @@ def bench_file(label: str, path: Path, repeat: int) -> dict:
         "    stages: "
         + ", ".join(f"{k} {v:.2f} s ({stage_peak[k]:.0f} MB)" for k, v in r["stages"].items())
     )
+    if r["pandas_s"] is not None:
+        print(f"    pandas read_csv (all text) {r['pandas_s']:.2f} s {r['pandas_mb']:.0f} MB")
     sys.stdout.flush()
     return result
+
+
+def markdown(results: list[dict]) -> str:
+    """The README's table: one row per file, the import's stages in the last column."""
+    lines = [
+        "| file | MB | `ro ingest` s | DuckDB s | ratio | pandas s | peak MB: ro / DuckDB / pandas "
+        "| stages (s) |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in results:
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items() if v >= 0.05)
+        pandas_s = f"{r['pandas_s']:.1f}" if r["pandas_s"] is not None else "-"
+        pandas_mb = f"{r['pandas_mb']:,.0f}" if r["pandas_mb"] is not None else "-"
+        lines.append(
+            f"| {r['label']} | {r['mb']:,.0f} | {r['ro_s']:.1f} | {r['duckdb_s']:.1f} | "
+            f"{r['ro_s'] / r['duckdb_s']:.2f}x | {pandas_s} | {r['ro_mb']:,.0f} / "
+            f"{r['duckdb_mb']:,.0f} / {pandas_mb} | {stages} |"
+        )
+    return "\n".join(lines)
 
 
 def bench_startup(repeat: int = 10) -> None:
@@ -157,14 +192,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "speed")
+    parser.add_argument("--pandas", action="store_true", help="also time pandas.read_csv")
     args = parser.parse_args()
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}, DuckDB {duckdb.__version__}"
     )
     bench_startup()
-    for label, path in files(args.data, args.orders, args.events):
-        bench_file(label, path, args.repeat)
+    results = [
+        bench_file(label, path, args.repeat, args.pandas)
+        for label, path in files(args.data, args.orders, args.events)
+    ]
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    print(markdown(results))
 
 
 if __name__ == "__main__":
