@@ -3,27 +3,12 @@ totals that do not add up, future dates, impossible traffic counts."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-import threading
-
 import duckdb
 
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import StageContext, stage_table
 from ro_core.store import schema
-
-# The store-currency rule, which an orders import reports on; its package loads pandas (about
-# half a second), so it is imported in a thread while DuckDB reads the file.
-_CURRENCY_RULE_MODULE = "ro_core.metrics.currency"
-
-
-def preload_currency_rule() -> None:
-    """Start importing the store-currency rule in a thread (an orders import will need it)."""
-    if _CURRENCY_RULE_MODULE not in sys.modules:
-        threading.Thread(
-            target=importlib.import_module, args=(_CURRENCY_RULE_MODULE,), daemon=True
-        ).start()
+from ro_core.store.currency_rule import store_currency_among
 
 
 def _warn_about_currencies(
@@ -31,9 +16,6 @@ def _warn_about_currencies(
 ) -> None:
     """Report lines on the file's currencies: several in one file, and orders without one (they
     count in the store currency, see ro_core.metrics.currency)."""
-    # imported here (see _CURRENCY_RULE_MODULE): an events import never needs pandas
-    store_currency_among = importlib.import_module(_CURRENCY_RULE_MODULE).store_currency_among
-
     staged = stage_table(schema.KIND_ORDERS)
     columns = "currency, total, cancelled, financial_status, is_test, channel"
     # The store currency as it will be once this file is in: stored orders plus this file's.

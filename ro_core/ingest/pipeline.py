@@ -36,7 +36,7 @@ from ro_core.ingest.base import (
     header_signature,
     stage_table,
 )
-from ro_core.ingest.checks import preload_currency_rule, validate_and_warn
+from ro_core.ingest.checks import validate_and_warn
 from ro_core.ingest.commit import (
     AlreadyImported,
     commit_import,
@@ -161,8 +161,6 @@ def _stage_part(
     mapping: dict[str, str] | None,
     options: dict[str, Any],
 ) -> StageContext:
-    if schema.KIND_ORDERS in spec.kinds:
-        preload_currency_rule()
     ctx = StageContext(
         cur=cur,
         file_name=file_name,

@@ -12,7 +12,6 @@ Rules (one home; the sidebar, the CLI, goals and the report call these):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,18 +19,16 @@ from ro_core.errors import InvalidInputError
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.versioned import remember
 from ro_core.store import schema
+from ro_core.store.currency_rule import (
+    STORE_CURRENCY_SETTING,
+    currency_rank_sql,
+    store_currency_of,
+)
 from ro_core.store.db import Database
 from ro_core.store.settings import get_setting, set_setting
 
-STORE_CURRENCY_SETTING = "store_currency"
 # Pass as `currency` to store_order_filters for every currency at once (no currency filter).
 ALL_CURRENCIES = "all"
-
-# The orders the default filters keep (see ro_core.metrics._sql.order_conditions).
-_COUNTED = (
-    "NOT coalesce(cancelled, false) AND coalesce(financial_status, '') <> 'voided' "
-    "AND NOT coalesce(is_test, false) AND coalesce(channel, '') <> 'draft'"
-)
 
 
 @dataclass(frozen=True)
@@ -64,20 +61,6 @@ class CurrencyChoice:
         }
 
 
-def currency_rank_sql(relation: str) -> str:
-    """SELECT currency, orders, revenue, all_orders from an orders-shaped relation, biggest
-    revenue first (ties: more orders, then the code). `relation` must be built from schema
-    constants (a table name or a UNION of them), never from user text."""
-    return f"""SELECT currency,
-            count(*) FILTER (WHERE {_COUNTED}) AS orders,
-            coalesce(sum(total) FILTER (WHERE {_COUNTED}), 0) AS revenue,
-            count(*) AS all_orders
-        FROM {relation}
-        WHERE currency IS NOT NULL
-        GROUP BY currency
-        ORDER BY revenue DESC, orders DESC, all_orders DESC, currency"""
-
-
 def currency_choices(db: Database) -> list[CurrencyChoice]:
     """Every currency of the loaded orders, biggest revenue first (for the sidebar's choice)."""
     rows = db.fetch_all(currency_rank_sql(schema.ORDERS))
@@ -99,32 +82,9 @@ def store_currency(db: Database) -> str | None:
 
     def decide() -> str | None:
         picked = remembered_currency(db)  # a local setting; the orders may be on a store engine
-        return _store_currency(lambda sql, p: db.fetch_one(sql, p), schema.ORDERS, picked)
+        return store_currency_of(lambda sql, p: db.fetch_one(sql, p), schema.ORDERS, picked)
 
     return remember(db, "store currency", decide)
-
-
-def store_currency_among(cur: Any, relation: str) -> str | None:
-    """:func:`store_currency` over an orders-shaped `relation` (schema constants only), on a
-    cursor the caller holds: an import asks it about the stored orders plus its staged ones."""
-    row = cur.execute(
-        f"SELECT value FROM {schema.SETTINGS} WHERE key = ?", [STORE_CURRENCY_SETTING]
-    ).fetchone()
-    picked = row[0] if row and row[0] else None
-    return _store_currency(
-        lambda sql, params: cur.execute(sql, params).fetchone(), relation, picked
-    )
-
-
-def _store_currency(
-    fetch_one: Callable[[str, list[Any]], tuple | None], relation: str, picked: str | None
-) -> str | None:
-    if picked:
-        found = fetch_one(f"SELECT count(*) FROM {relation} WHERE currency = ?", [picked])[0]
-        if found:
-            return str(picked)
-    row = fetch_one(currency_rank_sql(relation) + " LIMIT 1", [])
-    return str(row[0]) if row else None
 
 
 def remember_store_currency(db: Database, code: str | None) -> str | None:
