@@ -1,36 +1,43 @@
-"""The product table's sums per store-local day, read once per data version and reused by every
-period (the table's direct queries re-read a year of order lines and events for each period).
+"""The product table's sums per store-local day, read a calendar month at a time and kept per data
+version, so that a period adds up days already read (the direct queries re-read a year of order
+lines and events for each period). A period reads only the months it needs that are not kept
+yet, one statement per run of such months.
 
 Order lines: per (day, product) units, list value and line discounts (exact, in cents), orders
 and orders holding that product alone, for the orders the filters keep. An order has one day,
 so its distinct orders per product and day add up over days.
 
 Events: sessions per (day, product, step) for the steps view, cart and purchase. A session
-counts once per product and step over a period, so per-day counts add up only for the sessions
-whose events of that product and step fall on one day. For the others (a session across
-midnight) the rollup also keeps, per product and step, how many sessions have each pair of
-consecutive days with such events: over a period (a run of days) a session's days inside it are
-consecutive in its own list of days, so days minus pairs is 1 when it has any and 0 otherwise.
-Besides those: purchase revenue per (day, product) and which products have other events
-(remove_from_cart, events without a session) on each day, so a product with only those is
-still listed.
+counts once per product and step over a period: a period (a run of days) holds a run of the
+session's own days with such events, so its days there minus its pairs of consecutive days
+there is 1 when it has any and 0 otherwise. Each month keeps, besides the per-day counts, its
+sessions' pairs of consecutive days inside the month (a session across midnight); the pairs
+from one month into a later one are read once per data version for the few sessions with
+events in two months. Besides those: purchase revenue per (day, product) and the products with
+other events (remove_from_cart, events without a session) per day, so a product with only
+those is still listed.
 
-A rollup covers the whole store; a period adds up its days in NumPy. The local DuckDB file only:
-with a store engine the table keeps its direct queries (the rollup's rows would travel).
+A month's products are numbered by the statement that read it (several months read together
+share one numbering); a period adds up within each numbering in NumPy, then joins the
+numberings by product text. The local DuckDB file only: with a store engine the table keeps
+its direct queries (the rollup's rows would travel).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ro_core.metrics._sql import filtered_orders_sql
+from ro_core.metrics._sql import filtered_orders_sql, orders_span
+from ro_core.metrics.event_days import event_days
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.versioned import remember
+from ro_core.metrics.versioned import remember, remember_many
 from ro_core.store import schema
 from ro_core.store.db import Database
 
@@ -43,10 +50,12 @@ _IN_STEP = (
     "AND product_id IS NOT NULL"
 )
 _STEP_CODE = "CAST(CASE event_type WHEN 'view' THEN 0 WHEN 'cart' THEN 1 ELSE 2 END AS TINYINT)"
-# event products numbered in text order: the same numbering in every statement of one snapshot
+# the event products of the days read, numbered in text order (the same in each statement of
+# one snapshot)
 _CODES = f"""codes AS (
     SELECT product_id, CAST(row_number() OVER (ORDER BY product_id) - 1 AS INTEGER) AS code
-    FROM (SELECT DISTINCT product_id FROM {schema.EVENTS} WHERE product_id IS NOT NULL))"""
+    FROM (SELECT DISTINCT product_id FROM {schema.EVENTS}
+          WHERE product_id IS NOT NULL AND local_date BETWEEN ? AND ?))"""
 
 
 def uses_rollup(db: Database) -> bool:
@@ -64,35 +73,6 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-@dataclass(frozen=True)
-class _ByDay:
-    """Rows sorted by day: the days that have rows (days since 1970-01-01), where each day's
-    rows start (and the end), and the rows' columns."""
-
-    days: np.ndarray
-    starts: np.ndarray
-    columns: dict[str, np.ndarray]
-
-    @classmethod
-    def sorted(cls, day: np.ndarray, **columns: np.ndarray) -> _ByDay:
-        order = np.argsort(day, kind="stable")
-        days, starts = np.unique(day[order], return_index=True)
-        return cls(
-            _frozen(days),
-            _frozen(np.append(starts, len(day))),
-            {
-                name: _frozen(np.ascontiguousarray(values[order]))
-                for name, values in columns.items()
-            },
-        )
-
-    def between(self, period: DateRange) -> dict[str, np.ndarray]:
-        """The columns of the rows whose day lies in `period` (views, no copies)."""
-        lo = self.starts[np.searchsorted(self.days, _day(period.start), side="left")]
-        hi = self.starts[np.searchsorted(self.days, _day(period.end), side="right")]
-        return {name: values[lo:hi] for name, values in self.columns.items()}
-
-
 def _texts(values: np.ndarray) -> pd.Series:
     # as DuckDB's DataFrames have them: the string dtype, object when there are no rows
     return pd.Series(values, dtype="str" if len(values) else object)
@@ -107,55 +87,179 @@ def _sums(codes: np.ndarray, values: np.ndarray | None, size: int) -> np.ndarray
     return np.bincount(codes, weights=values, minlength=size).astype(np.int64)
 
 
+@dataclass(frozen=True)
+class _ByDay:
+    """Rows sorted by day: the days that have rows (days since 1970-01-01), where each day's
+    rows start (and the end), and the rows' columns."""
+
+    days: np.ndarray
+    starts: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    def between(self, period: DateRange) -> dict[str, np.ndarray]:
+        """The columns of the rows whose day lies in `period` (views, no copies)."""
+        lo = self.starts[np.searchsorted(self.days, _day(period.start), side="left")]
+        hi = self.starts[np.searchsorted(self.days, _day(period.end), side="right")]
+        return {name: values[lo:hi] for name, values in self.columns.items()}
+
+
+def _by_month(
+    run: DateRange, day: np.ndarray, columns: dict[str, np.ndarray]
+) -> dict[date, _ByDay]:
+    """The rows of a run of months, split into one _ByDay per month (every month, empty too)."""
+    order = np.argsort(day, kind="stable")
+    day = day[order]
+    columns = {name: values[order] for name, values in columns.items()}
+    out = {}
+    for month in _months(run.start, run.end):
+        lo = int(np.searchsorted(day, _day(month), side="left"))
+        hi = int(np.searchsorted(day, _day(_next_month(month)), side="left"))
+        days, starts = np.unique(day[lo:hi], return_index=True)
+        out[month] = _ByDay(
+            _frozen(days),
+            _frozen(np.append(starts, hi - lo)),
+            {n: _frozen(np.ascontiguousarray(v[lo:hi])) for n, v in columns.items()},
+        )
+    return out
+
+
+# --- months ----------------------------------------------------------------------------------
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _months(start: date, end: date) -> list[date]:
+    """The first days of the months from `start`'s to `end`'s."""
+    month, out = start.replace(day=1), []
+    while month <= end:
+        out.append(month)
+        month = _next_month(month)
+    return out
+
+
+def _runs(months: list[date]) -> list[DateRange]:
+    """Consecutive months as runs of days (first of the first month to last of the last)."""
+    runs: list[DateRange] = []
+    for month in sorted(months):
+        last = _next_month(month) - timedelta(days=1)
+        if runs and runs[-1].end + timedelta(days=1) == month:
+            runs[-1] = DateRange(runs[-1].start, last)
+        else:
+            runs.append(DateRange(month, last))
+    return runs
+
+
+def _clip(period: DateRange, first: date | None, last: date | None) -> DateRange | None:
+    """`period` within the days that have data, or None when they do not meet."""
+    if first is None or last is None:
+        return None
+    start, end = max(period.start, first), min(period.end, last)
+    return DateRange(start, end) if start <= end else None
+
+
+def _month_values(
+    db: Database, prefix: Hashable, period: DateRange | None, read: Callable[[DateRange], dict]
+) -> list[Any]:
+    """The values kept per month for the months of `period` (None: none); the missing ones are
+    read by `read(run)` for each run of consecutive missing months ({month: value})."""
+    if period is None:
+        return []
+    keys = [(prefix, month) for month in _months(period.start, period.end)]
+
+    def compute(missing: list[Hashable]) -> dict[Hashable, Any]:
+        found = {}
+        for run in _runs([key[1] for key in missing]):  # type: ignore[index]
+            found.update({(prefix, month): value for month, value in read(run).items()})
+        return found
+
+    return remember_many(db, keys, compute)
+
+
+def _numberings(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:
+    """One numbering of the texts of several numberings: for each (texts, keep) part the new
+    number of each kept text, and the texts in the new numbering."""
+    joined = np.concatenate([texts[keep] for texts, keep in parts]) if parts else np.array([])
+    codes, uniques = pd.factorize(joined)
+    out, at = [], 0
+    for _, keep in parts:
+        n = int(np.count_nonzero(keep))
+        out.append(codes[at : at + n])
+        at += n
+    return out, np.asarray(uniques, dtype=object)
+
+
 # --- order lines ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class OrderProductDays:
-    """Per (day, product) sums of the order lines of the orders some filters keep."""
+class _OrderMonth:
+    """The order lines of one month, per (day, product)."""
 
-    products: np.ndarray  # product (name, else SKU, else 'unknown') per code
-    skus: np.ndarray  # SKU texts in text order; a row's sku is an index, len(skus) for none
+    products: np.ndarray  # product texts of the statement that read it (shared by its months)
+    skus: np.ndarray  # SKU texts in text order (shared); a row's sku is an index, len for none
     rows: _ByDay  # code, sku, units, gross_cents, discount_cents, orders, alone
 
-    def period(self, period: DateRange) -> pd.DataFrame:
-        """What the direct query gives for `period`: product, sku, units, revenue, gross,
-        discount, orders, with_others (one row per product with lines in it)."""
-        r = self.rows.between(period)
-        size = len(self.products)
-        code = r["code"]
-        present = np.bincount(code, minlength=size) > 0 if len(code) else np.zeros(size, bool)
-        # the least SKU of the product's rows: one of its SKUs in the period (the direct query
-        # takes any of them)
-        sku = np.full(size, len(self.skus), dtype=np.int64)
-        np.minimum.at(sku, code, r["sku"])
-        gross = _sums(code, r["gross_cents"], size)
-        discount = _sums(code, r["discount_cents"], size)
-        orders = _sums(code, r["orders"], size)
-        alone = _sums(code, r["alone"], size)
-        keep = np.flatnonzero(present)
-        sku_text = np.append(self.skus, None)[sku[keep]]
-        return pd.DataFrame(
-            {
-                "product": _texts(self.products[keep]),
-                "sku": _texts(sku_text),
-                "units": _sums(code, r["units"], size)[keep].astype(float),
-                "revenue": (gross[keep] - discount[keep]) / 100,
-                "gross": gross[keep] / 100,
-                "discount": discount[keep] / 100,
-                "orders": orders[keep],
-                "with_others": orders[keep] - alone[keep],
-            }
-        )
 
-    def revenue(self, period: DateRange) -> pd.Series:
-        """Product revenue per product over `period` (products with lines in it)."""
-        frame = self.period(period)
-        return frame.set_index("product")["revenue"]
+_ORDER_SUMS = ("units", "gross_cents", "discount_cents", "orders", "alone")
 
 
-def _read_order_days(db: Database, filters: OrderFilters) -> OrderProductDays:
-    orders_sql, params = filtered_orders_sql(filters)
+def _groups(months: list[Any]) -> list[list[Any]]:
+    """The months grouped by the statement that read them (they share its numbering)."""
+    groups: dict[int, list[Any]] = {}
+    for month in months:
+        groups.setdefault(id(month.products), []).append(month)
+    return list(groups.values())
+
+
+def _order_table(months: list[_OrderMonth], period: DateRange) -> pd.DataFrame:
+    """product, sku, units, revenue, gross, discount, orders, with_others over `period`."""
+    parts, sums, skus = [], [], []
+    for group in _groups(months):
+        size = len(group[0].products)
+        total = {name: np.zeros(size, dtype=np.int64) for name in _ORDER_SUMS}
+        present = np.zeros(size, dtype=bool)
+        least = np.full(size, len(group[0].skus), dtype=np.int64)
+        for month in group:
+            r = month.rows.between(period)
+            present[r["code"]] = True
+            # the least SKU text of the product's rows: one of its SKUs in the period (the
+            # direct query takes any of them)
+            np.minimum.at(least, r["code"], r["sku"])
+            for name in _ORDER_SUMS:
+                total[name] += _sums(r["code"], r[name], size)
+        parts.append((group[0].products, present))
+        sums.append({name: values[present] for name, values in total.items()})
+        skus.append(np.append(group[0].skus, None)[least[present]])
+    codes, texts = _numberings(parts)
+    size = len(texts)
+    total = {name: np.zeros(size, dtype=np.int64) for name in _ORDER_SUMS}
+    for part_codes, part in zip(codes, sums, strict=True):
+        for name in _ORDER_SUMS:
+            total[name] += _sums(part_codes, part[name], size)
+    chosen = np.full(size, None, dtype=object)
+    if size:
+        found = pd.DataFrame({"code": np.concatenate(codes), "sku": np.concatenate(skus)})
+        least_text = found.dropna().groupby("code")["sku"].min()
+        chosen[least_text.index.to_numpy()] = least_text.to_numpy(dtype=object)
+    gross, discount, orders = total["gross_cents"], total["discount_cents"], total["orders"]
+    return pd.DataFrame(
+        {
+            "product": _texts(texts),
+            "sku": _texts(chosen),
+            "units": total["units"].astype(float),
+            "revenue": (gross - discount) / 100,
+            "gross": gross / 100,
+            "discount": discount / 100,
+            "orders": orders,
+            "with_others": orders - total["alone"],
+        }
+    )
+
+
+def _read_order_run(db: Database, filters: OrderFilters, run: DateRange) -> dict[date, Any]:
+    orders_sql, params = filtered_orders_sql(filters, run)
     # An order's lines all fall on its day, so per (day, product) its distinct orders and whether
     # it holds that product alone add up over days (order_id is one order: the resolution key).
     frame = db.fetch_df(
@@ -166,8 +270,7 @@ def _read_order_days(db: Database, filters: OrderFilters) -> OrderProductDays:
                    coalesce(l.quantity, 0) AS units,
                    coalesce(l.price, 0) * coalesce(l.quantity, 0) AS gross,
                    coalesce(l.discount, 0) AS discount
-            FROM {schema.ORDER_LINES} l JOIN f ON f.order_id = l.order_id
-            WHERE f.day IS NOT NULL),
+            FROM {schema.ORDER_LINES} l JOIN f ON f.order_id = l.order_id),
         alone AS (
             SELECT day, first_product AS product, count(*) AS alone
             FROM (SELECT order_id, min(day) AS day, min(product) AS first_product,
@@ -186,96 +289,126 @@ def _read_order_days(db: Database, filters: OrderFilters) -> OrderProductDays:
         FROM per_day p LEFT JOIN alone a ON a.day = p.day AND a.product = p.product""",
         params,
     )
-    codes, products = pd.factorize(frame["product"], sort=True)
+    codes, products = pd.factorize(frame["product"])
     sku_codes, skus = pd.factorize(frame["sku"], sort=True)  # sorted: the least text first
-    sku_codes = np.where(sku_codes < 0, len(skus), sku_codes)
-    return OrderProductDays(
-        _frozen(np.asarray(products, dtype=object)),
-        _frozen(np.asarray(skus, dtype=object)),
-        _ByDay.sorted(
-            frame["day"].to_numpy(np.int32),
-            code=codes.astype(np.int32),
-            sku=sku_codes.astype(np.int64),
-            units=frame["units"].to_numpy(np.int64),
-            gross_cents=frame["gross_cents"].to_numpy(np.int64),
-            discount_cents=frame["discount_cents"].to_numpy(np.int64),
-            orders=frame["orders"].to_numpy(np.int64),
-            alone=frame["alone"].to_numpy(np.int64),
-        ),
-    )
+    products = _frozen(np.asarray(products, dtype=object))
+    skus = _frozen(np.asarray(skus, dtype=object))
+    columns = {"code": codes.astype(np.int32),
+               "sku": np.where(sku_codes < 0, len(skus), sku_codes).astype(np.int64)}  # fmt: skip
+    columns |= {name: frame[name].to_numpy(np.int64) for name in _ORDER_SUMS}
+    split = _by_month(run, frame["day"].to_numpy(np.int32), columns)
+    return {month: _OrderMonth(products, skus, rows) for month, rows in split.items()}
 
 
-def order_product_days(db: Database, filters: OrderFilters) -> OrderProductDays:
-    """The order lines' per-day sums for `filters` (one statement per data version and order
-    filters; the traffic source, the revenue basis and the online channels do not change
-    them)."""
+def order_products(db: Database, filters: OrderFilters, period: DateRange) -> pd.DataFrame:
+    """What the direct query gives for `period` under `filters`: product, sku, units, revenue,
+    gross, discount, orders, with_others (one row per product with lines in it). Months are
+    kept per data version and order filters (the traffic source, the revenue basis and the
+    online channels do not change them)."""
     key = replace(filters, traffic_source=None, revenue_basis="total", online_channels=None)
-    return remember(db, ("product order days", key), lambda: _read_order_days(db, key))
+    first, last = orders_span(db)
+    if first is not None and key.utc_offset_minutes is not None:
+        first, last = first - timedelta(days=1), last + timedelta(days=1)  # dates at an offset
+    months = _month_values(db, ("product order month", key), _clip(period, first, last),
+                           lambda run: _read_order_run(db, key, run))  # fmt: skip
+    return _order_table(months, period)
 
 
 # --- events --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class EventProductDays:
-    """Per (day, product) sessions by step, with the pairs of days of sessions that span days."""
+class _EventMonth:
+    """The events of one month, per (day, product)."""
 
-    products: np.ndarray  # event product_id per code
+    products: np.ndarray  # event product ids of the statement that read it (shared)
     # slot (code x 3 + step: 0 view, 1 cart, 2 purchase), n (sessions with such an event that
     # day; left out when every row has 1)
     steps: _ByDay
     pairs: dict[str, np.ndarray]  # day, next_day, slot, n: sessions with events on both days
     others: _ByDay  # code, cents: purchase revenue; a row = the product has events that day
 
-    def period(self, period: DateRange) -> pd.DataFrame:
-        """What the direct query gives for `period`: product_id, views, cart_sessions,
-        purchase_sessions, event_revenue (one row per product with events in it)."""
-        size = len(self.products)
-        s = self.steps.between(period)
-        o = self.others.between(period)
-        counts = _sums(s["slot"], s.get("n"), size * len(STEPS))
-        p = self.pairs
-        inside = (p["day"] >= _day(period.start)) & (p["next_day"] <= _day(period.end))
-        if inside.any():
-            counts -= _sums(p["slot"][inside], p["n"][inside], size * len(STEPS))
-        counts = counts.reshape(size, len(STEPS))
+
+def _inside(pairs: dict[str, np.ndarray], period: DateRange) -> np.ndarray:
+    return (pairs["day"] >= _day(period.start)) & (pairs["next_day"] <= _day(period.end))
+
+
+def _event_table(
+    months: list[_EventMonth], across: pd.DataFrame, period: DateRange
+) -> pd.DataFrame:
+    """product_id, views, cart_sessions, purchase_sessions, event_revenue over `period`;
+    `across`: the pairs of days of sessions from one month into another."""
+    parts, counts, cents = [], [], []
+    for group in _groups(months):
+        size = len(group[0].products)
+        total = np.zeros(size * len(STEPS), dtype=np.int64)
+        revenue = np.zeros(size, dtype=np.int64)
+        listed = np.zeros(size, dtype=bool)
+        for month in group:
+            s = month.steps.between(period)
+            total += _sums(s["slot"], s.get("n"), size * len(STEPS))
+            inside = _inside(month.pairs, period)
+            if inside.any():
+                total -= _sums(month.pairs["slot"][inside], month.pairs["n"][inside], total.size)
+            o = month.others.between(period)
+            listed[o["code"]] = True
+            revenue += _sums(o["code"], o["cents"], size)
+        total = total.reshape(size, len(STEPS))
         # a product with a session's event in the period counts that session at least once
-        present = counts.any(axis=1)
-        present[o["code"]] = True
-        cents = _sums(o["code"], o["cents"], size)
-        keep = np.flatnonzero(present)
-        return pd.DataFrame(
-            {
-                "product_id": _texts(self.products[keep]),
-                "views": counts[keep, 0],
-                "cart_sessions": counts[keep, 1],
-                "purchase_sessions": counts[keep, 2],
-                "event_revenue": cents[keep] / 100,
-            }
-        )
+        present = listed | total.any(axis=1)
+        parts.append((group[0].products, present))
+        counts.append(total[present])
+        cents.append(revenue[present])
+    codes, texts = _numberings(parts)
+    size = len(texts)
+    total = np.zeros((size, len(STEPS)), dtype=np.int64)
+    revenue = np.zeros(size, dtype=np.int64)
+    for part_codes, part_counts, part_cents in zip(codes, counts, cents, strict=True):
+        total[part_codes] += part_counts  # one row per product within a numbering
+        revenue[part_codes] += part_cents
+    inside = across[(across["day"] >= _day(period.start))
+                    & (across["next_day"] <= _day(period.end))]  # fmt: skip
+    if len(inside):
+        # both days lie in the period, so the product is listed
+        at = pd.Index(texts).get_indexer(inside["product_id"])
+        np.subtract.at(total, (at, inside["step"].to_numpy()), inside["n"].to_numpy())
+    return pd.DataFrame(
+        {
+            "product_id": _texts(texts),
+            "views": total[:, 0],
+            "cart_sessions": total[:, 1],
+            "purchase_sessions": total[:, 2],
+            "event_revenue": revenue / 100,
+        }
+    )
 
 
-def _read_event_days(db: Database) -> EventProductDays:
+def _read_event_run(db: Database, run: DateRange) -> dict[date, Any]:
+    days = [run.start, run.end]
     with db.cursor() as cur:
         # one snapshot for the three statements (the product numbering must agree)
         cur.execute("BEGIN TRANSACTION")
         try:
             products = cur.execute(
-                f"{'WITH ' + _CODES} SELECT product_id FROM codes ORDER BY code"
+                f"WITH {_CODES} SELECT product_id FROM codes ORDER BY code", days
             ).fetchnumpy()["product_id"]
+            # per product, step and session its first and last day: one day (most) adds 1 to
+            # that day; several (across midnight) 1 to each of its days, and a pair for each
+            # two consecutive ones (consecutive in the run: in the store too)
             steps = cur.execute(
                 f"""WITH {_CODES},
                 g AS MATERIALIZED (
                     SELECT product_id, event_type, session_id,
                            min(local_date) AS d0, max(local_date) AS d1
-                    FROM {schema.EVENTS} WHERE {_IN_STEP}
+                    FROM {schema.EVENTS} WHERE {_IN_STEP} AND local_date BETWEEN ? AND ?
                     GROUP BY product_id, event_type, session_id),
                 spans AS (
                     SELECT DISTINCT e.local_date, e.product_id, e.event_type, e.session_id
                     FROM {schema.EVENTS} e
                     JOIN (SELECT product_id, event_type, session_id FROM g WHERE d0 < d1) m
                       ON e.product_id = m.product_id AND e.event_type = m.event_type
-                     AND e.session_id = m.session_id),
+                     AND e.session_id = m.session_id
+                    WHERE e.local_date BETWEEN ? AND ?),
                 days AS (
                     SELECT d0 AS local_date, NULL::DATE AS next_day, product_id, event_type,
                            count(*) AS n
@@ -294,7 +427,8 @@ def _read_event_days(db: Database) -> EventProductDays:
                 SELECT {_DAY} AS day,
                        coalesce(CAST(next_day - DATE '1970-01-01' AS INTEGER), -1) AS next_day,
                        c.code, {_STEP_CODE} AS step, CAST(d.n AS INTEGER) AS n
-                FROM days d JOIN codes c ON c.product_id = d.product_id"""
+                FROM days d JOIN codes c ON c.product_id = d.product_id""",
+                days * 3,
             ).fetchnumpy()
             # purchases (revenue), other types and events without a session (the product is
             # listed); views and carts with a session are in `steps`
@@ -304,29 +438,82 @@ def _read_event_days(db: Database) -> EventProductDays:
                        CAST(coalesce(sum(CASE WHEN e.event_type = 'purchase'
                                               THEN e.revenue END), 0) * 100 AS BIGINT) AS cents
                 FROM {schema.EVENTS} e JOIN codes c ON c.product_id = e.product_id
-                WHERE e.event_type NOT IN ('view', 'cart') OR e.session_id IS NULL
-                GROUP BY local_date, c.code"""
+                WHERE (e.event_type NOT IN ('view', 'cart') OR e.session_id IS NULL)
+                  AND e.local_date BETWEEN ? AND ?
+                GROUP BY local_date, c.code""",
+                days + days,
             ).fetchnumpy()
         finally:
             cur.execute("ROLLBACK")
-    pair = steps["next_day"] >= 0
-    one = ~pair
+    products = _frozen(np.asarray(products, dtype=object))
     slot = steps["code"] * np.int32(len(STEPS)) + steps["step"].astype(np.int32)
+    one = steps["next_day"] < 0
+    # a month keeps the pairs inside it; those from one month into another: `_read_across`
+    months = np.asarray(steps["day"], dtype="datetime64[D]").astype("datetime64[M]")
+    ahead = np.asarray(steps["next_day"], dtype="datetime64[D]").astype("datetime64[M]")
+    pair = ~one & (months == ahead)
     n = steps["n"][one]
     per_day = {"slot": slot[one]} if bool((n == 1).all()) else {"slot": slot[one], "n": n}
-    return EventProductDays(
-        _frozen(np.asarray(products, dtype=object)),
-        _ByDay.sorted(steps["day"][one], **per_day),
-        {
-            "day": _frozen(steps["day"][pair]),
-            "next_day": _frozen(steps["next_day"][pair]),
-            "slot": _frozen(slot[pair]),
-            "n": _frozen(steps["n"][pair]),
-        },
-        _ByDay.sorted(others["day"], code=others["code"], cents=others["cents"]),
+    split_steps = _by_month(run, steps["day"][one], per_day)
+    pairs = {"day": steps["day"][pair], "next_day": steps["next_day"][pair],
+             "slot": slot[pair], "n": steps["n"][pair]}  # fmt: skip
+    split_pairs = _by_month(run, pairs["day"], pairs)
+    split_others = _by_month(run, others["day"], {"code": others["code"], "cents": others["cents"]})
+    return {
+        month: _EventMonth(products, rows, split_pairs[month].columns, split_others[month])
+        for month, rows in split_steps.items()
+    }
+
+
+_NO_PAIRS = pd.DataFrame(
+    {"day": np.array([], np.int32), "next_day": np.array([], np.int32),
+     "product_id": np.array([], object), "step": np.array([], np.int8),
+     "n": np.array([], np.int64)}
+)  # fmt: skip
+
+
+def _read_across(db: Database, window: DateRange) -> pd.DataFrame:
+    """The pairs of consecutive days of a session's events of one product and step in two
+    months of `window` (a run of months: consecutive in it is consecutive in the store). Read
+    for the sessions with such events in two of its months: few."""
+    days = [window.start, window.end]
+    return db.fetch_df(
+        f"""WITH x AS (
+            SELECT session_id FROM {schema.EVENTS}
+            WHERE {_IN_STEP} AND local_date BETWEEN ? AND ?
+            GROUP BY session_id
+            HAVING date_trunc('month', min(local_date)) < date_trunc('month', max(local_date))),
+        spans AS (  -- a join: "IN (SELECT ...)" took four times as long
+            SELECT DISTINCT e.local_date, e.product_id, e.event_type, e.session_id
+            FROM {schema.EVENTS} e JOIN x ON x.session_id = e.session_id
+            WHERE e.event_type IN ('view', 'cart', 'purchase') AND e.product_id IS NOT NULL
+              AND e.local_date BETWEEN ? AND ?),
+        pairs AS (
+            SELECT local_date, product_id, event_type,
+                   lead(local_date) OVER (PARTITION BY product_id, event_type, session_id
+                                          ORDER BY local_date) AS next_day
+            FROM spans)
+        SELECT {_DAY} AS day, CAST(next_day - DATE '1970-01-01' AS INTEGER) AS next_day,
+               product_id, {_STEP_CODE} AS step, count(*) AS n
+        FROM pairs
+        WHERE date_trunc('month', next_day) > date_trunc('month', local_date)
+        GROUP BY local_date, next_day, product_id, event_type""",
+        days + days,
     )
 
 
-def event_product_days(db: Database) -> EventProductDays:
-    """The events' per-day sessions per product and step (read once per data version)."""
-    return remember(db, "product event days", lambda: _read_event_days(db))
+def event_products(db: Database, period: DateRange) -> pd.DataFrame:
+    """What the direct query gives for `period`: product_id, views, cart_sessions,
+    purchase_sessions, event_revenue (one row per product with events in it). Months are kept
+    per data version."""
+    known = event_days(db).days
+    clipped = _clip(period, known[0], known[-1]) if known else None
+    months = _month_values(db, "product event month", clipped,
+                           lambda run: _read_event_run(db, run))  # fmt: skip
+    if clipped is None or clipped.start.replace(day=1) == clipped.end.replace(day=1):
+        across = _NO_PAIRS  # none with both days in one month
+    else:
+        window = _runs(_months(clipped.start, clipped.end))[0]
+        across = remember(db, ("product event pairs across months", window),
+                          lambda: _read_across(db, window))  # fmt: skip
+    return _event_table(months, across, period)

@@ -12,9 +12,9 @@ whose product matches no order line are listed under their product id. The reven
 view and cart is an estimate: views x (the median add-to-cart rate of products with at least
 MIN_VIEWS views - its own) x its purchases per cart x its revenue per purchase.
 
-On the local DuckDB file every period is a sum over the days of per-day rollups read once per
-data version (``product_rollup``); with a store engine the direct queries below run instead.
-Both give the same table.
+On the local DuckDB file every period is a sum over the days of per-day rollups read a month at
+a time and kept per data version (``product_rollup``); with a store engine the direct queries
+below run instead. Both give the same table.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ro_core.metrics._sql import filtered_orders_sql
-from ro_core.metrics.product_rollup import event_product_days, order_product_days, uses_rollup
+from ro_core.metrics.product_rollup import event_products, order_products, uses_rollup
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.versioned import pins_version
 from ro_core.store import schema
@@ -81,7 +81,7 @@ _LINES = f"""SELECT l.order_id, coalesce(l.product, l.sku, 'unknown') AS product
 
 def _order_products(db: Database, scope: Scope, period) -> pd.DataFrame:
     if uses_rollup(db):
-        return order_product_days(db, scope.filters).period(period)
+        return order_products(db, scope.filters, period)
     return _order_products_direct(db, scope, period)
 
 
@@ -116,7 +116,7 @@ def _order_products_direct(db: Database, scope: Scope, period) -> pd.DataFrame:
 def _order_revenue(db: Database, scope: Scope, period) -> pd.Series:
     """Product revenue per product over `period` (the comparison needs nothing else)."""
     if uses_rollup(db):
-        return order_product_days(db, scope.filters).revenue(period)
+        return order_products(db, scope.filters, period).set_index("product")["revenue"]
     orders_sql, params = filtered_orders_sql(scope.filters, period)
     frame = db.fetch_df(
         f"""WITH f AS ({orders_sql}), l AS ({_LINES})
@@ -128,7 +128,7 @@ def _order_revenue(db: Database, scope: Scope, period) -> pd.Series:
 
 def _event_products(db: Database, period) -> pd.DataFrame:
     if uses_rollup(db):
-        return event_product_days(db).period(period)
+        return event_products(db, period)
     return _event_products_direct(db, period)
 
 

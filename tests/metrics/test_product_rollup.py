@@ -36,31 +36,45 @@ def product_store(db):
     return load_product_store(db)
 
 
+FEB, MAR = (date(2024, 2, 1), date(2024, 2, 29)), (date(2024, 3, 1), date(2024, 3, 31))
+
+
 @pytest.fixture
-def reads(monkeypatch) -> dict[str, int]:
-    """How often each rollup is read from the database."""
-    counts = {"orders": 0, "events": 0}
-    read_orders, read_events = product_rollup._read_order_days, product_rollup._read_event_days
+def reads(monkeypatch) -> dict[str, list]:
+    """The runs of months each rollup reads from the database ((first day, last day) each),
+    and the runs of months whose pairs of days across months are read."""
+    runs: dict[str, list] = {"orders": [], "events": [], "across": []}
+    read_orders, read_events = product_rollup._read_order_run, product_rollup._read_event_run
+    read_across = product_rollup._read_across
 
-    def orders(db, filters):
-        counts["orders"] += 1
-        return read_orders(db, filters)
+    def orders(db, filters, run):
+        runs["orders"].append((run.start, run.end))
+        return read_orders(db, filters, run)
 
-    def events(db):
-        counts["events"] += 1
-        return read_events(db)
+    def events(db, run):
+        runs["events"].append((run.start, run.end))
+        return read_events(db, run)
 
-    monkeypatch.setattr(product_rollup, "_read_order_days", orders)
-    monkeypatch.setattr(product_rollup, "_read_event_days", events)
-    return counts
+    def across(db, window):
+        runs["across"].append((window.start, window.end))
+        return read_across(db, window)
+
+    monkeypatch.setattr(product_rollup, "_read_order_run", orders)
+    monkeypatch.setattr(product_rollup, "_read_event_run", events)
+    monkeypatch.setattr(product_rollup, "_read_across", across)
+    return runs
 
 
-def test_one_read_per_data_version_and_an_import_refreshes(product_store, reads) -> None:
+def test_each_month_read_once_per_data_version_and_an_import_refreshes(
+    product_store, reads
+) -> None:
     db, orders, lines, events = product_store
     for period in (WEEK, MID, WEEK):
         scope = Scope(period, "previous", OrderFilters())
         assert_product_table(products(db, scope), orders, lines, events, scope)
-    assert reads == {"orders": 1, "events": 1}  # the comparison periods too
+    # March for the week, February for its comparison (26 Feb - 3 Mar); events: March only (no
+    # pairs of days across months to read)
+    assert reads == {"orders": [MAR, FEB], "events": [MAR], "across": []}
 
     # a new import: an order of Widget and Gizmo on a day of the week and a session that views
     # and carts Widget across midnight into the week's last day
@@ -88,7 +102,23 @@ def test_one_read_per_data_version_and_an_import_refreshes(product_store, reads)
     for period in (WEEK, DateRange(date(2024, 3, 10), date(2024, 3, 10))):
         scope = Scope(period, "previous", OrderFilters())
         assert_product_table(products(db, scope), orders, lines, events, scope)
-    assert reads == {"orders": 2, "events": 2}
+    assert reads == {"orders": [MAR, FEB, MAR, FEB], "events": [MAR, MAR], "across": []}
+
+
+def test_a_longer_period_reads_only_the_months_not_read_yet(product_store, reads) -> None:
+    """Months outside the data are never read; months read together count as one run."""
+    db, orders, lines, events = product_store
+    short = Scope(DateRange(date(2024, 3, 5), date(2024, 3, 7)), "none", OrderFilters())
+    assert_product_table(products(db, short), orders, lines, events, short)
+    assert reads["orders"] == [MAR] and reads["events"] == [MAR]
+    year = Scope(DateRange(date(2023, 6, 1), date(2024, 12, 31)), "previous", OrderFilters())
+    assert_product_table(products(db, year), orders, lines, events, year)
+    # the store's orders run from 26 February to 17 March, its events from 27 February
+    assert reads["orders"] == [MAR, FEB] and reads["events"] == [MAR, FEB]
+    assert reads["across"] == [(FEB[0], MAR[1])]
+    all_orders = OrderFilters(exclude_test=False)
+    products(db, Scope(DateRange(date(2024, 2, 20), date(2024, 3, 20)), "none", all_orders))
+    assert reads["orders"] == [MAR, FEB, (FEB[0], MAR[1])]  # two months, one statement
 
 
 FILTERS = {
@@ -116,7 +146,7 @@ def test_a_session_segment_gives_the_whole_stores_products(product_store, reads)
     table = products(db, Scope(WEEK, "previous", device))
     assert any("carry no device" in note for note in table.notes)
     assert_product_table(table, orders, lines, events, Scope(WEEK, "previous", OrderFilters()))
-    assert reads == {"orders": 1, "events": 1}
+    assert reads == {"orders": [MAR, FEB], "events": [MAR], "across": []}
 
 
 def test_filters_that_do_not_change_order_lines_share_a_rollup(product_store, reads) -> None:
@@ -124,9 +154,9 @@ def test_filters_that_do_not_change_order_lines_share_a_rollup(product_store, re
     for filters in (OrderFilters(), FILTERS["net revenue, traffic source forced"],
                     OrderFilters(online_channels=None)):  # fmt: skip
         products(db, Scope(WEEK, "previous", filters))
-    assert reads["orders"] == 1
+    assert reads["orders"] == [MAR, FEB]
     products(db, Scope(WEEK, "previous", FILTERS["orders shipped to Germany"]))
-    assert reads["orders"] == 2
+    assert reads["orders"] == [MAR, FEB, MAR, FEB]
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
