@@ -9,7 +9,10 @@ slowest query grows with the range and with the store.
     python benchmarks/query_ranges.py --stores 1000000:5000000 2500000:5000000
 
 Stores and databases go under --data (default /tmp/ro_query_ranges, outside the repository);
-a store already there is reused. Results are also written to --out as JSON.
+a store already there is reused. Results are also written to --out as JSON. --only times the
+queries whose page and name hold a text (e.g. --only "product table"); --keep-open keeps one
+database open across the ranges, so a range's cold call finds what earlier ranges read (the
+product table's months, the per-version sums), as a page does when its preset changes.
 """
 
 from __future__ import annotations
@@ -85,8 +88,12 @@ def build_store(data: Path, orders: int, events: int) -> Path:
     return db_path
 
 
-def time_queries(db_path: Path, days: int, runs: int, only: str | None) -> list[dict]:
-    """Cold and warm latency of every page query over the last `days` days."""
+def time_queries(
+    db_path: Path, days: int, runs: int, only: str | None, kept: Database | None = None
+) -> list[dict]:
+    """Cold and warm latency of every page query over the last `days` days. Cold is the first
+    call on a database just opened, or with `kept` the first call at this range on a database
+    that earlier ranges used (what switching a period preset costs in the app)."""
     results = []
     db = Database(db_path, read_only=True)
     latest_day(db)  # the period's end, once (not part of any query's time)
@@ -94,10 +101,11 @@ def time_queries(db_path: Path, days: int, runs: int, only: str | None) -> list[
     for page, name, query in page_queries(days):
         if only and only.lower() not in f"{page} {name}".lower():
             continue
-        db = Database(db_path, read_only=True)
+        db = kept or Database(db_path, read_only=True)
         cold, error = _timed(query, db)
         warm = statistics.median(_timed(query, db)[0] for _ in range(runs))
-        db.close()
+        if kept is None:
+            db.close()
         results.append(
             {
                 "page": page,
@@ -193,6 +201,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, nargs="+", default=[30, 90, 365])
     parser.add_argument("--runs", type=int, default=5, help="warm runs per query (median)")
     parser.add_argument("--only", help="only queries whose 'page name' contains this text")
+    parser.add_argument(
+        "--keep-open",
+        action="store_true",
+        help="one database per store for every range (cold = first call at a range after the "
+        "earlier ranges, as when a page switches preset), instead of one per query and range",
+    )
     parser.add_argument("--data", type=Path, default=Path("/tmp/ro_query_ranges"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/ro_query_ranges/results.json"))
     args = parser.parse_args()
@@ -206,10 +220,14 @@ def main() -> None:
         db_path = build_store(args.data, orders, events)
         results: list[dict] = []
         before = os.getloadavg()[0]
+        kept = Database(db_path, read_only=True) if args.keep_open else None
         for days in args.days:
-            results += time_queries(db_path, days, args.runs, args.only)
+            results += time_queries(db_path, days, args.runs, args.only, kept)
+        if kept is not None:
+            kept.close()
         # other work on the machine slows every figure: say how busy it was
-        label += f" (load average {before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)"
+        label += f" (load average {before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+        label += "; one database kept open across ranges)" if kept is not None else ")"
         stores[label] = results
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine, "stores": stores}, indent=2))
