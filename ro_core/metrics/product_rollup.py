@@ -308,7 +308,8 @@ def order_products(db: Database, filters: OrderFilters, period: DateRange) -> pd
     key = replace(filters, traffic_source=None, revenue_basis="total", online_channels=None)
     first, last = orders_span(db)
     if first is not None and key.utc_offset_minutes is not None:
-        first, last = first - timedelta(days=1), last + timedelta(days=1)  # dates at an offset
+        # a date at another offset is up to two days from the exported one (-14h vs +14h)
+        first, last = first - timedelta(days=2), last + timedelta(days=2)
     months = _month_values(db, ("product order month", key), _clip(period, first, last),
                            lambda run: _read_order_run(db, key, run))  # fmt: skip
     return _order_table(months, period)

@@ -159,6 +159,26 @@ def test_filters_that_do_not_change_order_lines_share_a_rollup(product_store, re
     assert reads["orders"] == [MAR, FEB, MAR, FEB]
 
 
+def test_dates_at_another_offset_two_days_before_the_exported_first(db) -> None:
+    """The store's first order, 00:30 on 10 March at UTC+14, is 20:30 on 8 March at UTC-14:
+    a period of 8 March holds it (the months read reach past the exported dates)."""
+    order = {"order_id": "e1", "order_name": "#1", "created_at": datetime(2024, 3, 9, 10, 30,
+             tzinfo=UTC), "utc_offset_minutes": 840, "local_date": date(2024, 3, 10),
+             "currency": "USD", "total": Decimal("10.00"), "financial_status": "paid",
+             "cancelled": False, "source": "web", "channel": "web", "is_test": False,
+             "country": "NZ"}  # fmt: skip
+    line = {"order_id": "e1", "line_number": 1, "product": "Widget", "sku": "W-1",
+            "quantity": 1, "price": Decimal("10.00"), "discount": None}  # fmt: skip
+    insert_canonical(db, schema.KIND_ORDERS, [order])
+    insert_canonical(db, schema.KIND_ORDER_LINES, [line])
+    far_west = OrderFilters(utc_offset_minutes=-840)
+    for day in (date(2024, 3, 8), date(2024, 3, 10)):
+        scope = Scope(DateRange(day, day), "none", far_west)
+        assert_product_table(products(db, scope), [order], [line], [], scope)
+    only = products(db, Scope(DateRange(date(2024, 3, 8), date(2024, 3, 8)), "none", far_west))
+    assert list(only.frame["product"]) == ["Widget"]
+
+
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("product").reset_index(drop=True)
 
