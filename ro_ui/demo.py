@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from ro_core.errors import RoError
+from ro_core.ingest.imports import has_own_data
 from ro_core.ingest.pipeline import remove_demo_data
 from ro_core.store.db import Database
 from ro_core.store.settings import DEMO_OFFERED, get_setting, set_setting
@@ -77,8 +78,10 @@ _LOADS_LOCK = threading.Lock()
 
 
 def _wants_demo(db: Database) -> bool:
-    """The very first run: no warehouse engine, nothing imported, demo never offered."""
-    return db.store_engine is None and db.is_empty() and not get_setting(db, DEMO_OFFERED)
+    """The very first run: no warehouse engine, none of the owner's own imports, and the demo
+    never loaded to the end (a server stopped during the load left some of its files: loading
+    again completes it, the files already in are recognised by their bytes)."""
+    return db.store_engine is None and not get_setting(db, DEMO_OFFERED) and not has_own_data(db)
 
 
 def _run(db: Database, load: _Load) -> None:

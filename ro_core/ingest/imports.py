@@ -53,3 +53,8 @@ def list_imports(db: Database) -> list[dict[str, Any]]:
 def has_demo_data(db: Database) -> bool:
     """Whether any demo import is loaded."""
     return bool(db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS} WHERE is_demo"))
+
+
+def has_own_data(db: Database) -> bool:
+    """Whether any import is the store owner's own (not the demo store's)."""
+    return bool(db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS} WHERE NOT is_demo"))

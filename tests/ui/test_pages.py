@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+
 import pandas as pd
 import pytest
 
-from ro_core import metrics
-from ro_core.ingest.pipeline import has_demo_data
+from ro_core import demo, metrics
+from ro_core.ingest.pipeline import has_demo_data, ingest_file
 from ro_core.metrics.funnel import traffic_funnel
 from ro_core.metrics.segments import segments
+from ro_core.store import schema
 from ro_core.store.annotations import list_annotations
+from ro_core.store.db import Database, get_database
 from tests.ui.conftest import assert_clean, metric, number, run_app
 
 PAGES = {
@@ -223,3 +227,36 @@ def test_products_page_shows_the_order_lines(demo_db) -> None:
     top = max(revenue, key=revenue.get)
     assert shown.index[0] == top
     assert number(shown.loc[top, "revenue"]) == pytest.approx(round(revenue[top], 2))
+
+
+def test_a_demo_load_cut_short_is_completed_on_the_next_start(new_db) -> None:
+    # A server stopped during the first run's demo load leaves some demo files in and the demo
+    # not marked as offered: the next start loads the rest, counting nothing twice.
+    files = demo.demo_files() or demo.generate_demo_files(demo.SAMPLE_DIR)
+    database = Database(new_db)
+    ingest_file(database, files[0], is_demo=True)
+    database.close()
+    at = run_app()
+    assert_clean(at)
+    assert any("Demo store loaded" in m.value for m in at.markdown)
+    db = get_database(new_db)
+    names = [r[0] for r in db.fetch_all(f"SELECT file_name FROM {schema.IMPORTS} ORDER BY 1")]
+    assert sorted(names) == sorted(p.name for p in files)
+    with files[0].open(newline="", encoding="utf-8") as fh:
+        orders = {row["Name"] for row in csv.DictReader(fh)}
+    assert files[0].name == demo.ORDERS_FILE
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.ORDERS}") == len(orders)
+
+
+def test_a_store_with_the_owners_own_data_never_gets_the_demo(new_db, tmp_path) -> None:
+    own = tmp_path / "own.csv"
+    files = demo.demo_files() or demo.generate_demo_files(demo.SAMPLE_DIR)
+    own.write_bytes(files[0].read_bytes())
+    database = Database(new_db)
+    ingest_file(database, own)
+    database.close()
+    at = run_app()
+    assert_clean(at)
+    db = get_database(new_db)
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS}") == 1
+    assert db.fetch_value(f"SELECT count(*) FROM {schema.IMPORTS} WHERE is_demo") == 0
