@@ -1,6 +1,7 @@
 """Overview: the period overview (ro_core.overview) drawn: KPI cards with changes and trend
 lines, the summary, what moved revenue, top opportunities, goals and the report."""
 
+import pandas as pd
 import streamlit as st
 
 from ro_core.metrics.catalog import METRICS
@@ -10,7 +11,7 @@ from ro_core.overview import (
     engagement_notes,
     opportunity_table,
 )
-from ro_core.present.charts import waterfall_figure
+from ro_core.present.charts import waterfall_svg
 from ro_ui import cached, fmt, loop_views, views
 from ro_ui.state import current_scope
 from ro_ui.widgets import download_table
@@ -22,25 +23,35 @@ views.header("Overview", scope)
 if views.has_data(db, key="overview"):
     overview = cached.overview(db, scope)
     st.info(fmt.md_escape(overview.summary), icon=":material/lightbulb:")
-    views.kpi_cards(overview)
-    if overview.engagement_cards:  # below the six cards, only where the source has them
-        columns = st.columns(6)
-        for column, card in zip(columns, overview.engagement_cards, strict=False):
-            column.metric(
-                card.label,
-                card.value_text,
-                delta=card.change_text,
-                delta_color="inverse" if METRICS[card.key].direction == "down" else "normal",
-                help=card.help,
-            )
-    for line in engagement_notes(overview):
-        st.caption(fmt.md_escape(line))
-    views.missing_traffic_note(overview)
-    if overview.notes:
-        st.caption(" · ".join(fmt.md_escape(n) for n in overview.notes))
-    download_table(views.kpi_table(overview), "kpis.csv", key="download_kpis", label="KPIs")
-    loop_views.overview_goals(db, overview)
-    views.health_section(overview)
+    # One container per section: what varies from one period to the next (engagement cards,
+    # notes, goals, alerts) stays inside its section, so the sections after it keep their place
+    # and the browser updates them instead of drawing them anew.
+    with st.container():
+        views.kpi_cards(overview)
+        if overview.engagement_cards:  # below the six cards, only where the source has them
+            with st.container(horizontal=True):
+                for card in overview.engagement_cards:
+                    st.metric(
+                        card.label,
+                        card.value_text,
+                        delta=card.change_text,
+                        delta_color="inverse"
+                        if METRICS[card.key].direction == "down"
+                        else "normal",
+                        help=card.help,
+                        width=180,
+                    )
+        views.missing_traffic_note(overview)
+        notes = [fmt.md_escape(line) for line in engagement_notes(overview)]
+        if overview.notes:
+            notes.append(" · ".join(fmt.md_escape(n) for n in overview.notes))
+        if notes:
+            st.caption("  \n".join(notes))  # one element, a line each
+        download_table(views.kpi_table(overview), "kpis.csv", key="download_kpis", label="KPIs")
+    with st.container():
+        loop_views.overview_goals(db, overview)
+    with st.container():
+        views.health_section(overview)
 
     left, right = st.columns(2, gap="large")
     with left:
@@ -52,8 +63,10 @@ if views.has_data(db, key="overview"):
             labels = dict(
                 zip(decomposition.factors["factor"], decomposition.factors["label"], strict=True)
             )
-            st.plotly_chart(
-                waterfall_figure(
+            # An image, not st.plotly_chart: Plotly drew the waterfall again on every rerun
+            # (a sixth of the browser's time on the Overview). The HTML report keeps Plotly's.
+            st.image(
+                waterfall_svg(
                     decomposition.revenue_base,
                     decomposition.contributions,
                     decomposition.revenue_current,
@@ -62,15 +75,14 @@ if views.has_data(db, key="overview"):
                     currency_symbol=overview.currency_symbol,
                     labels=labels,
                 ),
-                key="waterfall",
+                width="stretch",
+                alt="Revenue waterfall: the comparison revenue, what each part added or took "
+                "away, and this period's revenue (the table below lists the amounts).",
             )
-            st.dataframe(
-                {
-                    "Step": [r[0] for r in decomposition_rows(decomposition, overview.currency)],
-                    "Amount": [r[1] for r in decomposition_rows(decomposition, overview.currency)],
-                },
+            rows = decomposition_rows(decomposition, overview.currency)
+            st.table(
+                pd.DataFrame(rows, columns=["Step", "Amount"]),
                 hide_index=True,
-                key="decomposition_table",
             )
             st.caption(
                 f"Method: {fmt.md_escape(decomposition.method)} (LMDI); the parts add up to the "

@@ -82,10 +82,8 @@ def overview_goals(db: Database, overview: Overview) -> None:
         goal_progress_bars(progress)
     else:
         st.caption(fmt.md_escape(overview.goals_reason or "No goal for this period yet."))
-    columns = st.columns([1, 1, 3], vertical_alignment="center")
-    with columns[0]:
+    with st.container(horizontal=True, vertical_alignment="center"):
         st.page_link(GOALS_PAGE, label="Set goals", icon=":material/flag:")
-    with columns[1]:
         report_download_button(db, overview.scope, key="overview_report")
 
 

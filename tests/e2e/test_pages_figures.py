@@ -9,9 +9,11 @@ the shared database, which the earlier ones do not read.
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from datetime import date
+from xml.etree import ElementTree
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -93,6 +95,37 @@ def metric_delta(page: Page, label: str) -> str:
     return card.get_by_test_id("stMetricDelta").inner_text().strip()
 
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_image(page: Page, alt: str) -> ElementTree.Element:
+    """The SVG drawn by the st.image whose alt text starts with `alt` (one on the page)."""
+    image = main(page).locator(f'[data-testid="stImage"] img[alt^="{alt}"]')
+    expect(image).to_have_count(1)
+    source = image.get_attribute("src") or ""
+    head, _, data = source.partition(",")
+    assert head == "data:image/svg+xml;base64", head
+    return ElementTree.fromstring(base64.b64decode(data))
+
+
+def table_rows(page: Page, header: str) -> list[dict[str, str]]:
+    """The rows of the st.table that has a column `header`, as {header: cell text}."""
+    table = (
+        main(page)
+        .get_by_test_id("stTable")
+        .filter(has=page.get_by_role("columnheader", name=header, exact=True))
+    )
+    expect(table).to_have_count(1)
+    return table.evaluate(
+        """el => {
+            const heads = Array.from(el.querySelectorAll('thead th')).map(th => th.innerText.trim());
+            return Array.from(el.querySelectorAll('tbody tr')).map(tr => Object.fromEntries(
+                Array.from(tr.querySelectorAll('th, td')).map((c, i) => [heads[i], c.innerText.trim()])
+            ));
+        }"""
+    )
+
+
 def open_app(page: Page, url: str, title: str = "Overview") -> None:
     """Open the app (a new session: the sidebar's defaults) on one of its pages."""
     page.goto(url)
@@ -163,6 +196,15 @@ def test_overview_cards_summary_waterfall_and_opportunities(app_server, page):
         delta = metric_delta(page, label)
         assert_rounds_to(delta, change, scale=100)
         assert delta.split()[0].endswith("%"), (label, delta)
+
+    # each card's trend line: one point per day of the period (revenue from the orders file)
+    def trend(label: str) -> list[float]:
+        line = svg_image(page, f"{label} by day").find(SVG + "polyline")
+        return [float(v) for v in line.get("data-values").split(",")]
+
+    assert trend("Revenue") == pytest.approx(list(T.revenue_by_day(*PERIOD).values()), abs=0.005)
+    for label in expected:
+        assert len(trend(label)) == 30, label
     cr_delta = metric_delta(page, "Conversion rate")
     assert "pp" in cr_delta, cr_delta
     assert_rounds_to(
@@ -181,8 +223,12 @@ def test_overview_cards_summary_waterfall_and_opportunities(app_server, page):
         f"(${now.revenue:,.0f} vs ${before.revenue:,.0f})"
     ), summary
     assert f"traffic grew ({signed_money(parts['traffic'], 0)})" in summary, summary
-    waterfall = next(t for t in plotly_traces(page) if t["type"] == "waterfall")
-    assert waterfall["y"] == pytest.approx(
+    waterfall = [
+        float(bar.get("data-value"))
+        for bar in svg_image(page, "Revenue waterfall").iter(SVG + "rect")
+        if bar.get("data-value") is not None
+    ]
+    assert waterfall == pytest.approx(
         [
             before.revenue,
             parts["traffic"],
@@ -193,7 +239,7 @@ def test_overview_cards_summary_waterfall_and_opportunities(app_server, page):
         ],
         abs=0.005,
     )
-    amounts = [r["Amount"] for r in grid_rows(grid(page, "Amount"))]
+    amounts = [r["Amount"] for r in table_rows(page, "Amount")]
     assert amounts == [
         money(before.revenue),
         signed_money(parts["traffic"]),
