@@ -411,24 +411,26 @@ def _read_event_run(db: Database, run: DateRange) -> dict[date, Any]:
                      AND e.session_id = m.session_id
                     WHERE e.local_date BETWEEN ? AND ?),
                 days AS (
-                    SELECT d0 AS local_date, NULL::DATE AS next_day, product_id, event_type,
-                           count(*) AS n
-                    FROM g WHERE d0 = d1 GROUP BY d0, product_id, event_type
+                    SELECT d0 AS local_date, NULL::DATE AS next_day, product_id, event_type
+                    FROM g WHERE d0 = d1
                     UNION ALL
-                    SELECT local_date, NULL::DATE, product_id, event_type, count(*)
-                    FROM spans GROUP BY local_date, product_id, event_type
+                    SELECT local_date, NULL::DATE, product_id, event_type FROM spans
                     UNION ALL
-                    SELECT local_date, next_day, product_id, event_type, count(*)
+                    SELECT local_date, next_day, product_id, event_type
                     FROM (SELECT local_date, product_id, event_type,
                                  lead(local_date) OVER (PARTITION BY product_id, event_type,
                                      session_id ORDER BY local_date) AS next_day
                           FROM spans) s
-                    WHERE next_day IS NOT NULL
-                    GROUP BY local_date, next_day, product_id, event_type)
-                SELECT {_DAY} AS day,
-                       coalesce(CAST(next_day - DATE '1970-01-01' AS INTEGER), -1) AS next_day,
-                       c.code, {_STEP_CODE} AS step, CAST(d.n AS INTEGER) AS n
-                FROM days d JOIN codes c ON c.product_id = d.product_id""",
+                    WHERE next_day IS NOT NULL),
+                -- numbered before they are counted: grouping by numbers, not texts, is faster
+                slots AS (
+                    SELECT {_DAY} AS day,
+                           coalesce(CAST(next_day - DATE '1970-01-01' AS INTEGER), -1)
+                               AS next_day,
+                           c.code * {len(STEPS)} + {_STEP_CODE} AS slot
+                    FROM days d JOIN codes c ON c.product_id = d.product_id)
+                SELECT day, next_day, CAST(slot AS INTEGER) AS slot, CAST(count(*) AS INTEGER) AS n
+                FROM slots GROUP BY day, next_day, slot""",
                 days * 3,
             ).fetchnumpy()
             # purchases (revenue), other types and events without a session (the product is
@@ -447,7 +449,7 @@ def _read_event_run(db: Database, run: DateRange) -> dict[date, Any]:
         finally:
             cur.execute("ROLLBACK")
     products = _frozen(np.asarray(products, dtype=object))
-    slot = steps["code"] * np.int32(len(STEPS)) + steps["step"].astype(np.int32)
+    slot = steps["slot"]
     one = steps["next_day"] < 0
     # a month keeps the pairs inside it; those from one month into another: `_read_across`
     months = np.asarray(steps["day"], dtype="datetime64[D]").astype("datetime64[M]")
