@@ -47,7 +47,10 @@ if views.has_data(db, key="overview"):
             notes.append(" · ".join(fmt.md_escape(n) for n in overview.notes))
         if notes:
             st.caption("  \n".join(notes))  # one element, a line each
-        download_table(views.kpi_table(overview), "kpis.csv", key="download_kpis", label="KPIs")
+        # The CSVs are made on click (a function, not a table): not on every rerun.
+        download_table(
+            lambda: views.kpi_table(overview), "kpis.csv", key="download_kpis", label="KPIs"
+        )
     with st.container():
         loop_views.overview_goals(db, overview)
     with st.container():
@@ -88,9 +91,8 @@ if views.has_data(db, key="overview"):
                 f"Method: {fmt.md_escape(decomposition.method)} (LMDI); the parts add up to the "
                 "change exactly. " + " ".join(fmt.md_escape(n) for n in decomposition.notes)
             )
-            download_table(
-                decomposition.factors, "revenue_decomposition.csv", key="download_factors"
-            )
+            factors = decomposition.factors
+            download_table(lambda: factors, "revenue_decomposition.csv", key="download_factors")
     with right:
         st.subheader("Top opportunities")
         table = opportunity_table(overview.opportunities, overview.currency, 5)
@@ -108,9 +110,8 @@ if views.has_data(db, key="overview"):
             note = overview.opportunities.attrs.get("note")
             if note:
                 st.caption(fmt.md_escape(note))
-            download_table(
-                overview.opportunities, "opportunities.csv", key="download_opportunities"
-            )
+            found = overview.opportunities
+            download_table(lambda: found, "opportunities.csv", key="download_opportunities")
             # --- RO loop: one click turns an opportunity into a hypothesis (ro_ui.loop_views) ---
             ranked = overview.opportunities
             if "rank" in ranked:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ro_core.health.detect import Alert
 from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.scope import Scope
 from ro_core.overview import Card, Overview
@@ -128,22 +129,32 @@ HEALTH_SHOWN = 5
 
 
 def health_section(overview: Overview) -> None:
-    """The Overview's store-health block: the alerts of the period's last four weeks."""
+    """The Overview's store-health block: the alerts of the period's last four weeks.
+
+    The alerts shown and what was checked are one text element each (not one per line): the
+    Overview redraws every element on each rerun.
+    """
     st.subheader("Store health")
     check = overview.health
     if check is None:
         st.caption(fmt.md_escape(overview.health_reason or ""))
         return
+    checked = " · ".join(fmt.md_escape(line) for line in check.checked)
     if not check.alerts:
-        st.caption("No alerts: every day of the last four weeks looks like its weekday.")
-    for alert in check.alerts[:HEALTH_SHOWN]:
-        icon = ":material/build:" if alert.kind == "tracking" else ":material/monitoring:"
-        st.markdown(f"{icon} {fmt.md_escape(alert.sentence)}")
+        st.caption(
+            "No alerts: every day of the last four weeks looks like its weekday.  \n" + checked
+        )
+        return
+    st.markdown("  \n".join(_alert_line(a) for a in check.alerts[:HEALTH_SHOWN]))
     if len(check.alerts) > HEALTH_SHOWN:
         with st.expander(f"{len(check.alerts) - HEALTH_SHOWN} more alerts"):
-            for alert in check.alerts[HEALTH_SHOWN:]:
-                st.markdown(fmt.md_escape(alert.sentence))
-    st.caption(" · ".join(fmt.md_escape(line) for line in check.checked))
+            st.markdown("  \n".join(_alert_line(a) for a in check.alerts[HEALTH_SHOWN:]))
+    st.caption(checked)
+
+
+def _alert_line(alert: Alert) -> str:
+    icon = ":material/build:" if alert.kind == "tracking" else ":material/monitoring:"
+    return f"{icon} {fmt.md_escape(alert.sentence)}"
 
 
 def engagement_over_time(db: Database, scope: Scope) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -30,12 +31,20 @@ def _safe_file_name(name: str) -> str:
 
 
 def download_table(
-    df: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV"
+    df: pd.DataFrame | Callable[[], pd.DataFrame],
+    file_name: str,
+    *,
+    key: str,
+    label: str = "Download CSV",
 ) -> None:
-    """A download button for a table as CSV (cells that could run as formulas neutralised)."""
+    """A download button for a table as CSV (cells that could run as formulas neutralised).
+
+    Given a function instead of a table, the CSV is made only when the button is clicked (on
+    another thread): a page that reruns often then does not build files nobody asked for.
+    """
     st.download_button(
         label,
-        data=csv_bytes(df),
+        data=(lambda: csv_bytes(df())) if callable(df) else csv_bytes(df),
         file_name=_safe_file_name(file_name),
         mime="text/csv",
         key=key,

@@ -10,6 +10,7 @@ the shared database, which the earlier ones do not read.
 from __future__ import annotations
 
 import base64
+import csv
 import math
 import re
 from datetime import date
@@ -205,6 +206,15 @@ def test_overview_cards_summary_waterfall_and_opportunities(app_server, page):
     assert trend("Revenue") == pytest.approx(list(T.revenue_by_day(*PERIOD).values()), abs=0.005)
     for label in expected:
         assert len(trend(label)) == 30, label
+    # the cards as CSV (made when the button is clicked): the same figures, unrounded
+    with page.expect_download() as download:
+        main(page).get_by_role("button", name="KPIs").click()
+    with open(download.value.path(), newline="", encoding="utf-8-sig") as fh:
+        rows = {r["metric"]: r for r in csv.DictReader(fh)}
+    assert list(rows) == list(expected)
+    assert float(rows["Revenue"]["value"]) == pytest.approx(now.revenue, abs=0.005)
+    assert float(rows["Revenue"]["comparison"]) == pytest.approx(before.revenue, abs=0.005)
+    assert float(rows["Orders"]["value"]) == now.orders
     cr_delta = metric_delta(page, "Conversion rate")
     assert "pp" in cr_delta, cr_delta
     assert_rounds_to(

@@ -1,17 +1,26 @@
 """The Overview's light figures (ro_core.present.charts.sparkline_svg and waterfall_svg): the SVG
 they draw holds the numbers given, in the places a reader looks for them. Checked by parsing the
 SVG text; the browser test (tests/e2e/test_pages_figures.py) reads the same images on the page.
+And the store-health block, whose alert lines are now drawn as one text element.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
 
+from ro_core import metrics
+from ro_core.health.daily import check_store
+from ro_core.overview import HEALTH_DAYS
 from ro_core.present.charts import DOWN_COLOR, sparkline_svg, waterfall_svg
+from ro_ui.views import HEALTH_SHOWN
+from tests.ui.conftest import assert_clean, plain, run_app
 
 SVG = "{http://www.w3.org/2000/svg}"
+ALERT = re.compile(r"^:material/(build|monitoring): ")
 
 
 def _points(element: ElementTree.Element) -> list[tuple[float, float]]:
@@ -88,3 +97,19 @@ def test_waterfall_escapes_labels_and_handles_a_loss_below_zero() -> None:
     assert [b.get("data-label") for b in _bars(svg)][1] == 'Refunds <"&>'
     ticks = [t.text for t in svg.iter(SVG + "text") if t.get("text-anchor") == "end"]
     assert "0" in ticks and any(t.startswith("-") for t in ticks)  # the axis spans zero
+
+
+def test_overview_lists_every_store_health_alert(demo_db) -> None:
+    """The alert lines are drawn as one text (and the rest in the expander): none is lost."""
+    at = run_app()
+    assert_clean(at)
+    period = metrics.presets(metrics.coverage(demo_db).latest_date)["last_30_days"]
+    days = metrics.DateRange(max(period.start, period.end - timedelta(HEALTH_DAYS - 1)), period.end)
+    expected = [a.sentence for a in check_store(demo_db, days, metrics.OrderFilters()).alerts]
+    assert len(expected) > HEALTH_SHOWN, "the demo store has more alerts than are shown at once"
+    lines = [line for m in at.markdown for line in m.value.split("  \n")]
+    shown = [ALERT.sub("", plain(line)) for line in lines if ALERT.match(line)]
+    assert shown == expected
+    assert [e.label for e in at.expander if e.label.endswith("more alerts")] == [
+        f"{len(expected) - HEALTH_SHOWN} more alerts"
+    ]
