@@ -69,17 +69,16 @@ def kpi_cards(overview: Overview) -> None:
     per_row = 3
     cards = overview.cards
     grain = overview.scope.grain
-    for first in range(0, len(cards), per_row):
-        # a row is one horizontal container (fewer elements to draw than st.columns' four)
-        with st.container(horizontal=True, gap="medium"):
-            for card in cards[first : first + per_row]:
-                _kpi_card(card, overview.sparklines.get(card.key, []), grain)
+    columns = [c for _ in range(0, len(cards), per_row) for c in st.columns(per_row)]
+    for column, card in zip(columns, cards, strict=True):  # columns stack on a phone
+        with column:
+            _kpi_card(card, overview.sparklines.get(card.key, []), grain)
 
 
 def _kpi_card(card: Card, spark: list[float], grain: str) -> None:
     """One card: st.metric and its trend line below, in a bordered box."""
     delta = card.change_text if card.value is not None else None
-    with st.container(border=True, gap="small"):
+    with st.container(border=True, height="stretch", gap="small"):
         st.metric(card.label, card.value_text, delta=delta, help=card.help)
         if card.value is not None and len(spark) > 1:
             st.image(
