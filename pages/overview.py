@@ -11,7 +11,7 @@ from ro_core.overview import (
     engagement_notes,
     opportunity_table,
 )
-from ro_core.present.charts import waterfall_svg
+from ro_core.present.svg_charts import waterfall_svg
 from ro_ui import cached, fmt, loop_views, views
 from ro_ui.state import current_scope
 from ro_ui.widgets import download_table

@@ -9,8 +9,9 @@ from ro_core.health.detect import Alert
 from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.scope import Scope
 from ro_core.overview import Card, Overview
-from ro_core.present.charts import DOWN_COLOR, NEUTRAL_COLOR, UP_COLOR, sparkline_svg
+from ro_core.present.charts import DOWN_COLOR, UP_COLOR
 from ro_core.present.formatting import rate
+from ro_core.present.svg_charts import NEUTRAL_COLOR, sparkline_svg
 from ro_core.store.db import Database
 from ro_ui import cached, demo, fmt
 from ro_ui.widgets import DATA_PAGE, show_table

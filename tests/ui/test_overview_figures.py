@@ -1,4 +1,4 @@
-"""The Overview's light figures (ro_core.present.charts.sparkline_svg and waterfall_svg): the SVG
+"""The Overview's light figures (ro_core.present.svg_charts.sparkline_svg and waterfall_svg): the SVG
 they draw holds the numbers given, in the places a reader looks for them. Checked by parsing the
 SVG text; the browser test (tests/e2e/test_pages_figures.py) reads the same images on the page.
 And the store-health block, whose alert lines are now drawn as one text element.
@@ -15,7 +15,8 @@ import pytest
 from ro_core import metrics
 from ro_core.health.daily import check_store
 from ro_core.overview import HEALTH_DAYS
-from ro_core.present.charts import DOWN_COLOR, sparkline_svg, waterfall_svg
+from ro_core.present.charts import DOWN_COLOR
+from ro_core.present.svg_charts import sparkline_svg, waterfall_svg
 from ro_ui.views import HEALTH_SHOWN
 from tests.ui.conftest import assert_clean, plain, run_app
 
