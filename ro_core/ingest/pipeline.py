@@ -114,6 +114,20 @@ class ImportReport:
         )
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One import as asked: the file, the name shown for it, where temporary copies go and how
+    to read it (a forced format, a column mapping, format options, demo data or not)."""
+
+    path: Path
+    shown: str
+    work_dir: Path
+    format_name: str | None
+    mapping: dict[str, str] | None
+    options: dict[str, Any]
+    is_demo: bool
+
+
 def _create_stage_tables(cur: duckdb.DuckDBPyConnection) -> None:
     for kind, columns in schema.COLUMNS.items():
         ddl = ", ".join(f"{name} {sql_type.replace(' NOT NULL', '')}" for name, sql_type in columns)
@@ -229,8 +243,10 @@ def ingest_file(
     options = dict(options or {})
     if not path.is_file():
         raise ImportFileError("no such file.", file_name=shown, hint="Check the path.")
+    work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
+    request = _Request(path, shown, work_dir, format_name, mapping, options, is_demo)
     try:
-        return _ingest(db, path, shown, format_name, mapping, options, is_demo, started)
+        return _ingest(db, request, started)
     except duckdb.InterruptException as e:
         # Ctrl-C inside a query: the transaction is rolled back; tell the caller it was Ctrl-C.
         raise KeyboardInterrupt from e
@@ -269,17 +285,9 @@ def _already_imported(shown: str, import_id: int, db: Database, started: float) 
     )
 
 
-def _ingest(
-    db: Database,
-    path: Path,
-    shown: str,
-    format_name: str | None,
-    mapping: dict[str, str] | None,
-    options: dict[str, Any],
-    is_demo: bool,
-    started: float,
-) -> ImportReport:
+def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
     timing.start()
+    path, shown = request.path, request.shown
     size = path.stat().st_size
     # The file's bytes are hashed (and its lines counted) while DuckDB reads it in one pass.
     scan = BackgroundScan(path)
@@ -288,11 +296,8 @@ def _ingest(
         existing = _imported_as(db, scan.result().sha256)
         if existing is not None:
             return _already_imported(shown, existing, db, started)
-    work_dir = db.path.parent / "tmp" if str(db.path) != ":memory:" else Path("/tmp/ro-import")
     try:
-        fast, reserved_id = _try_one_pass(
-            db, path, shown, work_dir, format_name, mapping, options, is_demo, scan, size
-        )
+        fast, reserved_id = _try_one_pass(db, request, scan, size)
     except AlreadyImported as e:  # the same bytes were committed while this file was read
         return _already_imported(shown, e.import_id, db, started)
     if fast is not None:
@@ -301,7 +306,7 @@ def _ingest(
     # first bytes say otherwise) while the scan runs, and read again in the encoding the whole
     # file has when the scan finds it is not UTF-8. A file already imported has the same size,
     # so it was caught above without any work; the check that counts runs in the write lock.
-    layouts = [layout_mod.sniff(path, shown, work_dir, utf8=True)]
+    layouts = [layout_mod.sniff(path, shown, request.work_dir, utf8=True)]
     timing.mark("sniff")
     try:
         fault_point("sniffed")
@@ -311,19 +316,7 @@ def _ingest(
             limit = db.import_memory_limit() if lowered_limit else contextlib.nullcontext()
             try:
                 with limit, db.cursor() as cur:
-                    staged = _stage_in_file_encoding(
-                        cur,
-                        layouts,
-                        path,
-                        work_dir,
-                        scan,
-                        shown,
-                        format_name,
-                        mapping,
-                        options,
-                        is_demo,
-                    )
-                    report, kinds, span = staged
+                    report, kinds, span = _stage_in_file_encoding(cur, layouts, request, scan)
                     fault_point("staged")
                     stored = commit_import(
                         db,
@@ -332,7 +325,7 @@ def _ingest(
                         scan.result().sha256,
                         size,
                         layouts[-1],
-                        mapping,
+                        request.mapping,
                         kinds,
                         span,
                         reserved_id,
@@ -356,30 +349,24 @@ def _ingest(
 def _stage_in_file_encoding(
     cur: duckdb.DuckDBPyConnection,
     layouts: list[layout_mod.FileLayout],
-    path: Path,
-    work_dir: Path,
+    request: _Request,
     scan: BackgroundScan,
-    shown: str,
-    format_name: str | None,
-    mapping: dict[str, str] | None,
-    options: dict[str, Any],
-    is_demo: bool,
 ) -> tuple[ImportReport, set[str], tuple[datetime | None, datetime | None]]:
     """Stage the file as `layouts[-1]` reads it (sniffed as if UTF-8); once the scan has the
     answer, stage it again when the whole file's encoding reads it differently (the layout
     used is appended to `layouts`). A failure is raised only once the encoding is right."""
     try:
-        staged = _stage_file(cur, layouts[-1], shown, format_name, mapping, options, is_demo)
+        staged = _stage_file(cur, layouts[-1], request)
         failure: ImportFileError | None = None
     except ImportFileError as e:
         failure = e
     found = scan.result()
     timing.mark("hash")
     if not found.utf8:
-        real = layout_mod.sniff(path, shown, work_dir, utf8=False)
+        real = layout_mod.sniff(request.path, request.shown, request.work_dir, utf8=False)
         layouts.append(real)
         if (real.encoding, real.source_path) != (layouts[-2].encoding, layouts[-2].source_path):
-            return _stage_file(cur, real, shown, format_name, mapping, options, is_demo)
+            return _stage_file(cur, real, request)
     if failure is not None:
         raise failure
     return staged
@@ -394,24 +381,17 @@ def _imported_as(db: Database, digest: str) -> int | None:
 
 
 def _try_one_pass(
-    db: Database,
-    path: Path,
-    shown: str,
-    work_dir: Path,
-    format_name: str | None,
-    mapping: dict[str, str] | None,
-    options: dict[str, Any],
-    is_demo: bool,
-    scan: BackgroundScan,
-    size: int,
+    db: Database, request: _Request, scan: BackgroundScan, size: int
 ) -> tuple[ImportReport | None, int | None]:
     """The import in one pass when the format has one and the file allows it (see
     ro_core.ingest.one_pass): (its report, None), or (None, an import id it drew or None).
     Raises AlreadyImported when the same bytes are in the store."""
+    path, shown, format_name = request.path, request.shown, request.format_name
+    mapping, is_demo = request.mapping, request.is_demo
     if mapping or layout_mod.is_compressed(path):
         return None, None
     # Read as UTF-8 until the scan says otherwise (then the pass gives way).
-    layout = layout_mod.sniff(path, shown, work_dir, utf8=True)
+    layout = layout_mod.sniff(path, shown, request.work_dir, utf8=True)
     try:
         if len(layout.parts) != 1 or layout.parts[0].data_path != path:
             return None, None  # the lines the scan counts are the original file's
@@ -457,7 +437,7 @@ def _try_one_pass(
                 part,
                 layout.encoding,
                 file_name=shown,
-                options=options,
+                options=request.options,
                 scan=scan.result,
                 max_line=MAX_LINE_BYTES,
                 write_record=write_record,
@@ -472,15 +452,11 @@ def _try_one_pass(
 
 
 def _stage_file(
-    cur: duckdb.DuckDBPyConnection,
-    layout: layout_mod.FileLayout,
-    shown: str,
-    format_name: str | None,
-    mapping: dict[str, str] | None,
-    options: dict[str, Any],
-    is_demo: bool,
+    cur: duckdb.DuckDBPyConnection, layout: layout_mod.FileLayout, request: _Request
 ) -> tuple[ImportReport, set[str], tuple[datetime | None, datetime | None]]:
     """Stage every table of the file; returns the report, the kinds staged and the content span."""
+    shown, format_name, mapping = request.shown, request.format_name, request.mapping
+    options, is_demo = request.options, request.is_demo
     _create_stage_tables(cur)
     contexts: list[StageContext] = []
     spec: FormatSpec | None = None
