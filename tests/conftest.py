@@ -19,6 +19,19 @@ def db(tmp_path: Path) -> Database:
     database.close()
 
 
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file with the demo store loaded, built once per test session: copy it, or
+    open it read-only, never write to it."""
+    from ro_core import demo
+
+    path = tmp_path_factory.mktemp("demo-store") / "ro.duckdb"
+    database = Database(path)
+    demo.load_demo(database)
+    database.close()
+    return path
+
+
 @pytest.fixture
 def real_exports() -> Path:
     """The folder of real export files (../shared/real-exports); skipped when it is absent."""

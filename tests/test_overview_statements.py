@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from ro_core import demo
 from ro_core.cli.main import build_parser
 from ro_core.cli.metrics import scope_from_args
 from ro_core.ingest.pipeline import ingest_file
@@ -75,15 +74,6 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatementLog]:
 
             patch.setattr(Database, name, wrapped)
         yield log
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("statements") / "ro.duckdb"
-    database = Database(path)
-    demo.load_demo(database)
-    database.close()
-    return path
 
 
 @pytest.fixture

@@ -14,11 +14,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 from itertools import product
-from pathlib import Path
 
-import pytest
-
-from ro_core import demo
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import (
     PARTITION_DIMENSIONS,
@@ -211,15 +207,6 @@ def _awkward_store(db: Database) -> None:
     # a monthly total
     rows.append(traffic_row(START, START + timedelta(days=27), grain="month", sessions=2900.0))
     insert_canonical(db, "traffic", rows, file_format="shopify_analytics")
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("inventory-demo") / "ro.duckdb"
-    database = Database(path)
-    demo.load_demo(database)
-    database.close()
-    return path
 
 
 DEMO_PERIODS = [
