@@ -67,12 +67,17 @@ MACROS: list[str] = [
              ELSE TRY_CAST(replace(trim(s), ',', '.') AS DOUBLE) END
     )""",
     # Shopify-style '2023-04-09 19:46:45 -0700': the offset in minutes and the local date.
-    """CREATE OR REPLACE MACRO ro_offset_minutes(s) AS (
-        CASE WHEN regexp_matches(trim(s), '[+-][0-9]{2}:?[0-9]{2}$') THEN
-            (CASE WHEN regexp_extract(trim(s), '([+-])[0-9]{2}:?[0-9]{2}$', 1) = '-' THEN -1 ELSE 1 END)
-            * (CAST(regexp_extract(trim(s), '([0-9]{2}):?([0-9]{2})$', 1) AS INTEGER) * 60
-               + CAST(regexp_extract(trim(s), '([0-9]{2}):?([0-9]{2})$', 2) AS INTEGER))
+    # The offset from its three groups (sign, hours, minutes), read by one regular expression:
+    # DuckDB computes the repeated argument once, and four expressions cost twice as much.
+    """CREATE OR REPLACE MACRO ro_offset_from_groups(o) AS (
+        CASE WHEN o.h <> '' THEN
+            (CASE WHEN o.sign = '-' THEN -1 ELSE 1 END)
+            * (CAST(o.h AS INTEGER) * 60 + CAST(o.m AS INTEGER))
         END
+    )""",
+    """CREATE OR REPLACE MACRO ro_offset_minutes(s) AS (
+        ro_offset_from_groups(
+            regexp_extract(trim(s), '([+-])([0-9]{2}):?([0-9]{2})$', ['sign', 'h', 'm']))
     )""",
 ]
 

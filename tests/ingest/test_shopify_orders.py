@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ro_core.errors import ImportFileError
@@ -249,6 +252,86 @@ def test_bad_total_after_many_rows_fails_with_its_line(db: Database, tmp_path: P
     assert "bad_total.csv, line 500" in str(caught.value)
     assert db.fetch_value("SELECT count(*) FROM imports") == 0
     assert db.fetch_value("SELECT count(*) FROM orders") == 0
+
+
+# Shopify's plain amount, written out independently of the importer.
+PLAIN = re.compile(r"-?[0-9]{1,16}(\.[0-9]+)?")
+
+
+def _suspect_cells(cells: list[str]) -> set[str]:
+    """The cells the importer's cheap first look flags (run by DuckDB, as the import does)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (c VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[c] for c in cells])
+    sql = f"SELECT c FROM t WHERE {shopify_orders.plain_amount_suspect_sql('c')}"
+    return {row[0] for row in con.execute(sql).fetchall()}
+
+
+def test_every_cell_the_amount_check_refuses_is_a_suspect():
+    # Every string of up to 6 characters over digits, signs, dots, 'e' and a space, plus long
+    # ones around the 16-digit limit: a cell that is not a plain amount must be a suspect
+    # (then the exact check runs), and a plain amount must not be.
+    short = ["".join(p) for n in range(1, 7) for p in itertools.product("0-.9e+ ", repeat=n)]
+    digits = ["1" * n for n in range(14, 20)] + ["0" * n + "1" for n in range(14, 20)]
+    odd = ["1e3", "+5", ".5", "-.5", "5.", "-5.", "5..5", "5-5"]
+    long = digits + [d + ".5" for d in digits] + ["-" + d for d in digits] + odd
+    cells = short + long
+    suspects = _suspect_cells(cells)
+    refused = {c for c in cells if not PLAIN.fullmatch(c)}
+    assert refused <= suspects
+    assert not {c for c in cells if PLAIN.fullmatch(c)} & suspects
+    assert {"1e3", "+5", ".5", "-.5", "5.", "0" * 16 + "1", " 9"} <= suspects
+
+
+def test_amounts_with_spaces_around_them_still_load(db: Database, tmp_path: Path):
+    # A suspect cell that the exact check accepts: the import goes on with its value.
+    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(3)]
+    orders[1][0]["Total"] = " 12.50 "
+    orders[2][0]["Subtotal"] = "12345678901234.50"
+    ingest_file(db, write_shopify_export(tmp_path / "spaced.csv", orders))
+    totals = dict(db.fetch_all("SELECT order_name, total FROM orders"))
+    assert totals == {"#0": Decimal("10.00"), "#1": Decimal("12.50"), "#2": Decimal("10.00")}
+    assert db.fetch_value("SELECT subtotal FROM orders WHERE order_name = '#2'") == Decimal(
+        "12345678901234.50"
+    )
+
+
+def _line_numbers(db: Database) -> dict[tuple[str, int], str]:
+    rows = db.fetch_all(
+        "SELECT o.order_name, l.line_number, l.product FROM order_lines l "
+        "JOIN orders o USING (order_id)"
+    )
+    return {(name, number): product for name, number, product in rows}
+
+
+def test_line_numbers_count_each_orders_items_in_file_order(db: Database, tmp_path: Path):
+    # As Shopify writes the file (each order's rows together), and with two orders' rows
+    # interleaved, a row without an item between them: each order's items are numbered 1, 2,
+    # 3 in the order of the file.
+    a = shopify_order_rows(1, "2024-05-01 10:00:00 -0400", "30.00", lines=3)
+    b = shopify_order_rows(2, "2024-05-01 11:00:00 -0400", "20.00", lines=2)
+    ingest_file(db, write_shopify_export(tmp_path / "together.csv", [a, b]))
+    expected = {
+        ("#1", 1): "Product 1",
+        ("#1", 2): "Product 2",
+        ("#1", 3): "Product 3",
+        ("#2", 1): "Product 1",
+        ("#2", 2): "Product 2",
+    }
+    assert _line_numbers(db) == expected
+
+    other = Database(tmp_path / "interleaved.duckdb")
+    no_item = dict(a[2], **{"Lineitem name": "", "Lineitem quantity": ""})
+    rows = [[a[0]], [b[0]], [no_item], [a[1]], [b[1]], [a[2]]]
+    ingest_file(other, write_shopify_export(tmp_path / "interleaved.csv", rows))
+    assert _line_numbers(other) == {
+        ("#1", 1): "Product 1",
+        ("#1", 2): "Product 2",
+        ("#1", 3): "Product 3",
+        ("#2", 1): "Product 1",
+        ("#2", 2): "Product 2",
+    }
+    other.close()
 
 
 def test_bad_created_at_fails_with_its_line(db: Database, tmp_path: Path):

@@ -17,7 +17,6 @@ from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
     StageContext,
-    check_columns,
     header_has_all,
     insert_stage,
     normalise_header_name,
@@ -39,6 +38,9 @@ MONEY_COLUMNS = {
 # Shopify writes money as a plain number with a dot: 1659.95, 0.00, -5.00, 163056. At most 16
 # digits before the dot: the most DECIMAL(18,2) holds.
 PLAIN_AMOUNT = r"-?[0-9]{1,16}(\.[0-9]+)?"
+# Added to the sort key of a row without status and total: such a row is an order's first row
+# only when no row has them (line numbers stay far below it).
+_NO_TOTALS_FLAG = 1 << 40
 # Times the export holds beyond Created at: the latest one dates the export (newer wins).
 EVENT_TIME_COLUMNS = ("Created at", "Paid at", "Fulfilled at", "Cancelled at")
 
@@ -94,6 +96,13 @@ def plain_amount_checks(ctx: StageContext, labels: list[str] | tuple[str, ...]) 
     return checks
 
 
+def plain_amount_suspect_sql(column: str) -> str:
+    """SQL true for every cell the plain-amount check refuses, and for a few it accepts (one
+    with spaces around it): the cell as it is, not trimmed, against the same pattern. Trimming
+    every cell cost more than the pattern; the check itself decides about a suspect cell."""
+    return f"({column} IS NOT NULL AND NOT regexp_full_match({column}, '{PLAIN_AMOUNT}'))"
+
+
 def timestamp_check(ctx: StageContext, label: str) -> Check:
     """Check: a non-blank cell that is not a Shopify time with its UTC offset."""
     c = ctx.col(label)
@@ -130,12 +139,15 @@ def stage(ctx: StageContext) -> None:
     financial = ctx.col("Financial Status")
     ctx.skip_where(f"ro_blank({name})", "no order Name")
     quantity = ctx.col("Lineitem quantity")
-    # Every value check in one scan of the rows (the first failing check, in this order, names
-    # its first line).
+    # Every value check, exactly, when a cheap first look in the per-order aggregate below
+    # finds a suspect cell (the first failing check, in this order, names its first line).
     checks = [timestamp_check(ctx, "Created at")]
-    checks += plain_amount_checks(ctx, tuple(MONEY_COLUMNS.values()))
-    if ctx.has("Lineitem price") or ctx.has("Lineitem discount"):
-        checks += plain_amount_checks(ctx, ("Lineitem price", "Lineitem discount"))
+    suspects = [checks[0][0]]
+    money_labels = [*MONEY_COLUMNS.values(), "Lineitem price", "Lineitem discount"]
+    checks += plain_amount_checks(ctx, money_labels)
+    suspects += [
+        plain_amount_suspect_sql(ctx.col(label)) for label in money_labels if ctx.has(label)
+    ]
     checks.append(
         (
             f"NOT ro_blank({quantity}) AND TRY_CAST(ro_trim({quantity}) AS INTEGER) IS NULL",
@@ -144,47 +156,51 @@ def stage(ctx: StageContext) -> None:
             [],
         )
     )
+    suspects.append(checks[-1][0])
     item_name = ctx.col("Lineitem name")
     id_col = ctx.col_or_null("Id")
     latest_sql, latest_params = _latest_time_sql(ctx)
-    # One narrow aggregate per order gives everything staging needs (and, per order, the first
-    # line failing each check, so the checks cost no scan of their own): whether the row carrying
+    # One narrow aggregate per order gives everything staging needs: whether the row carrying
     # its totals is missing, its first row (the first that has the order's status or total:
     # Shopify puts them on the first row; this also survives a re-sorted file) with its id and
-    # whether it has a time, its quantity and line count, and its latest time. The order and
-    # its lines are then read from the raw rows by line number and by name: no row is copied
-    # twice. (A window over every wide raw row was the slowest step of a large import.)
-    first_row = f"(ro_blank({financial}) AND ro_blank({total}), line_no)"
-    check_sql, check_params = check_columns(checks, alias="check")
+    # whether it has a time, its quantity and line count, whether its rows are consecutive
+    # lines, and its latest time. The order and its lines are then read from the raw rows by
+    # line number and by name: no row is copied twice. (A window over every wide raw row was
+    # the slowest step of a large import.) The first row is the least of `first_key`: its line,
+    # plus 2^40 on a row without status and total (an integer orders faster than a struct).
+    first_key = (
+        f"(line_no + CASE WHEN ro_blank({financial}) AND ro_blank({total}) "
+        f"THEN {_NO_TOTALS_FLAG} ELSE 0 END)"
+    )
     ctx.cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE shopify_per_order AS
         SELECT ro_trim({name}) AS order_name,
-            bool_and(ro_blank({financial}) AND ro_blank({total})) AS half,
-            arg_min(line_no, {first_row}) AS first_line,
-            arg_min(coalesce(nullif(ro_trim({id_col}), ''), ro_trim({name})), {first_row}) AS order_id,
-            arg_min(ro_blank({created}), {first_row}) AS no_time,
+            min({first_key}) >= {_NO_TOTALS_FLAG} AS half,
+            min({first_key}) % {_NO_TOTALS_FLAG} AS first_line,
+            arg_min(coalesce(nullif(ro_trim({id_col}), ''), ro_trim({name})), {first_key})
+                AS order_id,
+            arg_min(ro_blank({created}), {first_key}) AS no_time,
             sum(TRY_CAST(ro_trim({quantity}) AS INTEGER)) AS item_quantity,
             count(*) FILTER (WHERE NOT ro_blank({item_name})) AS line_count,
+            min(line_no) AS min_line,
+            max(line_no) - min(line_no) + 1 = count(*) AS consecutive,
+            count(*) AS row_count,
             max({latest_sql}) AS latest,
-            {check_sql}
+            min(line_no) FILTER (WHERE {" OR ".join(suspects)}) AS suspect_line
         FROM {RAW_TABLE} GROUP BY 1""",
-        [*latest_params, *check_params],
-    )
-    firsts_and_counts = ", ".join(
-        f"min(check{k}), sum(check{k + 1})" for k in range(0, 2 * len(checks), 2)
-    )
-    ctx.raise_first(
-        checks,
-        ctx.cur.execute(f"SELECT {firsts_and_counts} FROM temp.shopify_per_order").fetchone(),
+        [*latest_params, *checks[0][3]],
     )
     # An order is whole or not in: when the row carrying its totals, status and Id could not be
     # read (a ragged row, broken bytes), its other rows would make an order without a total,
     # keyed by its name instead of its Id. Leave the whole order out and say so.
-    half, no_time, first_no_time, latest = ctx.cur.execute(
-        """SELECT count(*) FILTER (WHERE half), count(*) FILTER (WHERE no_time AND NOT half),
+    suspect, half, no_time, first_no_time, latest = ctx.cur.execute(
+        """SELECT min(suspect_line), count(*) FILTER (WHERE half),
+            count(*) FILTER (WHERE no_time AND NOT half),
             min(first_line) FILTER (WHERE no_time AND NOT half), max(latest) FILTER (WHERE NOT half)
         FROM temp.shopify_per_order"""
     ).fetchone()
+    if suspect is not None:
+        ctx.fail_first(checks)
     if half:
         ctx.skip_where(
             f"ro_trim({name}) IN (SELECT order_name FROM temp.shopify_per_order WHERE half)",
@@ -242,6 +258,19 @@ def stage(ctx: StageContext) -> None:
         FROM {RAW_TABLE} r JOIN temp.shopify_per_order t ON r.line_no = t.first_line""",
     )
 
+    # An order's line number counts its item rows in file order. When every order's rows are
+    # consecutive lines that all name an item (a file as Shopify writes it), that is the row's
+    # distance from the order's first line, with no window over every row.
+    simple_numbers = ctx.cur.execute(
+        "SELECT coalesce(bool_and(consecutive AND row_count = line_count), true) "
+        "FROM temp.shopify_per_order"
+    ).fetchone()[0]
+    line_number_sql = (
+        "r.line_no - t.min_line + 1"
+        if simple_numbers
+        else "row_number() OVER (PARTITION BY t.order_name ORDER BY r.line_no)"
+    )
+
     def raw_col(label: str) -> str:
         return f"r.{ctx.col(label)}" if ctx.has(label) else "CAST(NULL AS VARCHAR)"
 
@@ -250,8 +279,7 @@ def stage(ctx: StageContext) -> None:
         schema.KIND_ORDER_LINES,
         f"""SELECT
             t.order_id AS order_id,
-            CAST(row_number() OVER (PARTITION BY t.order_name ORDER BY r.line_no) AS INTEGER)
-                AS line_number,
+            CAST({line_number_sql} AS INTEGER) AS line_number,
             nullif(ro_trim(r.{item_name}), '') AS product,
             nullif(ro_trim({raw_col("Lineitem sku")}), '') AS sku,
             nullif(ro_trim({raw_col("Vendor")}), '') AS vendor,
