@@ -56,21 +56,27 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run a command: (seconds, peak RSS MB, stderr)."""
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+    """Run a command: (seconds, peak RSS MB, CPU seconds (user + system), stderr).
+
+    CPU seconds move less than wall time when something else uses the cores."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     peak = 0.0
-    while proc.poll() is None:
+    while True:
         peak = max(peak, _vm_hwm_mb(proc.pid) or 0.0)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
         time.sleep(0.02)
     seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read() if proc.stderr else ""
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} failed ({proc.returncode}): {err[-500:]}")
-    return seconds, peak, err
+    return seconds, peak, usage.ru_utime + usage.ru_stime, err
 
 
 def files(out: Path, orders: list[int], events: list[int]) -> list[tuple[str, Path]]:
@@ -96,16 +102,18 @@ def bench_file(label: str, path: Path, repeat: int, with_pandas: bool = False) -
     """Alternate ro ingest and DuckDB's read (and pandas') on one file; medians and per-stage
     figures."""
     ro_s, ro_mb, dk_s, dk_mb, pd_s, pd_mb = [], [], [], [], [], []
+    ro_cpu, dk_cpu = [], []
     stages: dict[str, list[float]] = defaultdict(list)
     stage_peak: dict[str, float] = {}
     env = {**os.environ, "RO_IMPORT_TIMINGS": "1"}
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
             db = str(Path(tmp) / "ro.duckdb")
-            s, mb, err = run(
+            s, mb, cpu, err = run(
                 [sys.executable, "-m", "ro_core.cli", "--db", db, "ingest", str(path)], env
             )
             ro_s.append(s)
+            ro_cpu.append(cpu)
             ro_mb.append(mb)
             for line in err.splitlines():
                 if line.startswith("ro-import-stage "):
@@ -113,13 +121,14 @@ def bench_file(label: str, path: Path, repeat: int, with_pandas: bool = False) -
                     stages[name].append(float(secs))
                     stage_peak[name] = max(stage_peak.get(name, 0.0), float(peak))
         with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as tmp:
-            s, mb, _ = run(
+            s, mb, cpu, _ = run(
                 [sys.executable, "-c", DUCKDB_SCRIPT, str(Path(tmp) / "d.duckdb"), str(path)]
             )
             dk_s.append(s)
+            dk_cpu.append(cpu)
             dk_mb.append(mb)
         if with_pandas:
-            s, mb, _ = run([sys.executable, "-c", PANDAS_SCRIPT, "-", str(path)])
+            s, mb, _, _ = run([sys.executable, "-c", PANDAS_SCRIPT, "-", str(path)])
             pd_s.append(s)
             pd_mb.append(mb)
     result = {
@@ -129,6 +138,8 @@ def bench_file(label: str, path: Path, repeat: int, with_pandas: bool = False) -
         "ro_mb": max(ro_mb),
         "duckdb_s": statistics.median(dk_s),
         "duckdb_mb": max(dk_mb),
+        "ro_cpu": statistics.median(ro_cpu),
+        "duckdb_cpu": statistics.median(dk_cpu),
         "pandas_s": statistics.median(pd_s) if pd_s else None,
         "pandas_mb": max(pd_mb) if pd_mb else None,
         "stages": {k: statistics.median(v) for k, v in stages.items()},
@@ -139,6 +150,10 @@ def bench_file(label: str, path: Path, repeat: int, with_pandas: bool = False) -
         f"{label:<28} {r['mb']:7.0f} MB  ro ingest {r['ro_s']:6.2f} s {r['ro_mb']:5.0f} MB  "
         f"duckdb {r['duckdb_s']:6.2f} s {r['duckdb_mb']:5.0f} MB  "
         f"ratio {r['ro_s'] / r['duckdb_s']:.2f}x time, {r['ro_mb'] / r['duckdb_mb']:.2f}x memory"
+    )
+    print(
+        f"    CPU (user + system): ro ingest {r['ro_cpu']:.2f} s, duckdb {r['duckdb_cpu']:.2f} s, "
+        f"ratio {r['ro_cpu'] / r['duckdb_cpu']:.2f}x"
     )
     print(
         "    stages: "
