@@ -4,7 +4,7 @@ format detection, including the ambiguous all-days-12-or-less case that needs a 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -214,3 +214,25 @@ def test_ro_trim_strips_what_trim_strips_at_each_end(space: str):
             "SELECT ro_trim(?) IS NOT DISTINCT FROM trim(?)", [text, text]
         ).fetchone()[0]
     assert CONN.execute("SELECT ro_trim(NULL), ro_blank(NULL)").fetchone() == (None, True)
+
+
+@SETTINGS
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 12, 31)),
+    st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]),
+)
+def test_utc_instant_and_utc_wall_are_python_s_utc_conversions(wall: datetime, session_zone: str):
+    # The instant of a UTC wall time, and back, whatever the session's time zone is (Python's
+    # own UTC arithmetic is the truth).
+    con = duckdb.connect()
+    install_macros(con)
+    con.execute(f"SET TimeZone = '{session_zone}'")
+    instant, back = con.execute(
+        "SELECT epoch_us(ro_utc_instant(?::TIMESTAMP)), ro_utc_wall(ro_utc_instant(?::TIMESTAMP))",
+        [wall, wall],
+    ).fetchone()
+    expected_us = (wall.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+        microseconds=1
+    )
+    assert (instant, back) == (expected_us, wall)
+    con.close()

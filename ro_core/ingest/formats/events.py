@@ -138,7 +138,7 @@ def local_date_sql(
     """
     if rule.timezone is not None:
         return f"CAST(timezone(?, {instant_sql}) AS DATE)", [rule.timezone]
-    utc_wall = utc_wall_sql or f"timezone('UTC', {instant_sql})"
+    utc_wall = utc_wall_sql or f"ro_utc_wall({instant_sql})"
     if rule.utc_offset_minutes is not None:
         return (
             f"CAST({utc_wall} + to_minutes(CAST(? AS BIGINT)) AS DATE)",

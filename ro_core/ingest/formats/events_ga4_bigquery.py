@@ -299,9 +299,9 @@ def stage(ctx: StageContext) -> None:
     _validate(ctx, columns)
 
     if stamp:
-        time_sql = f"timezone('UTC', make_timestamp(CAST(trim({stamp[0]}) AS BIGINT)))"
+        time_sql = f"ro_utc_instant(make_timestamp(CAST(trim({stamp[0]}) AS BIGINT)))"
     else:
-        time_sql = f"timezone('UTC', CAST(strptime(trim({date[0]}), '{DATE_FORMAT}') AS TIMESTAMP))"
+        time_sql = f"ro_utc_instant(CAST(strptime(trim({date[0]}), '{DATE_FORMAT}') AS TIMESTAMP))"
     date_sql = (
         f"CAST(try_strptime(trim({date[0]}), '{DATE_FORMAT}') AS DATE)"
         if date

@@ -80,7 +80,7 @@ def stage(ctx: StageContext) -> None:
         ],
     )
     # Parsed straight into the staging table with the store-local date (one copy of the rows).
-    instant = f"timezone('UTC', strptime(ro_trim({time_col}), '{TIME_FORMAT}'))"
+    instant = f"ro_utc_instant(strptime(ro_trim({time_col}), '{TIME_FORMAT}'))"
     price = f"TRY_CAST(nullif(ro_trim({price_col}), '') AS DECIMAL(18,2))"
     select_sql, params = _select(ctx, rule, instant, RAW_TABLE, price=price)
     staged = stage_table(schema.KIND_EVENTS)
@@ -161,7 +161,7 @@ def one_pass(ctx: StageContext) -> OnePass:
     select_sql, params = _select(
         ctx,
         rule,
-        f"timezone('UTC', {time_col})",
+        f"ro_utc_instant({time_col})",
         "file_rows",
         price=price_col,
         utc_wall=time_col,

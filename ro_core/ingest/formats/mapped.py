@@ -312,11 +312,11 @@ def time_column(ctx: StageContext, column: str, label: str) -> TimeColumn:
             format=fmt,
             created_at=parsed,
             utc_offset_minutes=offset,
-            local_date=f"CAST(timezone('UTC', {parsed}) + to_minutes({offset}) AS DATE)",
+            local_date=f"CAST(ro_utc_wall({parsed}) + to_minutes({offset}) AS DATE)",
         )
     return TimeColumn(
         format=fmt,
-        created_at=f"timezone('UTC', {parsed})",
+        created_at=f"ro_utc_instant({parsed})",
         utc_offset_minutes="CAST(NULL AS INTEGER)",
         local_date=f"CAST({parsed} AS DATE)",
     )
