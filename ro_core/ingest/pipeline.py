@@ -313,7 +313,7 @@ def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
         # Imports run under a lowered memory limit so big files spill to disk; a file whose
         # rows are too wide for it is loaded again with the normal limit.
         for lowered_limit in (True, False):
-            limit = db.import_memory_limit() if lowered_limit else contextlib.nullcontext()
+            limit = db.import_memory_limit(size) if lowered_limit else contextlib.nullcontext()
             try:
                 with limit, db.cursor() as cur:
                     report, kinds, span = _stage_in_file_encoding(cur, layouts, request, scan)
@@ -430,7 +430,7 @@ def _try_one_pass(
             insert_import_record(cur, report, digest, size, (done.content_first, done.content_last))
             stored.append(report)
 
-        with db.import_memory_limit():
+        with db.import_memory_limit(size):
             one_pass.try_one_pass(
                 db,
                 spec,

@@ -302,8 +302,18 @@ def test_import_lowers_the_memory_limit_only_while_it_runs(
         [lambda cur, kinds: seen.append(cur.execute(setting).fetchone()[0])],
     )
     ingest_file(db, first_export)
-    assert seen and seen[0] != before and seen[0].startswith("762")  # 800 MB in MiB
+    assert seen and seen[0] != before and seen[0].startswith("488")  # 512 MB in MiB (a small file)
     assert db.fetch_value(setting) == before
+
+
+def test_the_import_limit_grows_with_the_file_up_to_1_gb():
+    from ro_core.store.db import import_memory_limit_mb
+
+    # 512 MB plus a quarter of the file (in MiB), at most 1 GB.
+    assert import_memory_limit_mb(0) == 512
+    assert import_memory_limit_mb(686 * 10**6) == 512 + 163  # 686 MB is 654.2 MiB
+    assert import_memory_limit_mb(1719 * 10**6) == 512 + 409
+    assert import_memory_limit_mb(10 * 10**9) == 1024
 
 
 def test_file_too_wide_for_the_lowered_limit_loads_with_the_normal_one(
