@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import streamlit as st
@@ -80,19 +81,22 @@ from ro_ui import cached, demo  # noqa: E402
 from ro_ui.sidebar import render_sidebar  # noqa: E402
 from ro_ui.widgets import show_error  # noqa: E402
 
-try:
-    db = cached.database()
-    render_sidebar(db)  # drawn at once, also on the first run's empty database
-    demo.first_run(db)  # the very first run: the demo loads behind a progress bar, then reruns
-    demo.banner(db)
-except RoError as error:
-    show_error(error)
-    st.stop()
+with ExitStack() as run:
+    try:
+        db = cached.database()
+        # The data version is read once for the run, not at each cached lookup (ro_ui.cached).
+        run.enter_context(cached.one_data_version(db))
+        render_sidebar(db)  # drawn at once, also on the first run's empty database
+        demo.first_run(db)  # the very first run: the demo loads behind a progress bar, reruns
+        demo.banner(db)
+    except RoError as error:
+        show_error(error)
+        st.stop()
 
-try:
-    page.run()
-except RoError as error:
-    show_error(error)
+    try:
+        page.run()
+    except RoError as error:
+        show_error(error)
 
 if os.environ.get("RO_TIMING"):  # one line per rerun on stderr: how long the script took
     print(

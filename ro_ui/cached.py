@@ -1,13 +1,18 @@
 """The one cache adapter: computations cached on (database, data version, Scope, arguments).
 
 Every committed import, removal or note bumps ``Database.data_version()``, so a cache entry can
-never outlive the data it was computed from. The Scope is passed whole: the cache keys on its
+never outlive the data it was computed from. app.py reads the version once per script run
+(:func:`one_data_version`; reading it is a statement, and a run made about ten lookups): an
+import committed in another session shows on the next run, and a run that writes itself calls
+:func:`data_changed`. The Scope is passed whole: the cache keys on its
 ``cache_key()`` text and hands the frozen Scope itself to ro_core unhashed (the leading
 underscore tells Streamlit not to hash it). Nothing here takes the scope apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -29,6 +34,8 @@ from ro_core.metrics.periods import DateRange
 from ro_core.metrics.products import ProductTable
 from ro_core.metrics.products import products as products_table
 from ro_core.metrics.scope import Scope
+from ro_core.metrics.versioned import pinned, reread
+from ro_core.metrics.versioned import version as data_version
 from ro_core.overview import Overview, build_overview
 from ro_core.store import annotations as notes
 from ro_core.store.db import Database, get_database
@@ -41,9 +48,23 @@ def database() -> Database:
     return get_database()
 
 
+@contextmanager
+def one_data_version(db: Database) -> Iterator[int]:
+    """Read the data version once (a script run): every cached lookup inside, and every value
+    ro_core keeps per version (ro_core.metrics.versioned), uses it."""
+    with pinned(db) as version:
+        yield version
+
+
+def data_changed(db: Database) -> None:
+    """After a write inside :func:`one_data_version`: read the version again for the rest."""
+    reread(db)
+
+
 def key(db: Database) -> tuple[str, int]:
-    """(database path, data version): the first two arguments of every cached function."""
-    return str(db.path), db.data_version()
+    """(database path, data version): the first two arguments of every cached function (the
+    version of this run inside :func:`one_data_version`, else read now)."""
+    return str(db.path), data_version(db)
 
 
 # --- what is loaded ----------------------------------------------------------------------------

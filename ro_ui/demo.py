@@ -20,6 +20,7 @@ import streamlit as st
 from ro_core.errors import RoError
 from ro_core.ingest.imports import has_own_data
 from ro_core.ingest.pipeline import remove_demo_data
+from ro_core.metrics.versioned import remember
 from ro_core.store.db import Database
 from ro_core.store.settings import DEMO_OFFERED, get_setting, set_setting
 from ro_ui import cached
@@ -97,6 +98,11 @@ def _run(db: Database, load: _Load) -> None:
 
 def _start(db: Database, total: int) -> _Load | None:
     """The load under way for this database, a new one on the very first run, else None."""
+    under_way = _LOADS.get(str(db.path))
+    if (under_way is None or under_way.finished) and not remember(
+        db, "ro_ui.demo: wants the demo", lambda: _wants_demo(db)
+    ):
+        return None  # known for this data version: most runs ask the database nothing
     with _LOADS_LOCK:
         load = _LOADS.get(str(db.path))
         if load is not None and not load.finished:
@@ -157,6 +163,7 @@ def first_run(db: Database) -> None:
     _wait_with_progress(load)
     if load.error is None:
         st.rerun()
+    cached.data_changed(db)  # the files loaded before the error show in the rest of this run
     st.session_state.pop(NOTICE_KEY, None)
     if isinstance(load.error, RoError):
         show_error(load.error)

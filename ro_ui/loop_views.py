@@ -112,12 +112,18 @@ def _opportunity_label(row: dict[str, Any]) -> str:
     return f"{where} · {row.get('label') or row.get('step')}"
 
 
+@st.cache_data(show_spinner=False, max_entries=cached.CACHE_ENTRIES)
+def _hypothesis_sources(db_path: str, version: int) -> dict[str, int]:
+    # every hypothesis written bumps the data version: read once per version, not every rerun
+    return H.existing_source_keys(get_database(db_path))
+
+
 def opportunity_hypothesis_buttons(db: Database, top: pd.DataFrame, currency: str | None) -> None:
     """One button per opportunity that adds it to the hypothesis backlog in one click."""
     if top is None or top.empty:
         return
     symbol = fmt.CURRENCY_SYMBOLS.get((currency or "").upper(), "")
-    existing = H.existing_source_keys(db)
+    existing = _hypothesis_sources(*cached.key(db))
     st.caption("Turn an opportunity into a hypothesis:")
     created = None
     for position, row in enumerate(top.to_dict("records")):

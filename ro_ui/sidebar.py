@@ -165,6 +165,7 @@ def _show_only_choice(
 
 
 def _remembered_choice(
+    db: Database,
     label: str,
     labels: dict[str, str],
     *,
@@ -183,6 +184,7 @@ def _remembered_choice(
     )
     if picked != default:
         remember(picked)
+        cached.data_changed(db)  # the rest of this run reads what was just remembered
     return picked
 
 
@@ -198,6 +200,7 @@ def _currency_choice(db: Database) -> str | None:
     if len(choices) <= 1:
         return store
     return _remembered_choice(
+        db,
         "Currency",
         {c.currency: f"{c.currency} ({c.orders:,} orders)" for c in choices},
         key=S.CURRENCY,
@@ -215,6 +218,7 @@ def _traffic_source_choice(db: Database) -> str | None:
     if len(choices) <= 1:
         return choices[0].source if choices else None
     return _remembered_choice(
+        db,
         "Traffic from",
         {c.source: f"{c.label} ({c.first} to {c.last})" for c in choices},
         key=S.TRAFFIC_SOURCE,

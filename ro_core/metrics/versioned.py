@@ -10,7 +10,8 @@ Reading the version is itself a statement. :func:`pinned` reads it once for a wh
 computation (the period overview, one page's figures) and every :func:`remember` inside it,
 in this thread or in threads started with the context copied (see
 ``ro_core.overview._run``), uses that version: the computation sees one consistent snapshot.
-Outside a pin each :func:`remember` reads the version itself.
+Outside a pin each :func:`remember` reads the version itself. A computation that writes (and so
+bumps the version) calls :func:`reread` to go on with the new one.
 """
 
 from __future__ import annotations
@@ -71,6 +72,16 @@ def pinned(db: Database) -> Iterator[int]:
         yield current
     finally:
         _PINS.reset(token)
+
+
+def reread(db: Database) -> int:
+    """Read the data version again: inside :func:`pinned`, the rest of the pin uses the new one
+    (after a write the pinned computation made itself); outside a pin this only reads it."""
+    current = db.data_version()
+    pins = _PINS.get()
+    if pins is not None and id(db) in pins:
+        _PINS.set({**pins, id(db): current})
+    return current
 
 
 def pins_version(func: Callable[P, T]) -> Callable[P, T]:
