@@ -9,6 +9,7 @@ opportunities, the funnel and goal progress. A part the data cannot give carries
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
@@ -46,6 +47,7 @@ from ro_core.present.summary import revenue_summary
 from ro_core.store.db import Database
 
 WORKERS = 4
+"""Threads for the parts, one pool for the process (overviews built at once share it)."""
 TOP_OPPORTUNITIES = 5
 ENGAGEMENT_METRICS: tuple[str, ...] = ("engaged_sessions", "engagement_rate", "bounce_rate")
 """Shown below the six cards where the traffic source has them (never instead of a card)."""
@@ -212,6 +214,20 @@ def _cards(
     return tuple(cards)
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _workers() -> ThreadPoolExecutor:
+    """The process's pool for the parts, started once: a pool per overview cost its threads'
+    start and join on every new period (about 15 ms)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ro-overview")
+        return _pool
+
+
 def _run(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     """Run the parts side by side (each takes its own DuckDB cursor); our errors as text."""
 
@@ -221,12 +237,10 @@ def _run(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         except RoError as error:
             return error
 
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        # each part runs in a copy of this context: the data version pinned here holds there
-        futures = {
-            name: pool.submit(copy_context().run, guarded, job) for name, job in jobs.items()
-        }
-        return {name: future.result() for name, future in futures.items()}
+    pool = _workers()
+    # each part runs in a copy of this context: the data version pinned here holds there
+    futures = {name: pool.submit(copy_context().run, guarded, job) for name, job in jobs.items()}
+    return {name: future.result() for name, future in futures.items()}
 
 
 def _part(value: Any) -> tuple[Any, str | None]:
