@@ -200,10 +200,14 @@ def page(browser, request):
     """A fresh browser page (1400x1000) with generous timeouts for a shared 2-core machine.
 
     Requests that would leave the machine are aborted and listed in `page.outside_requests`.
+    The app's finished script runs are counted from its websocket (helpers.RUN_HOOK).
     A failed test leaves a screenshot (FAILED-<test>.png) and prints the server log's tail.
     """
+    from tests.e2e.helpers import RUN_HOOK  # imports playwright, which `browser` checked
+
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     context.set_default_timeout(APP_TIMEOUT_MS)
+    context.add_init_script(RUN_HOOK)  # START_CLOCK sees runs too quick to show 'running'
     blocked = block_outside_requests(context)
     tab = context.new_page()
     tab.outside_requests = blocked

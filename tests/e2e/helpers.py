@@ -6,31 +6,94 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 TIMEOUT_MS = 60_000
 
-# Starts a clock in the page; window.__roRun holds the seconds from now until the app's script
-# state went from running back to notRunning (what tests/e2e/helpers.wait_for_app waits for).
-# Mutation records carry the old value: a run that starts and ends between two observer callbacks
-# still counts (reading only the current attribute would miss it and wait forever).
+# ForwardMsg's fields in the Streamlit installed; script_finished's value says how a run ended
+# (FINISHED_EARLY_FOR_RERUN: another run follows).
+_MSG = ForwardMsg.DESCRIPTOR.fields_by_name
+
+# Installed in every e2e page before the app loads (tests/e2e/conftest.py): counts the script runs
+# that finished, from the app's websocket frames (the top-level fields of each ForwardMsg are read
+# with a few lines of protobuf wire format). A quick rerun can end before the frontend has drawn
+# anything: its script state in the DOM then never shows 'running', and a clock that waits to see
+# it would wait forever.
+RUN_HOOK = """(() => {
+    const FINISHED = FINISHED_FIELD, EARLY = EARLY_STATUS;
+    const runs = window.__roScriptRuns = {finished: 0, onFinished: null};
+    const fields = (bytes) => {  // top-level field number -> varint value (null: other types)
+        const found = new Map();
+        let i = 0;
+        const varint = () => {
+            let value = 0, shift = 0, byte;
+            do { byte = bytes[i++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; }
+            while (byte & 0x80 && i < bytes.length);
+            return value;
+        };
+        while (i < bytes.length) {
+            const key = varint(), type = key % 8, field = Math.floor(key / 8);
+            if (type === 0) found.set(field, varint());
+            else if (type === 1) { found.set(field, null); i += 8; }
+            else if (type === 2) { found.set(field, null); i += varint(); }
+            else if (type === 5) { found.set(field, null); i += 4; }
+            else break;
+        }
+        return found;
+    };
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', (event) => {
+                if (!(event.data instanceof ArrayBuffer)) return;
+                const found = fields(new Uint8Array(event.data));
+                if (!found.has(FINISHED) || found.get(FINISHED) === EARLY) return;
+                runs.finished += 1;
+                if (runs.onFinished) runs.onFinished();
+            });
+        }
+    };
+})();""".replace("FINISHED_FIELD", str(_MSG["script_finished"].number)).replace(
+    "EARLY_STATUS", str(ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN"))
+)
+
+# Starts a clock in the page; window.__roRun holds the seconds from now until a script run has
+# finished: the app's script state went from running back to notRunning (what wait_for_app waits
+# for; mutation records carry the old value, so a run that starts and ends between two observer
+# callbacks still counts), or, in a page with RUN_HOOK, a run's script_finished message arrived
+# and two frames later the state reads notRunning (a run too quick to show 'running').
 START_CLOCK = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
+    const notRunning = () => app.getAttribute('data-test-script-state') === 'notRunning';
     window.__roRun = null;
-    let started = false;
     const t0 = performance.now();
+    let started = false;
+    const done = () => {
+        if (window.__roRun !== null) return;
+        observer.disconnect();
+        window.__roRun = (performance.now() - t0) / 1000;
+    };
     const observer = new MutationObserver((records) => {
-        const state = app.getAttribute('data-test-script-state');
-        if (state !== 'notRunning' || records.some(r => r.oldValue !== 'notRunning')) {
-            started = true;
-        }
-        if (started && state === 'notRunning') {
-            observer.disconnect();
-            window.__roRun = (performance.now() - t0) / 1000;
-        }
+        if (!notRunning() || records.some(r => r.oldValue !== 'notRunning')) started = true;
+        if (started && notRunning()) done();
     });
     observer.observe(app, {
         attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true
     });
+    const runs = window.__roScriptRuns;
+    if (runs) {
+        const before = runs.finished;
+        runs.onFinished = () => {
+            if (runs.finished === before) return;
+            runs.onFinished = null;
+            const look = () => {
+                if (window.__roRun !== null) return;
+                if (notRunning()) done(); else requestAnimationFrame(look);
+            };
+            requestAnimationFrame(() => requestAnimationFrame(look));
+        };
+    }
 }"""
 
 
