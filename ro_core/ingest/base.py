@@ -183,15 +183,13 @@ class StageContext:
         """
         if not checks:
             return
-        columns, params = check_columns(checks)
-        row = self.cur.execute(f"SELECT {columns} FROM {RAW_TABLE}", params).fetchone()
-        self.raise_first(checks, row)
-
-    def raise_first(
-        self, checks: Sequence[tuple[str, str, str | None, Sequence[Any]]], row: Sequence[Any]
-    ) -> None:
-        """Raise for the first check that matched, from the values of :func:`check_columns`
-        (each check's first line and count, in order)."""
+        parts, params = [], []
+        for condition, _, _, check_params in checks:
+            parts.append(
+                f"min(line_no) FILTER (WHERE {condition}), count(*) FILTER (WHERE {condition})"
+            )
+            params += [*check_params, *check_params]
+        row = self.cur.execute(f"SELECT {', '.join(parts)} FROM {RAW_TABLE}", params).fetchone()
         for k, (_, message, column, _) in enumerate(checks):
             first, count = row[2 * k], row[2 * k + 1]
             if count:
@@ -204,23 +202,6 @@ class StageContext:
         """Add a warning to the import report."""
         if message not in self.warnings:
             self.warnings.append(message)
-
-
-def check_columns(
-    checks: Sequence[tuple[str, str, str | None, Sequence[Any]]], alias: str | None = None
-) -> tuple[str, list[Any]]:
-    """Aggregate SQL giving each check's first matching line and count (and its parameters),
-    for one scan of the rows that also does other work; see StageContext.raise_first. With an
-    `alias`, the columns are named alias0, alias1... (first line, count, first line...)."""
-    parts, params = [], []
-    for k, (condition, _, _, check_params) in enumerate(checks):
-        first, count = (f" AS {alias}{2 * k}", f" AS {alias}{2 * k + 1}") if alias else ("", "")
-        parts.append(
-            f"min(line_no) FILTER (WHERE {condition}){first}, "
-            f"count(*) FILTER (WHERE {condition}){count}"
-        )
-        params += [*check_params, *check_params]
-    return ", ".join(parts), params
 
 
 @dataclass(frozen=True)
