@@ -141,22 +141,21 @@ def stage(ctx: StageContext) -> None:
     quantity = ctx.col("Lineitem quantity")
     # Every value check, exactly, when a cheap first look in the per-order aggregate below
     # finds a suspect cell (the first failing check, in this order, names its first line).
-    checks = [timestamp_check(ctx, "Created at")]
-    suspects = [checks[0][0]]
-    money_labels = [*MONEY_COLUMNS.values(), "Lineitem price", "Lineitem discount"]
-    checks += plain_amount_checks(ctx, money_labels)
-    suspects += [
-        plain_amount_suspect_sql(ctx.col(label)) for label in money_labels if ctx.has(label)
-    ]
-    checks.append(
-        (
-            f"NOT ro_blank({quantity}) AND TRY_CAST(ro_trim({quantity}) AS INTEGER) IS NULL",
-            "'Lineitem quantity' is not a whole number.",
-            "Lineitem quantity",
-            [],
-        )
+    time_check = timestamp_check(ctx, "Created at")
+    quantity_check = (
+        f"NOT ro_blank({quantity}) AND TRY_CAST(ro_trim({quantity}) AS INTEGER) IS NULL",
+        "'Lineitem quantity' is not a whole number.",
+        "Lineitem quantity",
+        [],
     )
-    suspects.append(checks[-1][0])
+    money_labels = [*MONEY_COLUMNS.values(), "Lineitem price", "Lineitem discount"]
+    checks = [time_check, *plain_amount_checks(ctx, money_labels), quantity_check]
+    # The time and quantity checks are cheap enough to be their own first look.
+    suspects = [
+        time_check[0],
+        *(plain_amount_suspect_sql(ctx.col(label)) for label in money_labels if ctx.has(label)),
+        quantity_check[0],
+    ]
     item_name = ctx.col("Lineitem name")
     id_col = ctx.col_or_null("Id")
     latest_sql, latest_params = _latest_time_sql(ctx)
@@ -188,7 +187,7 @@ def stage(ctx: StageContext) -> None:
             max({latest_sql}) AS latest,
             min(line_no) FILTER (WHERE {" OR ".join(suspects)}) AS suspect_line
         FROM {RAW_TABLE} GROUP BY 1""",
-        [*latest_params, *checks[0][3]],
+        [*latest_params, *time_check[3]],
     )
     # An order is whole or not in: when the row carrying its totals, status and Id could not be
     # read (a ragged row, broken bytes), its other rows would make an order without a total,
