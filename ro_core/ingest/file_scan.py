@@ -1,5 +1,5 @@
-"""One read of a file's bytes in Python: its SHA-256, its number of lines and whether it is
-valid UTF-8, computed together (each used to cost its own read of the file).
+"""One read of a file's bytes in Python: its SHA-256 and whether it is valid UTF-8, computed
+together (each used to cost its own read of the file).
 
 The scan can run in a thread while DuckDB reads the same file (hashing and the UTF-8 check
 release the GIL on large blocks), which is how a one-pass import hides it.
@@ -50,22 +50,18 @@ class FileScan:
     """What one read of the bytes found."""
 
     sha256: str
-    lines: int  # line breaks, plus a last line without one
     utf8: bool
 
 
 def scan_file(path: Path) -> FileScan:
-    """Hash, count lines and check UTF-8 in one read."""
+    """Hash and check UTF-8 in one read."""
     digest = hashlib.sha256()
     utf8 = Utf8Check()
-    breaks, last = 0, b"\n"
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
             digest.update(block)
-            breaks += block.count(b"\n")
             utf8.feed(block)
-            last = block[-1:]
-    return FileScan(digest.hexdigest(), breaks + (last != b"\n"), utf8.finish())
+    return FileScan(digest.hexdigest(), utf8.finish())
 
 
 class BackgroundScan:

@@ -24,7 +24,7 @@ from ro_core.ingest.formats.events import (
     local_date_sql,
     other_event_names,
 )
-from ro_core.ingest.one_pass import OnePass
+from ro_core.ingest.one_pass import OnePass, skip_raises
 from ro_core.store import schema
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
@@ -169,7 +169,8 @@ def one_pass(ctx: StageContext) -> OnePass:
     session_col, type_col = ctx.col("user_session"), ctx.col("event_type")
     return OnePass(
         kind=schema.KIND_EVENTS,
-        select_sql=f"{select_sql} WHERE NOT ro_blank({session_col}) AND NOT ro_blank({type_col})",
+        select_sql=f"{select_sql} WHERE "
+        + skip_raises(f"ro_blank({session_col}) OR ro_blank({type_col})"),
         params=params,
         types={int(time_col[1:]): "TIMESTAMP", int(price_col[1:]): "DECIMAL(18,2)"},
         timestamp_format=TIME_FORMAT,
