@@ -46,6 +46,11 @@ def _warn_about_currencies(
         )
 
 
+# Kinds whose staged rows validate_and_warn leaves with unique resolution keys (duplicated
+# orders are counted once, repeated traffic periods refuse the file).
+KINDS_WITH_UNIQUE_KEYS = frozenset({schema.KIND_ORDERS, schema.KIND_TRAFFIC})
+
+
 def validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds: set[str]) -> None:
     """Checks every format gets: duplicates, mixed currencies, future dates."""
     if schema.KIND_ORDERS in kinds:

@@ -26,6 +26,7 @@ import duckdb
 
 from ro_core.ingest import timing
 from ro_core.ingest.base import header_signature, stage_table
+from ro_core.ingest.checks import KINDS_WITH_UNIQUE_KEYS
 from ro_core.store import resolve, schema
 from ro_core.store.db import Database
 
@@ -176,7 +177,10 @@ def commit_import(
         for kind in schema.COLUMNS:
             if kind not in kinds:
                 continue
-            if resolve.write_first_import(cur, kind, import_id, stage_table(kind)):
+            unique = kind in KINDS_WITH_UNIQUE_KEYS  # validated before the commit
+            if resolve.write_first_import(
+                cur, kind, import_id, stage_table(kind), keys_unique=unique
+            ):
                 written_resolved.add(kind)
                 continue
             resolve.keep_rows_apart(cur, kind)

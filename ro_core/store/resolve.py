@@ -172,16 +172,22 @@ def _has_rows(cur: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def write_first_import(
-    cur: duckdb.DuckDBPyConnection, kind: str, import_id: int, source: str
+    cur: duckdb.DuckDBPyConnection,
+    kind: str,
+    import_id: int,
+    source: str,
+    *,
+    keys_unique: bool = False,
 ) -> bool:
     """Write `source`'s rows (canonical columns) as the resolved rows when no import holds rows
-    of `kind` yet and they need no merging; True when written, False to take the usual path."""
+    of `kind` yet and they need no merging; True when written, False to take the usual path.
+    `keys_unique`: the caller already made `source`'s resolution keys unique (not checked)."""
     if kind not in DIRECT_KINDS:
         return False
     if _has_rows(cur, schema.RESOLVED_TABLE[kind]) or _has_rows(cur, schema.ROWS_TABLE[kind]):
         return False
     keys = schema.RESOLUTION_KEY[kind]
-    if kind in _FIELD_MERGE_KINDS:
+    if kind in _FIELD_MERGE_KINDS and not keys_unique:
         duplicated = cur.execute(
             f"SELECT count(*) FROM (SELECT {', '.join(keys)} FROM {source} "
             f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1)"
