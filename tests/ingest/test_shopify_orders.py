@@ -342,6 +342,40 @@ def test_bad_created_at_fails_with_its_line(db: Database, tmp_path: Path):
     assert (caught.value.line, caught.value.column) == (2 + 2 * 3 + 1, "Created at")
 
 
+@pytest.mark.parametrize("written", ["2024-5-1 10:00:00 -0400", "2024-05-01 10:00:00 -04"])
+def test_a_time_strptime_takes_but_shopify_never_writes_fails_with_its_line(
+    db: Database, tmp_path: Path, written: str
+):
+    # DuckDB's strptime takes both; the date and offset are read at Shopify's fixed places.
+    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(5)]
+    for row in orders[2]:
+        row["Created at"] = written
+    with pytest.raises(ImportFileError) as caught:
+        ingest_file(db, write_shopify_export(tmp_path / "odd_time.csv", orders))
+    assert (caught.value.line, caught.value.column) == (2 + 2 * 2, "Created at")
+
+
+def test_offsets_are_the_ones_written(db: Database, tmp_path: Path):
+    times = {
+        1: "2024-05-01 10:00:00 +0530",
+        2: "2024-05-01 10:00:00 -0930",
+        3: "2024-05-01 00:15:00 +0000",
+        4: "2024-05-01 23:59:59 -04:00",
+        5: "2024-12-31 23:00:00 +1400",
+    }
+    path = write_shopify_export(
+        tmp_path / "offsets.csv", [shopify_order_rows(n, t, "10.00") for n, t in times.items()]
+    )
+    ingest_file(db, path)
+    loaded = orders_by_name(db)
+    for number, written in times.items():
+        instant = datetime.strptime(written, "%Y-%m-%d %H:%M:%S %z")
+        order = loaded[f"#{number}"]
+        assert order["utc_offset_minutes"] == instant.utcoffset().total_seconds() // 60, written
+        assert order["epoch_seconds"] == instant.timestamp()
+        assert str(order["local_date"]) == written[:10]
+
+
 def test_reimport_is_a_noop_and_a_later_export_updates_a_refund(db: Database, tmp_path: Path):
     first = write_shopify_export(
         tmp_path / "may.csv",

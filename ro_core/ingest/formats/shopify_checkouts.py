@@ -29,6 +29,7 @@ from ro_core.ingest.formats.shopify_orders import (
     check_timestamps,
     customer_key_sql,
     is_abandoned_checkout_header,
+    offset_minutes_sql,
 )
 from ro_core.store import schema
 
@@ -115,7 +116,7 @@ def stage(ctx: StageContext) -> None:
         SELECT
             coalesce(p.first_id, f.checkout_key) AS checkout_id,
             strptime(trim({created}), '{TIMESTAMP_FORMAT}') AS created_at,
-            ro_offset_minutes({created}) AS utc_offset_minutes,
+            {offset_minutes_sql(created)} AS utc_offset_minutes,
             CAST(substr(trim({created}), 1, 10) AS DATE) AS local_date,
             nullif(upper(trim({ctx.col_or_null("Currency")})), '') AS currency,
             TRY_CAST(nullif(trim({subtotal}), '') AS DECIMAL(18,2)) AS subtotal,

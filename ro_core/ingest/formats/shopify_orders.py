@@ -25,6 +25,10 @@ from ro_core.ingest.base import (
 from ro_core.store import schema
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+# How Shopify writes a time (2024-03-31 14:05:00 -0400): the store-local date and wall time sit
+# at fixed places, which the date and the offset are read from. DuckDB's strptime alone also
+# takes 2024-3-31 or an offset of -04.
+TIME_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{2}:?[0-9]{2}"
 REQUIRED = ("Name", "Financial Status", "Created at", "Lineitem name", "Lineitem quantity", "Total")
 # Canonical order field -> Shopify column.
 MONEY_COLUMNS = {
@@ -107,10 +111,30 @@ def timestamp_check(ctx: StageContext, label: str) -> Check:
     """Check: a non-blank cell that is not a Shopify time with its UTC offset."""
     c = ctx.col(label)
     return (
-        f"NOT ro_blank({c}) AND try_strptime(ro_trim({c}), ?) IS NULL",
+        f"NOT ro_blank({c}) AND (NOT regexp_full_match(ro_trim({c}), '{TIME_SHAPE}') "
+        f"OR try_strptime(ro_trim({c}), ?) IS NULL)",
         f"'{label}' is not a time like 2024-03-31 14:05:00 -0400.",
         label,
         [TIMESTAMP_FORMAT],
+    )
+
+
+def timestamp_suspect_sql(column: str) -> str:
+    """SQL true for every cell the time check refuses, and for one with spaces around it (the
+    cell as it is, not trimmed; the check decides)."""
+    return (
+        f"({column} IS NOT NULL AND (NOT regexp_full_match({column}, '{TIME_SHAPE}') "
+        f"OR try_strptime({column}, ?) IS NULL))"
+    )
+
+
+def offset_minutes_sql(column: str) -> str:
+    """SQL: the UTC offset in minutes of a time the check passed: its wall time as written less
+    the instant it names (cheaper than reading the offset's digits with a pattern)."""
+    text = f"ro_trim({column})"
+    return (
+        f"CAST((epoch_us(CAST(substr({text}, 1, 19) AS TIMESTAMP)) "
+        f"- epoch_us(strptime({text}, '{TIMESTAMP_FORMAT}'))) // 60000000 AS INTEGER)"
     )
 
 
@@ -150,9 +174,9 @@ def stage(ctx: StageContext) -> None:
     )
     money_labels = [*MONEY_COLUMNS.values(), "Lineitem price", "Lineitem discount"]
     checks = [time_check, *plain_amount_checks(ctx, money_labels), quantity_check]
-    # The time and quantity checks are cheap enough to be their own first look.
+    # The quantity check is cheap enough to be its own first look.
     suspects = [
-        time_check[0],
+        timestamp_suspect_sql(created),
         *(plain_amount_suspect_sql(ctx.col(label)) for label in money_labels if ctx.has(label)),
         quantity_check[0],
     ]
@@ -187,7 +211,7 @@ def stage(ctx: StageContext) -> None:
             max({latest_sql}) AS latest,
             min(line_no) FILTER (WHERE {" OR ".join(suspects)}) AS suspect_line
         FROM {RAW_TABLE} GROUP BY 1""",
-        [*latest_params, *time_check[3]],
+        [*latest_params, TIMESTAMP_FORMAT],
     )
     # An order is whole or not in: when the row carrying its totals, status and Id could not be
     # read (a ragged row, broken bytes), its other rows would make an order without a total,
@@ -235,7 +259,7 @@ def stage(ctx: StageContext) -> None:
             t.order_id AS order_id,
             t.order_name AS order_name,
             strptime(ro_trim({created}), '{TIMESTAMP_FORMAT}') AS created_at,
-            ro_offset_minutes({created}) AS utc_offset_minutes,
+            {offset_minutes_sql(created)} AS utc_offset_minutes,
             CAST(substr(ro_trim({created}), 1, 10) AS DATE) AS local_date,
             nullif(upper(ro_trim({ctx.col_or_null("Currency")})), '') AS currency,
             {money_sql},
