@@ -296,6 +296,38 @@ def test_amounts_with_spaces_around_them_still_load(db: Database, tmp_path: Path
     )
 
 
+def test_blank_amounts_and_quantities_of_spaces_load_as_empty(db: Database, tmp_path: Path):
+    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(3)]
+    orders[1][0]["Discount Amount"] = "   "
+    orders[1][1]["Lineitem quantity"] = "  "
+    orders[2][1]["Lineitem price"] = " 7.5 "
+    orders[2][1]["Lineitem quantity"] = " 3 "
+    ingest_file(db, write_shopify_export(tmp_path / "blank_cells.csv", orders))
+    assert db.fetch_value("SELECT discounts FROM orders WHERE order_name = '#1'") is None
+    lines = {
+        (name, number): (quantity, price)
+        for name, number, quantity, price in db.fetch_all(
+            "SELECT o.order_name, l.line_number, l.quantity, l.price FROM order_lines l "
+            "JOIN orders o USING (order_id)"
+        )
+    }
+    assert lines[("#1", 2)] == (None, Decimal("10.00"))
+    assert lines[("#2", 2)] == (3, Decimal("7.50"))
+    assert lines[("#0", 1)] == (1, Decimal("10.00"))
+
+
+@pytest.mark.parametrize("quantity", ["2.5", "1e2", "ten", "1234567890"])
+def test_a_quantity_that_is_not_a_whole_number_fails_with_its_line(
+    db: Database, tmp_path: Path, quantity: str
+):
+    # DuckDB's cast to INTEGER would have read 2.5 as 3.
+    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(4)]
+    orders[3][1]["Lineitem quantity"] = quantity
+    with pytest.raises(ImportFileError) as caught:
+        ingest_file(db, write_shopify_export(tmp_path / "quantity.csv", orders))
+    assert (caught.value.line, caught.value.column) == (2 + 2 * 3 + 1, "Lineitem quantity")
+
+
 def _line_numbers(db: Database) -> dict[tuple[str, int], str]:
     rows = db.fetch_all(
         "SELECT o.order_name, l.line_number, l.product FROM order_lines l "

@@ -30,6 +30,7 @@ from ro_core.ingest.formats.shopify_orders import (
     customer_key_sql,
     is_abandoned_checkout_header,
     offset_minutes_sql,
+    quantity_check,
 )
 from ro_core.store import schema
 
@@ -69,11 +70,7 @@ def stage(ctx: StageContext) -> None:
     quantity = ctx.col("Lineitem quantity")
     check_timestamps(ctx, "Created at")
     check_plain_amounts(ctx, ("Subtotal", "Total"))
-    ctx.fail_where(
-        f"NOT ro_blank({quantity}) AND TRY_CAST(trim({quantity}) AS INTEGER) IS NULL",
-        "'Lineitem quantity' is not a whole number.",
-        "Lineitem quantity",
-    )
+    ctx.fail_first([quantity_check(ctx)])
     # Rows belong to the checkout named on them, or (when a line row leaves Name and Id blank)
     # to the checkout of the row above.
     ctx.cur.execute(
