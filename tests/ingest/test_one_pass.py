@@ -178,6 +178,9 @@ def test_prices_and_days_are_the_same_on_both_paths(
     "case",
     [
         "blank session",
+        "session of spaces",
+        "spaces around a session",
+        "spaces around an event type",
         "padding line",
         "quoted line break",
         "empty line",
@@ -193,6 +196,13 @@ def test_unusual_files_give_way_or_match_the_text_path(
     tail = "\n"
     if case == "blank session":
         lines[7] = lines[7].rsplit(",", 1)[0] + ","
+    elif case == "session of spaces":
+        lines[7] = lines[7].rsplit(",", 1)[0] + ",   "
+    elif case == "spaces around a session":
+        head, session = lines[7].rsplit(",", 1)
+        lines[7] = f"{head}, {session} "
+    elif case == "spaces around an event type":
+        lines[5] = lines[5].replace(",purchase,", ", purchase ,")
     elif case == "padding line":
         lines.insert(20, ",,,,,,,,")
     elif case == "quoted line break":
@@ -215,7 +225,7 @@ def test_unusual_files_give_way_or_match_the_text_path(
     kept = ("quoted line break", "empty line", "no final line break")
     expected_outcome = "kept" if case in kept else "gave way"
     assert passes == [expected_outcome]
-    if case == "blank session":
+    if case in ("blank session", "session of spaces"):
         # the ids stay consecutive: the text path uses the id the one pass drew
         assert fast_report[0] == 1
         assert fast_report[4] == [

@@ -96,25 +96,30 @@ def _select(
     *,
     price: str,
     utc_wall: str | None = None,
+    trimmed: bool = True,
 ) -> tuple[str, list]:
     """The SELECT of canonical event columns from `source` (raw rows or the typed file rows):
     `instant` is the event's TIMESTAMPTZ, `price` its DECIMAL price and `utc_wall` (optional)
-    the same instant as a plain UTC TIMESTAMP."""
+    the same instant as a plain UTC TIMESTAMP. `trimmed=False` takes text cells as read."""
     type_col = ctx.col("event_type")
     mapping_sql = " ".join(
         f"WHEN '{raw}' THEN '{canonical}'" for raw, canonical in EVENT_TYPE_MAP.items()
     )
+
+    def text(column: str) -> str:
+        return f"ro_trim({column})" if trimmed else column
+
     date_sql, date_params = local_date_sql(rule, instant, utc_wall)
     sql = f"""SELECT
             {instant} AS event_time,
             {date_sql} AS local_date,
-            ro_trim({ctx.col("user_session")}) AS session_id,
-            nullif(ro_trim({ctx.col("user_id")}), '') AS user_id,
-            CASE lower(ro_trim({type_col})) {mapping_sql} ELSE '{OTHER}' END AS event_type,
-            ro_trim({type_col}) AS event_name,
-            nullif(ro_trim({ctx.col("product_id")}), '') AS product_id,
+            {text(ctx.col("user_session"))} AS session_id,
+            nullif({text(ctx.col("user_id"))}, '') AS user_id,
+            CASE lower({text(type_col)}) {mapping_sql} ELSE '{OTHER}' END AS event_type,
+            {text(type_col)} AS event_name,
+            nullif({text(ctx.col("product_id"))}, '') AS product_id,
             {price} AS price,
-            CASE WHEN lower(ro_trim({type_col})) = 'purchase' THEN {price} END AS revenue,
+            CASE WHEN lower({text(type_col)}) = 'purchase' THEN {price} END AS revenue,
             CAST(NULL AS VARCHAR) AS order_id,
             CAST(NULL AS VARCHAR) AS channel,
             CAST(NULL AS VARCHAR) AS device,
@@ -158,6 +163,8 @@ def one_pass(ctx: StageContext) -> OnePass:
     # The price is read as DECIMAL(18,2) by the file reader itself: for every value it accepts
     # it gives what CAST(ro_trim(value)) gives, and it fails (the pass gives way) where that
     # cast would fail. The time is UTC wall time, so its day needs no time-zone conversion.
+    # Text is written as read; a value with anything to trim (a session of spaces included,
+    # which the text path skips) makes the pass give way.
     select_sql, params = _select(
         ctx,
         rule,
@@ -165,16 +172,18 @@ def one_pass(ctx: StageContext) -> OnePass:
         "file_rows",
         price=price_col,
         utc_wall=time_col,
+        trimmed=False,
     )
     session_col, type_col = ctx.col("user_session"), ctx.col("event_type")
+    blank = " OR ".join(f"{c} IS NULL OR {c} = ''" for c in (session_col, type_col))
     return OnePass(
         kind=schema.KIND_EVENTS,
-        select_sql=f"{select_sql} WHERE "
-        + skip_raises(f"ro_blank({session_col}) OR ro_blank({type_col})"),
+        select_sql=f"{select_sql} WHERE {skip_raises(blank)}",
         params=params,
         types={int(time_col[1:]): "TIMESTAMP", int(price_col[1:]): "DECIMAL(18,2)"},
         timestamp_format=TIME_FORMAT,
         notes=lambda ctx, events: _notes(ctx, events, rule),
+        untrimmed=("session_id", "user_id", "event_name", "product_id"),
     )
 
 
