@@ -84,6 +84,28 @@ class StageContext:
     notes: list[str] = field(default_factory=list)
     # Positions of the header columns loaded into the raw table (None: every column).
     loaded: frozenset[int] | None = None
+    # The in-memory database holding the rows as read while RAW_TABLE is a view numbering them
+    # (see ro_core.ingest.raw_read); None once RAW_TABLE is a table of its own.
+    raw_database: str | None = None
+
+    # --- the raw rows -----------------------------------------------------------------------
+    def writable_raw(self) -> str:
+        """RAW_TABLE, made a table of its own (line numbers kept) when it is the view over the
+        rows as read, so that a step can delete or change rows. Most files never need it."""
+        if self.raw_database is not None:
+            self.cur.execute("CREATE TEMP TABLE raw_rows AS SELECT * FROM temp.raw")
+            self.release_raw()
+            self.cur.execute("ALTER TABLE temp.raw_rows RENAME TO raw")
+        return RAW_TABLE
+
+    def release_raw(self) -> None:
+        """Drop RAW_TABLE and free the rows as read."""
+        if self.raw_database is not None:
+            self.cur.execute(f"DROP VIEW IF EXISTS {RAW_TABLE}")
+            self.cur.execute(f"DETACH DATABASE IF EXISTS {self.raw_database}")
+            self.raw_database = None
+        else:
+            self.cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
 
     # --- columns --------------------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -135,7 +157,9 @@ class StageContext:
         ).fetchone()
         if count:
             self.skipped.append(SkippedRows(reason, int(count), list(lines or [])))
-            self.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition_sql}", list(params))
+            self.cur.execute(
+                f"DELETE FROM {self.writable_raw()} WHERE {condition_sql}", list(params)
+            )
         return int(count or 0)
 
     def skip_where_all(self, rules: Sequence[tuple[str, str]]) -> int:
@@ -159,7 +183,7 @@ class StageContext:
                 self.skipped.append(SkippedRows(reason, int(count), list(lines or [])))
                 total += int(count)
         if total:
-            self.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {earlier}")
+            self.cur.execute(f"DELETE FROM {self.writable_raw()} WHERE {earlier}")
         return total
 
     def fail_where(

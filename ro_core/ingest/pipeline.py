@@ -184,32 +184,38 @@ def _stage_part(
         options=options,
         loaded=spec.loaded_positions(part.header),
     )
-    load_raw(ctx, encoding)
-    if ctx.loaded is not None and has_rows_blank_where_loaded(ctx):
-        # Whether such a row is spreadsheet padding (blank everywhere) or a row missing its
-        # key values depends on the columns not loaded: load them all and look again.
-        ctx.loaded = None
+    try:
         load_raw(ctx, encoding)
-    timing.mark("read")
-    rejected = collect_rejects(ctx)
-    if rejected:
-        renumber_after_rejects(ctx)
-    read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
-    ctx.rows_read = int(read) + rejected
-    if rejected and (
-        rejected == ctx.rows_read or (rejected > 5 and rejected > MAX_REJECT_SHARE * ctx.rows_read)
-    ):
-        first = min(line for s in ctx.skipped for line in s.lines) if ctx.skipped else None
-        raise ImportFileError(
-            f"{rejected:,} of {ctx.rows_read:,} rows could not be read "
-            f"({ctx.skipped[0].reason if ctx.skipped else 'broken rows'}).",
-            file_name=file_name,
-            line=first,
-            hint="Check the delimiter and quoting, or export the file again.",
-        )
-    drop_blank_rows(ctx)
-    timing.mark("rejects_blanks")
-    spec.stage(ctx)
+        if ctx.loaded is not None and has_rows_blank_where_loaded(ctx):
+            # Whether such a row is spreadsheet padding (blank everywhere) or a row missing its
+            # key values depends on the columns not loaded: load them all and look again.
+            ctx.loaded = None
+            load_raw(ctx, encoding)
+        timing.mark("read")
+        rejected = collect_rejects(ctx)
+        if rejected:
+            renumber_after_rejects(ctx)
+        read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
+        ctx.rows_read = int(read) + rejected
+        if rejected and (
+            rejected == ctx.rows_read
+            or (rejected > 5 and rejected > MAX_REJECT_SHARE * ctx.rows_read)
+        ):
+            first = min(line for s in ctx.skipped for line in s.lines) if ctx.skipped else None
+            raise ImportFileError(
+                f"{rejected:,} of {ctx.rows_read:,} rows could not be read "
+                f"({ctx.skipped[0].reason if ctx.skipped else 'broken rows'}).",
+                file_name=file_name,
+                line=first,
+                hint="Check the delimiter and quoting, or export the file again.",
+            )
+        drop_blank_rows(ctx)
+        timing.mark("rejects_blanks")
+        spec.stage(ctx)
+    finally:
+        # The rows as read are freed as soon as the part is staged (or has failed).
+        with contextlib.suppress(duckdb.Error):
+            ctx.release_raw()
     timing.mark("check_and_stage")
     return ctx
 

@@ -4,6 +4,9 @@ bytes) into ``temp.raw_rejects``, reported by line; spreadsheet padding dropped.
 
 from __future__ import annotations
 
+import itertools
+import os
+
 import duckdb
 
 from ro_core.errors import ImportFileError
@@ -12,32 +15,36 @@ from ro_core.ingest.base import RAW_TABLE, SkippedRows, StageContext, TablePart
 MAX_LINE_BYTES = 8 << 20
 
 
-def read_raw(
-    cur: duckdb.DuckDBPyConnection,
-    ctx_part: TablePart,
-    encoding: str,
-    loaded: frozenset[int] | None = None,
-) -> None:
+_raw_databases = itertools.count(1)
+
+
+def read_raw(ctx: StageContext, encoding: str) -> None:
     """Load one table of the file as text into temp.raw (c0.., line_no) and temp.raw_rejects:
-    the columns at `loaded` positions only (every column when None).
+    the columns at `ctx.loaded` positions only (every column when None).
+
+    The rows as read are kept in an in-memory database of their own, compressed (a text column
+    of an export takes about an eighth of its size there, so a large file's rows stay in memory
+    instead of spilling to disk), and temp.raw is a view numbering them by file order;
+    :meth:`StageContext.writable_raw` makes it a table when a step changes rows.
 
     The read first keeps no reject bookkeeping (about 8% of a large read): a clean file reads
     the same, and any row the strict read cannot take stops it, and the file is read again
     with every unreadable row kept aside for the report."""
-    n = len(ctx_part.header)
+    part, cur = ctx.part, ctx.cur
+    n = len(part.header)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
-    selected = "*" if loaded is None else ", ".join(f"c{i}" for i in sorted(loaded))
-    params = [str(ctx_part.data_path), ctx_part.skip_lines, ctx_part.delimiter, encoding]
-    cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+    selected = "*" if ctx.loaded is None else ", ".join(f"c{i}" for i in sorted(ctx.loaded))
+    params = [str(part.data_path), part.skip_lines, part.delimiter, encoding]
+    ctx.release_raw()
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects")
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
+    database = f"ro_raw_{os.getpid()}_{next(_raw_databases)}"
+    cur.execute(f"ATTACH ':memory:' AS {database} (COMPRESS)")
+    ctx.raw_database = database
 
-    # Line numbers come from the table's own row order (DuckDB keeps the file's order when it
-    # creates a table from a read; rowid 0 is the first data row): a row_number() window over
-    # the read cost about 40% of it.
     def read(rejects: str) -> None:
         cur.execute(
-            f"""CREATE TEMP TABLE raw AS
+            f"""CREATE OR REPLACE TABLE {database}.rows AS
             SELECT {selected}
             FROM read_csv(?, header = true, skip = ?, delim = ?, quote = '"', escape = '"',
                           auto_detect = false, columns = {columns}, strict_mode = true,
@@ -51,13 +58,17 @@ def read_raw(
     except (duckdb.OutOfMemoryException, duckdb.InterruptException):
         raise
     except duckdb.Error:
-        cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
         read(
             ", store_rejects = true, rejects_table = 'raw_rejects', "
             "rejects_scan = 'raw_rejects_scan'"
         )
-    cur.execute(f"ALTER TABLE {RAW_TABLE} ADD COLUMN line_no BIGINT")
-    cur.execute(f"UPDATE {RAW_TABLE} SET line_no = rowid + ?", [ctx_part.header_line + 1])
+    # Line numbers come from the table's row order (DuckDB keeps the file's order when it
+    # creates a table from a read; rowid 0 is the first data row): a row_number() window over
+    # the read cost about 40% of it, and writing them as a column 10-20%.
+    first_line = int(part.header_line) + 1
+    cur.execute(
+        f"CREATE TEMP VIEW raw AS SELECT *, rowid + {first_line} AS line_no FROM {database}.rows"
+    )
 
 
 # An empty rejects table (the columns collect_rejects reads) for a read that kept none.
@@ -85,7 +96,7 @@ def renumber_after_rejects(ctx: StageContext) -> None:
     lines R_j (the j-th, in order) with R_j - j < p.
     """
     ctx.cur.execute(
-        f"""UPDATE {RAW_TABLE} SET line_no = line_no + (
+        f"""UPDATE {ctx.writable_raw()} SET line_no = line_no + (
             SELECT count(*) FROM (
                 SELECT line + ? AS r, row_number() OVER (ORDER BY line) AS j
                 FROM (SELECT DISTINCT line FROM temp.raw_rejects)
@@ -120,14 +131,14 @@ def drop_blank_rows(ctx: StageContext) -> None:
         return
     count = ctx.cur.execute(f"SELECT count(*) FROM {RAW_TABLE} WHERE {condition}").fetchone()[0]
     if count:
-        ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
+        ctx.cur.execute(f"DELETE FROM {ctx.writable_raw()} WHERE {condition}")
         ctx.rows_read -= int(count)  # padding is neither read data nor skipped rows
         ctx.notes.append(f"{count:,} empty rows (padding from a spreadsheet) ignored.")
 
 
 def load_raw(ctx: StageContext, encoding: str) -> None:
     try:
-        read_raw(ctx.cur, ctx.part, encoding, ctx.loaded)
+        read_raw(ctx, encoding)
     except duckdb.OutOfMemoryException:
         raise
     except duckdb.Error as e:

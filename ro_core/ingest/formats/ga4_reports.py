@@ -235,7 +235,7 @@ def _drop_totals_rows(ctx: StageContext, table: TableColumns) -> None:
         f"SELECT count(*), min(line_no) FROM {RAW_TABLE} WHERE {condition}"
     ).fetchone()
     if count:
-        ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
+        ctx.cur.execute(f"DELETE FROM {ctx.writable_raw()} WHERE {condition}")
         ctx.notes.append(
             f"Left out {count} totals row{'s' if count > 1 else ''} (line {first}) of "
             f"{_describe(ctx)}: GA4's sum of the other rows."

@@ -290,7 +290,7 @@ def time_column(ctx: StageContext, column: str, label: str) -> TimeColumn:
             hint="Map the column that holds the dates.",
         )
     ctx.cur.execute(
-        f"UPDATE {RAW_TABLE} SET {column} = regexp_replace(trim({column}), '([0-9])[Zz]$', "
+        f"UPDATE {ctx.writable_raw()} SET {column} = regexp_replace(trim({column}), '([0-9])[Zz]$', "
         f"'\\1+00:00') WHERE regexp_matches(trim({column}), '[0-9][Zz]$')"
     )
     _fail_on_stray_dates(ctx, column, label, present)

@@ -299,7 +299,7 @@ def _drop_totals_rows(ctx: StageContext, report: ReportColumns) -> None:
         f"SELECT count(*), list(line_no ORDER BY line_no) FROM {RAW_TABLE} WHERE {condition}"
     ).fetchone()
     if count:
-        ctx.cur.execute(f"DELETE FROM {RAW_TABLE} WHERE {condition}")
+        ctx.cur.execute(f"DELETE FROM {ctx.writable_raw()} WHERE {condition}")
         where = ", ".join(str(n) for n in (lines or [])[:5])
         ctx.notes.append(
             f"Left out {count} totals row{'s' if count > 1 else ''} (line {where}): "

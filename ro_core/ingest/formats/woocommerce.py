@@ -164,7 +164,7 @@ def _sql_text(text: str) -> str:
 
 def _add_first_amount(ctx: StageContext, column: str) -> str:
     """Add column woo_first_amount (the first amount in a formatted price) to the raw table."""
-    ctx.cur.execute(f"ALTER TABLE {RAW_TABLE} ADD COLUMN woo_first_amount VARCHAR")
+    ctx.cur.execute(f"ALTER TABLE {ctx.writable_raw()} ADD COLUMN woo_first_amount VARCHAR")
     ctx.cur.execute(
         f"""UPDATE {RAW_TABLE} SET woo_first_amount = CASE
             WHEN NOT regexp_matches({column}, '[0-9]') THEN NULL
