@@ -93,10 +93,15 @@ class StageContext:
         """RAW_TABLE, made a table of its own (line numbers kept) when it is the view over the
         rows as read, so that a step can delete or change rows. Most files never need it."""
         if self.raw_database is not None:
-            self.cur.execute("CREATE TEMP TABLE raw_rows AS SELECT * FROM temp.raw")
-            self.release_raw()
-            self.cur.execute("ALTER TABLE temp.raw_rows RENAME TO raw")
+            self.rebuild_raw(f"SELECT * FROM {RAW_TABLE}")
         return RAW_TABLE
+
+    def rebuild_raw(self, select_sql: str, params: Sequence[Any] = ()) -> None:
+        """Make RAW_TABLE a table of its own holding the rows of `select_sql` (which reads
+        RAW_TABLE as it is)."""
+        self.cur.execute(f"CREATE OR REPLACE TEMP TABLE raw_rows AS {select_sql}", list(params))
+        self.release_raw()
+        self.cur.execute("ALTER TABLE temp.raw_rows RENAME TO raw")
 
     def release_raw(self) -> None:
         """Drop RAW_TABLE and free the rows as read."""

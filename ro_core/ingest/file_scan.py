@@ -1,5 +1,5 @@
-"""One read of a file's bytes in Python: its SHA-256 and whether it is valid UTF-8, computed
-together (each used to cost its own read of the file).
+"""One read of a file's bytes in Python: its SHA-256, whether it is valid UTF-8 and how many
+line feeds it has, computed together (each used to cost its own read of the file).
 
 The scan can run in a thread while DuckDB reads the same file (hashing and the UTF-8 check
 release the GIL on large blocks), which is how a one-pass import hides it.
@@ -51,17 +51,21 @@ class FileScan:
 
     sha256: str
     utf8: bool
+    # Line feeds in the file: with the rows read, whether each row is one line (file_lines).
+    newlines: int
 
 
 def scan_file(path: Path) -> FileScan:
-    """Hash and check UTF-8 in one read."""
+    """Hash, check UTF-8 and count line feeds in one read."""
     digest = hashlib.sha256()
     utf8 = Utf8Check()
+    newlines = 0
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
             digest.update(block)
             utf8.feed(block)
-    return FileScan(digest.hexdigest(), utf8.finish())
+            newlines += block.count(b"\n")
+    return FileScan(digest.hexdigest(), utf8.finish(), newlines)
 
 
 class BackgroundScan:

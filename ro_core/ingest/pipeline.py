@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ from ro_core.ingest.commit import (
     fault_point,
     insert_import_record,
 )
+from ro_core.ingest.file_lines import count_newlines
 from ro_core.ingest.file_scan import BackgroundScan
 from ro_core.ingest.imports import has_demo_data, list_imports, remove_demo_data, remove_import
 from ro_core.ingest.raw_read import (
@@ -52,6 +54,7 @@ from ro_core.ingest.raw_read import (
     drop_blank_rows,
     has_rows_blank_where_loaded,
     load_raw,
+    place_on_file_lines,
     renumber_after_rejects,
 )
 from ro_core.store import schema
@@ -174,6 +177,7 @@ def _stage_part(
     file_name: str,
     mapping: dict[str, str] | None,
     options: dict[str, Any],
+    newlines: Callable[[Path], int],
 ) -> StageContext:
     ctx = StageContext(
         cur=cur,
@@ -193,10 +197,12 @@ def _stage_part(
             load_raw(ctx, encoding)
         timing.mark("read")
         rejected = collect_rejects(ctx)
-        if rejected:
-            renumber_after_rejects(ctx)
         read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
         ctx.rows_read = int(read) + rejected
+        if rejected:
+            renumber_after_rejects(ctx)
+        else:
+            place_on_file_lines(ctx, newlines)
         if rejected and (
             rejected == ctx.rows_read
             or (rejected > 5 and rejected > MAX_REJECT_SHARE * ctx.rows_read)
@@ -361,8 +367,13 @@ def _stage_in_file_encoding(
     """Stage the file as `layouts[-1]` reads it (sniffed as if UTF-8); once the scan has the
     answer, stage it again when the whole file's encoding reads it differently (the layout
     used is appended to `layouts`). A failure is raised only once the encoding is right."""
+
+    def newlines(data_path: Path) -> int:
+        """Line feeds in a table's file: the scan counted the original file's."""
+        return scan.result().newlines if data_path == request.path else count_newlines(data_path)
+
     try:
-        staged = _stage_file(cur, layouts[-1], request)
+        staged = _stage_file(cur, layouts[-1], request, newlines)
         failure: ImportFileError | None = None
     except ImportFileError as e:
         failure = e
@@ -372,7 +383,7 @@ def _stage_in_file_encoding(
         real = layout_mod.sniff(request.path, request.shown, request.work_dir, utf8=False)
         layouts.append(real)
         if (real.encoding, real.source_path) != (layouts[-2].encoding, layouts[-2].source_path):
-            return _stage_file(cur, real, request)
+            return _stage_file(cur, real, request, newlines)
     if failure is not None:
         raise failure
     return staged
@@ -458,7 +469,10 @@ def _try_one_pass(
 
 
 def _stage_file(
-    cur: duckdb.DuckDBPyConnection, layout: layout_mod.FileLayout, request: _Request
+    cur: duckdb.DuckDBPyConnection,
+    layout: layout_mod.FileLayout,
+    request: _Request,
+    newlines: Callable[[Path], int],
 ) -> tuple[ImportReport, set[str], tuple[datetime | None, datetime | None]]:
     """Stage every table of the file; returns the report, the kinds staged and the content span."""
     shown, format_name, mapping = request.shown, request.format_name, request.mapping
@@ -480,7 +494,9 @@ def _stage_file(
         if spec is None:
             spec = part_spec
         contexts.append(
-            _stage_part(cur, part_spec, part, layout.encoding, shown, part_mapping, options)
+            _stage_part(
+                cur, part_spec, part, layout.encoding, shown, part_mapping, options, newlines
+            )
         )
     assert spec is not None
     kinds = {

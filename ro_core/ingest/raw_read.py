@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import RAW_TABLE, SkippedRows, StageContext, TablePart
+from ro_core.ingest.file_lines import line_shifts, rows_are_lines
 
 MAX_LINE_BYTES = 8 << 20
 
@@ -103,6 +106,28 @@ def renumber_after_rejects(ctx: StageContext) -> None:
             ) x WHERE x.r - x.j < {RAW_TABLE}.line_no)""",
         [_reject_line_offset(ctx.part)],
     )
+
+
+def place_on_file_lines(ctx: StageContext, newlines: Callable[[Path], int]) -> None:
+    """Number the rows by the line of the file each starts on, when some row is not one line
+    (an empty line, a cell with a line break): the rows are numbered by their order until then.
+    Call with every row read (none rejected); `newlines` counts a file's line feeds."""
+    part = ctx.part
+    if rows_are_lines(newlines(part.data_path), part.skip_lines + 1, ctx.rows_read):
+        return
+    shifts = line_shifts(part.data_path, part.skip_lines, part.header_line)
+    if not shifts:
+        return
+    ctx.cur.execute("CREATE OR REPLACE TEMP TABLE raw_line_shifts (from_row BIGINT, shift BIGINT)")
+    ctx.cur.execute(
+        "INSERT INTO temp.raw_line_shifts SELECT unnest(?), unnest(?)",
+        [[s.from_row for s in shifts], [s.shift for s in shifts]],
+    )
+    ctx.rebuild_raw(
+        f"""SELECT r.* EXCLUDE (line_no), r.line_no + coalesce(s.shift, 0) AS line_no
+        FROM {RAW_TABLE} r ASOF LEFT JOIN temp.raw_line_shifts s ON r.line_no >= s.from_row"""
+    )
+    ctx.cur.execute("DROP TABLE temp.raw_line_shifts")
 
 
 def collect_rejects(ctx: StageContext) -> int:

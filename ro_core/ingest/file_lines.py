@@ -1,0 +1,108 @@
+"""Where each row of a CSV file starts, in the file's own lines.
+
+DuckDB's reader numbers nothing: the import numbers rows by their order, which is the file's
+line only while every row is one line. An empty line (which the reader passes over) or a cell
+with a line break in it (an order note written on two lines) moves every later row down a
+line. The newline count of the file (taken by the file scan) says whether that happened; only
+then is the file read here, a line at a time, to find where the numbering shifts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LineShift:
+    """From the row numbered `from_row` on (numbered as if every row were one line), rows
+    start `shift` lines further down the file."""
+
+    from_row: int
+    shift: int
+
+
+def count_newlines(path: Path) -> int:
+    """The number of line feeds in a file."""
+    count = 0
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            count += block.count(b"\n")
+    return count
+
+
+def rows_are_lines(newlines: int, header_line: int, rows: int) -> bool:
+    """Whether a file with this many line feeds, its header on `header_line` and `rows` rows
+    after it, has every row on a line of its own (the last line may lack its line feed)."""
+    return newlines in (header_line + rows, header_line + rows - 1)
+
+
+def line_shifts(path: Path, skip_lines: int, header_line: int) -> list[LineShift]:
+    """Where the row numbering of a file shifts (empty lines, quoted line breaks).
+
+    Rows are numbered from header_line + 1 as if each were one line. A line feed ends a row
+    unless an odd number of quotes came before it in the row (a doubled quote inside a quoted
+    cell counts twice, so it keeps the count even). Empty lines between rows belong to no row.
+    Only empty lines and lines with an odd number of quotes are looked at one by one.
+    """
+    walk = _Walk(header_line)
+    pending = b""
+    with path.open("rb") as fh:
+        for _ in range(skip_lines + 1):  # whatever comes before the rows, and the header
+            fh.readline()
+        while block := fh.read(BLOCK):
+            lines = (pending + block).split(b"\n")
+            pending = lines.pop()  # a line cut by the block's end
+            walk.lines(lines)
+    if pending:
+        walk.lines([pending])
+    return walk.shifts
+
+
+class _Walk:
+    """The state of :func:`line_shifts` between blocks."""
+
+    def __init__(self, header_line: int) -> None:
+        self.shifts: list[LineShift] = []
+        self.row = header_line + 1  # the next row's number if every row were one line
+        self.line = header_line  # the file's line last read
+        self.shift = 0
+        self.open_quotes = False  # the line last read ended inside a quoted cell
+
+    def lines(self, lines: list[bytes]) -> None:
+        special = [
+            i for i, text in enumerate(lines) if text in (b"", b"\r") or text.count(b'"') % 2
+        ]
+        done = 0
+        for i in [*special, len(lines)]:
+            self._plain(i - done)
+            if i < len(lines):
+                self._special(lines[i])
+            done = i + 1
+
+    def _plain(self, count: int) -> None:
+        """`count` lines, none empty, each with an even number of quotes."""
+        if count <= 0:
+            return
+        if not self.open_quotes:  # each a row of its own: only the first can shift
+            self._row_starts(self.line + 1)
+            self.row += count
+        self.line += count  # (inside a quoted cell, they continue it)
+
+    def _special(self, text: bytes) -> None:
+        """One empty line or line with an odd number of quotes."""
+        self.line += 1
+        odd = text.count(b'"') % 2 == 1
+        if self.open_quotes:
+            self.open_quotes = not odd
+        elif text not in (b"", b"\r"):
+            self._row_starts(self.line)
+            self.row += 1
+            self.open_quotes = odd
+
+    def _row_starts(self, line: int) -> None:
+        if line != self.row + self.shift:
+            self.shift = line - self.row
+            self.shifts.append(LineShift(self.row, self.shift))
