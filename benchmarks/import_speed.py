@@ -144,12 +144,19 @@ def bench_file(label: str, path: Path, repeat: int, with_pandas: bool = False) -
         "pandas_mb": max(pd_mb) if pd_mb else None,
         "stages": {k: statistics.median(v) for k, v in stages.items()},
         "stage_peak": stage_peak,
+        # Each run's ratio to the DuckDB read right after it: the machine's speed drifts (other
+        # work on the host), and a pair run together shares the drift.
+        "paired": sorted(r / d for r, d in zip(ro_s, dk_s, strict=True)),
     }
     r = result
     print(
         f"{label:<28} {r['mb']:7.0f} MB  ro ingest {r['ro_s']:6.2f} s {r['ro_mb']:5.0f} MB  "
         f"duckdb {r['duckdb_s']:6.2f} s {r['duckdb_mb']:5.0f} MB  "
         f"ratio {r['ro_s'] / r['duckdb_s']:.2f}x time, {r['ro_mb'] / r['duckdb_mb']:.2f}x memory"
+    )
+    print(
+        f"    paired ratios (each run against the DuckDB run after it): median "
+        f"{statistics.median(r['paired']):.2f}x, {', '.join(f'{x:.2f}' for x in r['paired'])}"
     )
     print(
         f"    CPU (user + system): ro ingest {r['ro_cpu']:.2f} s, duckdb {r['duckdb_cpu']:.2f} s, "
@@ -168,9 +175,9 @@ def bench_file(label: str, path: Path, repeat: int, with_pandas: bool = False) -
 def markdown(results: list[dict]) -> str:
     """The README's table: one row per file, the import's stages in the last column."""
     lines = [
-        "| file | MB | `ro ingest` s | DuckDB s | ratio | pandas s | peak MB: ro / DuckDB / pandas "
-        "| stages (s) |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| file | MB | `ro ingest` s | DuckDB s | ratio | paired ratio (range) | CPU ratio "
+        "| pandas s | peak MB: ro / DuckDB / pandas | stages (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
         stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items() if v >= 0.05)
@@ -178,7 +185,9 @@ def markdown(results: list[dict]) -> str:
         pandas_mb = f"{r['pandas_mb']:,.0f}" if r["pandas_mb"] is not None else "-"
         lines.append(
             f"| {r['label']} | {r['mb']:,.0f} | {r['ro_s']:.1f} | {r['duckdb_s']:.1f} | "
-            f"{r['ro_s'] / r['duckdb_s']:.2f}x | {pandas_s} | {r['ro_mb']:,.0f} / "
+            f"{r['ro_s'] / r['duckdb_s']:.2f}x | {statistics.median(r['paired']):.2f}x "
+            f"({r['paired'][0]:.2f}-{r['paired'][-1]:.2f}) | "
+            f"{r['ro_cpu'] / r['duckdb_cpu']:.2f}x | {pandas_s} | {r['ro_mb']:,.0f} / "
             f"{r['duckdb_mb']:,.0f} / {pandas_mb} | {stages} |"
         )
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import duckdb
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import RAW_TABLE, SkippedRows, StageContext, TablePart
 from ro_core.ingest.file_lines import line_shifts, rows_are_lines
+from ro_core.store.db import import_memory_limit_mb
 
 MAX_LINE_BYTES = 8 << 20
 
@@ -25,10 +26,11 @@ def read_raw(ctx: StageContext, encoding: str) -> None:
     """Load one table of the file as text into temp.raw (c0.., line_no) and temp.raw_rejects:
     the columns at `ctx.loaded` positions only (every column when None).
 
-    The rows as read are kept in an in-memory database of their own, compressed (a text column
-    of an export takes about an eighth of its size there, so a large file's rows stay in memory
-    instead of spilling to disk), and temp.raw is a view numbering them by file order;
-    :meth:`StageContext.writable_raw` makes it a table when a step changes rows.
+    The rows as read are kept in an in-memory database of their own, and temp.raw is a view
+    numbering them by file order; :meth:`StageContext.writable_raw` makes it a table when a
+    step changes rows. A file larger than the import's memory limit has its rows compressed
+    there (a text column of an export takes about an eighth of its size, so they stay in
+    memory instead of spilling to disk); compressing a smaller file's rows only costs time.
 
     The read first keeps no reject bookkeeping (about 8% of a large read): a clean file reads
     the same, and any row the strict read cannot take stops it, and the file is read again
@@ -42,7 +44,9 @@ def read_raw(ctx: StageContext, encoding: str) -> None:
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects")
     cur.execute("DROP TABLE IF EXISTS temp.raw_rejects_scan")
     database = f"ro_raw_{os.getpid()}_{next(_raw_databases)}"
-    cur.execute(f"ATTACH ':memory:' AS {database} (COMPRESS)")
+    size = part.data_path.stat().st_size
+    compress = " (COMPRESS)" if size > import_memory_limit_mb(size) << 20 else ""
+    cur.execute(f"ATTACH ':memory:' AS {database}{compress}")
     ctx.raw_database = database
 
     def read(rejects: str) -> None:

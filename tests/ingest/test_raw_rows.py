@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ro_core.errors import ImportFileError
+from ro_core.ingest import raw_read
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.store import schema
 from ro_core.store.db import Database
@@ -75,3 +76,32 @@ def test_rows_removed_mid_file_keep_every_later_line_number(db: Database, tmp_pa
     assert report.counts[schema.KIND_ORDERS] == 40
     assert report.counts[schema.KIND_ORDER_LINES] == 79
     assert _raw_databases(db) == []
+
+
+def test_rows_held_compressed_give_the_same_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file larger than the import's memory limit has its rows compressed while it is read:
+    # the same file imported both ways stores the same rows and reports the same skips.
+    orders = _orders(60)
+    orders[7][1]["Name"] = ""  # skipped with its line (the rows become a table of their own)
+    orders[33][0]["Email"] = " Someone@Example.com "
+    path = write_shopify_export(tmp_path / "orders.csv", orders)
+    stored = []
+    for limit_mb in (4096, 0):
+        monkeypatch.setattr(raw_read, "import_memory_limit_mb", lambda size, mb=limit_mb: mb)
+        db = Database(tmp_path / f"store_{limit_mb}.duckdb")
+        report = ingest_file(db, path)
+        stored.append(
+            (
+                [(s.reason, s.count, s.lines) for s in report.skipped],
+                db.fetch_all(f"SELECT * EXCLUDE (import_id) FROM {schema.ORDERS} ORDER BY 1"),
+                db.fetch_all("SELECT * EXCLUDE (import_id) FROM order_lines ORDER BY 1, 2"),
+            )
+        )
+        db.close()
+    assert stored[0] == stored[1]
+    skipped, orders_stored, lines_stored = stored[0]
+    assert skipped[0][1:] == (1, [2 + 2 * 7 + 1])  # order 7's second row
+    assert _line_of(path, "Lineitem name", "Product 2") == 3  # (order 0's second row)
+    assert len(orders_stored) == 60 and len(lines_stored) == 119
