@@ -14,6 +14,7 @@ text is timed too, as a notebook user would read the file).
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -218,6 +219,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "speed")
     parser.add_argument("--pandas", action="store_true", help="also time pandas.read_csv")
     args = parser.parse_args()
+    # As an installed package would: the project's modules compiled once (this machine sets
+    # PYTHONDONTWRITEBYTECODE, so every `ro` process would otherwise compile them again).
+    compileall.compile_dir(ROOT / "ro_core", quiet=1)
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}, DuckDB {duckdb.__version__}"
     )
