@@ -9,6 +9,7 @@ then is the file read here, a line at a time, to find where the numbering shifts
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,18 @@ def line_shifts(path: Path, skip_lines: int, header_line: int) -> list[LineShift
     cell counts twice, so it keeps the count even). Empty lines between rows belong to no row.
     Only empty lines and lines with an odd number of quotes are looked at one by one.
     """
-    walk = _Walk(header_line)
+    return _walk(path, skip_lines, _Walk(header_line)).shifts
+
+
+def row_starts(path: Path, skip_lines: int, header_line: int) -> tuple[array[int], array[int]]:
+    """Every row's number as DuckDB gives a rejected row's line (rows and empty lines counted,
+    line breaks inside quoted cells not), and the file's line it starts on, in file order."""
+    walk = _walk(path, skip_lines, _Walk(header_line, keep_rows=True))
+    assert walk.row_numbers is not None
+    return walk.row_numbers, walk.row_lines
+
+
+def _walk(path: Path, skip_lines: int, walk: _Walk) -> _Walk:
     pending = b""
     with path.open("rb") as fh:
         for _ in range(skip_lines + 1):  # whatever comes before the rows, and the header
@@ -58,18 +70,24 @@ def line_shifts(path: Path, skip_lines: int, header_line: int) -> list[LineShift
             walk.lines(lines)
     if pending:
         walk.lines([pending])
-    return walk.shifts
+    return walk
 
 
 class _Walk:
-    """The state of :func:`line_shifts` between blocks."""
+    """The state of :func:`line_shifts` between blocks; with `keep_rows`, every row's start
+    in DuckDB's reject numbering and in the file's lines too (:func:`row_starts`)."""
 
-    def __init__(self, header_line: int) -> None:
+    def __init__(self, header_line: int, keep_rows: bool = False) -> None:
         self.shifts: list[LineShift] = []
         self.row = header_line + 1  # the next row's number if every row were one line
         self.line = header_line  # the file's line last read
         self.shift = 0
         self.open_quotes = False  # the line last read ended inside a quoted cell
+        # DuckDB numbers rejected rows by counting rows and empty lines, not the line breaks
+        # inside quoted cells: the number of the line last read in that count.
+        self.counted = header_line
+        self.row_numbers: array[int] | None = array("q") if keep_rows else None
+        self.row_lines: array[int] = array("q")
 
     def lines(self, lines: list[bytes]) -> None:
         special = [
@@ -89,6 +107,10 @@ class _Walk:
         if not self.open_quotes:  # each a row of its own: only the first can shift
             self._row_starts(self.line + 1)
             self.row += count
+            if self.row_numbers is not None:
+                self.row_numbers.extend(range(self.counted + 1, self.counted + count + 1))
+                self.row_lines.extend(range(self.line + 1, self.line + count + 1))
+            self.counted += count
         self.line += count  # (inside a quoted cell, they continue it)
 
     def _special(self, text: bytes) -> None:
@@ -97,10 +119,15 @@ class _Walk:
         odd = text.count(b'"') % 2 == 1
         if self.open_quotes:
             self.open_quotes = not odd
-        elif text not in (b"", b"\r"):
+            return
+        self.counted += 1
+        if text not in (b"", b"\r"):
             self._row_starts(self.line)
             self.row += 1
             self.open_quotes = odd
+            if self.row_numbers is not None:
+                self.row_numbers.append(self.counted)
+                self.row_lines.append(self.line)
 
     def _row_starts(self, line: int) -> None:
         if line != self.row + self.shift:

@@ -200,7 +200,7 @@ def _stage_part(
         read = cur.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchone()[0]
         ctx.rows_read = int(read) + rejected
         if rejected:
-            renumber_after_rejects(ctx)
+            renumber_after_rejects(ctx, newlines)
         else:
             place_on_file_lines(ctx, newlines)
         if rejected and (

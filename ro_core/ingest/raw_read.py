@@ -13,10 +13,11 @@ import duckdb
 
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import RAW_TABLE, SkippedRows, StageContext, TablePart
-from ro_core.ingest.file_lines import line_shifts, rows_are_lines
+from ro_core.ingest.file_lines import LineShift, line_shifts, row_starts, rows_are_lines
 from ro_core.store.db import import_memory_limit_mb
 
 MAX_LINE_BYTES = 8 << 20
+UNREADABLE = "unreadable row: "  # how a rejected row's reason starts
 
 
 _raw_databases = itertools.count(1)
@@ -96,12 +97,19 @@ def _reject_line_offset(part: TablePart) -> int:
     return part.header_line - 1 - part.skip_lines
 
 
-def renumber_after_rejects(ctx: StageContext) -> None:
-    """Give rows after rejected ones their real line numbers (the row order counts read rows only).
+def renumber_after_rejects(ctx: StageContext, newlines: Callable[[Path], int]) -> None:
+    """Give rows after rejected ones their real line numbers (the row order counts read rows
+    only), and the rejected rows theirs; `newlines` counts a file's line feeds.
 
-    A read row numbered p (header line + its position) sits on line p + the number of rejected
-    lines R_j (the j-th, in order) with R_j - j < p.
+    When every row is one line, DuckDB's reject lines are the file's: a read row numbered p
+    (header line + its position) sits on line p + the number of rejected lines R_j (the j-th,
+    in order) with R_j - j < p. Otherwise (an empty line, a line break inside a quoted cell,
+    which DuckDB's reject lines do not count) the file is walked for where every row starts.
     """
+    part = ctx.part
+    lines_differ = not rows_are_lines(newlines(part.data_path), part.skip_lines + 1, ctx.rows_read)
+    if lines_differ and _place_around_rejects(ctx):
+        return
     ctx.cur.execute(
         f"""UPDATE {ctx.writable_raw()} SET line_no = line_no + (
             SELECT count(*) FROM (
@@ -112,6 +120,36 @@ def renumber_after_rejects(ctx: StageContext) -> None:
     )
 
 
+def _place_around_rejects(ctx: StageContext) -> bool:
+    """Number read and rejected rows by the file's lines from a walk of the file; False (and
+    nothing changed) when the walk does not find the rows DuckDB read, which a quote in the
+    wrong place can cause."""
+    part = ctx.part
+    offset = _reject_line_offset(part)
+    rejected = {
+        int(line) + offset
+        for (line,) in ctx.cur.execute("SELECT DISTINCT line FROM temp.raw_rejects").fetchall()
+    }
+    numbers, lines = row_starts(part.data_path, part.skip_lines, part.header_line)
+    if len(numbers) != ctx.rows_read or not rejected <= set(numbers):
+        return False
+    shifts, shift, row = [], 0, part.header_line + 1
+    line_of_rejected = {}
+    for number, line in zip(numbers, lines, strict=True):
+        if number in rejected:
+            line_of_rejected[number] = line
+            continue
+        if line - row != shift:
+            shift = line - row
+            shifts.append(LineShift(row, shift))
+        row += 1
+    for skipped in ctx.skipped:
+        if skipped.reason.startswith(UNREADABLE):
+            skipped.lines = [line_of_rejected.get(n, n) for n in skipped.lines]
+    _shift_rows(ctx, shifts)
+    return True
+
+
 def place_on_file_lines(ctx: StageContext, newlines: Callable[[Path], int]) -> None:
     """Number the rows by the line of the file each starts on, when some row is not one line
     (an empty line, a cell with a line break): the rows are numbered by their order until then.
@@ -119,7 +157,11 @@ def place_on_file_lines(ctx: StageContext, newlines: Callable[[Path], int]) -> N
     part = ctx.part
     if rows_are_lines(newlines(part.data_path), part.skip_lines + 1, ctx.rows_read):
         return
-    shifts = line_shifts(part.data_path, part.skip_lines, part.header_line)
+    _shift_rows(ctx, line_shifts(part.data_path, part.skip_lines, part.header_line))
+
+
+def _shift_rows(ctx: StageContext, shifts: list[LineShift]) -> None:
+    """Move the rows' numbers by the shifts (each from its row on, until the next)."""
     if not shifts:
         return
     ctx.cur.execute("CREATE OR REPLACE TEMP TABLE raw_line_shifts (from_row BIGINT, shift BIGINT)")
@@ -143,7 +185,7 @@ def collect_rejects(ctx: StageContext) -> int:
     total = 0
     for error_type, count, lines in rows:
         reason = _REJECT_REASONS.get(str(error_type), str(error_type).lower())
-        ctx.skipped.append(SkippedRows(f"unreadable row: {reason}", int(count), list(lines)))
+        ctx.skipped.append(SkippedRows(f"{UNREADABLE}{reason}", int(count), list(lines)))
         total += int(count)
     return total
 

@@ -132,3 +132,39 @@ def test_skipped_rows_are_reported_on_their_lines(db: Database, tmp_path: Path) 
     ]
     (skipped,) = report.skipped
     assert skipped.lines == expected == [2 + 9 + 1 + 1, 2 + 15 + 1 + 1]
+
+
+def test_unreadable_rows_and_the_rows_after_them_keep_their_lines(
+    db: Database, tmp_path: Path
+) -> None:
+    # DuckDB numbers a rejected row by counting rows and empty lines but not the line breaks
+    # inside quoted cells: after a note on two lines its numbers run one short.
+    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(15)]
+    rows = [row for order in orders for row in order]
+    rows[2]["Notes"] = "two\nlines"
+    rows[20]["Total"] = "12,50"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=SHOPIFY_HEADER, lineterminator="\n")
+    writer.writeheader()
+    for k, row in enumerate(rows):
+        if k == 5:
+            buffer.write("\n")
+        if k == 9:
+            buffer.write("#7,a ragged row\n")
+        if k == 14:
+            buffer.write('#9,"a ragged row\nover two lines"\n')
+        writer.writerow(row)
+    text = buffer.getvalue()
+    path = tmp_path / "orders.csv"
+    path.write_text(text)
+    with pytest.raises(ImportFileError) as failed:
+        ingest_file(db, path)
+    # line 2 + 20 rows before it + a line break in a note + an empty line + 3 ragged lines
+    assert failed.value.line == _line_of(text, "12,50") == 2 + 20 + 1 + 1 + 3
+
+    rows[20]["Total"] = "12.50"
+    path.write_text(text.replace("12,50", "12.50"))
+    report = ingest_file(db, path)
+    (unreadable,) = report.skipped
+    assert unreadable.lines == [_line_of(text, "#7,a ragged"), _line_of(text, "#9,")]
+    assert unreadable.lines == [2 + 9 + 1 + 1, 2 + 14 + 1 + 1 + 1]
