@@ -84,15 +84,30 @@ def test_a_file_of_one_line_rows_needs_no_second_read(tmp_path: Path) -> None:
     assert [(s.from_row, s.shift) for s in line_shifts(path, 0, 1)] == [(3, 1)]
 
 
-def _export(rows: list[dict[str, str]], blank_before: set[int]) -> str:
+def _export(rows: list[dict[str, str]], before: dict[int, str]) -> str:
+    """A Shopify export of `rows`, with `before[k]` written as it is before row k."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=SHOPIFY_HEADER, lineterminator="\n")
     writer.writeheader()
     for k, row in enumerate(rows):
-        if k in blank_before:
-            buffer.write("\n")
+        buffer.write(before.get(k, ""))
         writer.writerow(row)
     return buffer.getvalue()
+
+
+def _rows(orders: int) -> list[dict[str, str]]:
+    """The rows of `orders` two-line orders."""
+    return [
+        row
+        for n in range(orders)
+        for row in shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00")
+    ]
+
+
+def _write(path: Path, rows: list[dict[str, str]], before: dict[int, str]) -> str:
+    text = _export(rows, before)
+    path.write_text(text)
+    return text
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -102,14 +117,12 @@ def _line_of(text: str, needle: str) -> int:
 def test_a_bad_total_is_reported_on_its_line_after_notes_on_two_lines_and_empty_lines(
     db: Database, tmp_path: Path
 ) -> None:
-    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(30)]
-    rows = [row for order in orders for row in order]
+    rows = _rows(30)
     rows[3]["Notes"] = "Leave at the door.\nRing twice."
     rows[11]["Notes"] = 'Gift: "for Sam"\n\nThanks!'
     rows[40]["Total"] = "12,50"  # order 20's first row
-    text = _export(rows, blank_before={7, 25})
     path = tmp_path / "orders.csv"
-    path.write_text(text)
+    text = _write(path, rows, {7: "\n", 25: "\n"})
     with pytest.raises(ImportFileError) as failed:
         ingest_file(db, path)
     # line 2 + 40 rows before it + 2 empty lines + 3 line breaks in the notes
@@ -118,14 +131,12 @@ def test_a_bad_total_is_reported_on_its_line_after_notes_on_two_lines_and_empty_
 
 
 def test_skipped_rows_are_reported_on_their_lines(db: Database, tmp_path: Path) -> None:
-    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(10)]
-    rows = [row for order in orders for row in order]
+    rows = _rows(10)
     rows[2]["Notes"] = "first line\nsecond line"
     rows[9]["Name"] = ""  # an item row without its order's name: skipped
     rows[15]["Name"] = ""
-    text = _export(rows, blank_before={5})
     path = tmp_path / "orders.csv"
-    path.write_text(text)
+    _write(path, rows, {5: "\n"})
     report = ingest_file(db, path)
     expected = [
         line for line, row in zip(_csv_row_starts(path), rows, strict=True) if not row["Name"]
@@ -139,24 +150,12 @@ def test_unreadable_rows_and_the_rows_after_them_keep_their_lines(
 ) -> None:
     # DuckDB numbers a rejected row by counting rows and empty lines but not the line breaks
     # inside quoted cells: after a note on two lines its numbers run one short.
-    orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(15)]
-    rows = [row for order in orders for row in order]
+    rows = _rows(15)
     rows[2]["Notes"] = "two\nlines"
     rows[20]["Total"] = "12,50"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SHOPIFY_HEADER, lineterminator="\n")
-    writer.writeheader()
-    for k, row in enumerate(rows):
-        if k == 5:
-            buffer.write("\n")
-        if k == 9:
-            buffer.write("#7,a ragged row\n")
-        if k == 14:
-            buffer.write('#9,"a ragged row\nover two lines"\n')
-        writer.writerow(row)
-    text = buffer.getvalue()
     path = tmp_path / "orders.csv"
-    path.write_text(text)
+    ragged = {5: "\n", 9: "#7,a ragged row\n", 14: '#9,"a ragged row\nover two lines"\n'}
+    text = _write(path, rows, ragged)
     with pytest.raises(ImportFileError) as failed:
         ingest_file(db, path)
     # line 2 + 20 rows before it + a line break in a note + an empty line + 3 ragged lines
