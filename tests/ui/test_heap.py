@@ -51,7 +51,10 @@ def test_it_freezes_again_only_when_modules_were_loaded(unfrozen, monkeypatch) -
     frozen = gc.get_freeze_count()
     _Node()  # garbage made between runs stays with the collector
     assert not heap.freeze_loaded()
-    assert gc.get_freeze_count() == frozen
+    # No second freeze: it would have added the node above and everything made since. (The
+    # count may drop: a frozen object is still freed when its last reference goes, as one was
+    # in a CI run, 511,796 -> 511,795.)
+    assert gc.get_freeze_count() <= frozen
 
     monkeypatch.setitem(sys.modules, "ro_test_new_module", types.ModuleType("ro_test_new_module"))
     assert heap.freeze_loaded()
