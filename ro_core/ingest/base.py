@@ -4,7 +4,9 @@ A format is a :class:`FormatSpec`: ``detect(header)`` says whether a header is t
 ``stage(ctx)`` turns the raw text table ``ctx.raw`` (every column VARCHAR, positional names
 ``c0``, ``c1``... plus ``line_no``) into rows of the temporary staging tables
 ``stage_<kind>`` (canonical columns, see ``ro_core.store.schema``) with INSERT ... SELECT statements.
-Staging runs inside the import's transaction: raising ImportFileError rolls everything back.
+Raising ImportFileError while staging leaves the store as it was (a first import that writes its
+rows straight into the store's tables does so inside the import's transaction, which is then
+rolled back: see ``ro_core.ingest.direct``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ro_core.errors import ImportFileError
 from ro_core.store import schema
 
 if TYPE_CHECKING:
+    from ro_core.ingest.direct import DirectWrites
     from ro_core.ingest.one_pass import OnePass
 
 RAW_TABLE = "temp.raw"
@@ -87,6 +90,8 @@ class StageContext:
     # The in-memory database holding the rows as read while RAW_TABLE is a view numbering them
     # (see ro_core.ingest.raw_read); None once RAW_TABLE is a table of its own.
     raw_database: str | None = None
+    # Kinds a first import writes straight into the store's tables (see ro_core.ingest.direct).
+    direct: DirectWrites | None = None
 
     # --- the raw rows -----------------------------------------------------------------------
     def writable_raw(self) -> str:
@@ -109,8 +114,15 @@ class StageContext:
             self.cur.execute(f"DROP VIEW IF EXISTS {RAW_TABLE}")
             self.cur.execute(f"DETACH DATABASE IF EXISTS {self.raw_database}")
             self.raw_database = None
-        else:
-            self.cur.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+            return
+        # A view can be left over from a staging rolled back after its rows were freed (the
+        # in-memory database's detach is not undone; see ro_core.ingest.direct).
+        schema_name, name = RAW_TABLE.split(".")
+        is_view = self.cur.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND view_name = ?",
+            [schema_name, name],
+        ).fetchone()[0]
+        self.cur.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {RAW_TABLE}")
 
     # --- columns --------------------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -303,12 +315,21 @@ def header_has_all(header: Sequence[str], names: Sequence[str]) -> bool:
 
 
 def insert_stage(ctx: StageContext, kind: str, select_sql: str, params: Sequence[Any] = ()) -> int:
-    """INSERT a SELECT (columns named like the canonical ones) into a kind's staging table.
+    """INSERT a SELECT (columns named like the canonical ones) into a kind's staging table, or
+    into its resolved table when the import writes the kind directly (ro_core.ingest.direct).
 
     Columns the SELECT does not produce stay NULL. Returns the number of rows inserted.
     """
     before = ctx.cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
-    ctx.cur.execute(f"INSERT INTO {stage_table(kind)} BY NAME ({select_sql})", list(params))
+    direct_table = ctx.direct.table_for(kind, stage_table(kind)) if ctx.direct else None
+    if direct_table is None:
+        ctx.cur.execute(f"INSERT INTO {stage_table(kind)} BY NAME ({select_sql})", list(params))
+    else:
+        assert ctx.direct is not None and ctx.direct.import_id is not None
+        ctx.cur.execute(
+            f"INSERT INTO {direct_table} BY NAME (SELECT ? AS import_id, * FROM ({select_sql}))",
+            [ctx.direct.import_id, *params],
+        )
     after = ctx.cur.execute(f"SELECT count(*) FROM {stage_table(kind)}").fetchone()[0]
     return int(after - before)
 

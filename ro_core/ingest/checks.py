@@ -18,9 +18,12 @@ def _warn_about_currencies(
     count in the store currency, see ro_core.metrics.currency)."""
     staged = stage_table(schema.KIND_ORDERS)
     columns = "currency, total, cancelled, financial_status, is_test, channel"
-    # The store currency as it will be once this file is in: stored orders plus this file's.
+    # The store currency as it will be once this file is in: stored orders plus this file's
+    # (orders written directly are the store's only orders).
     relation = (
-        f"(SELECT {columns} FROM {schema.ORDERS} "
+        f"(SELECT {columns} FROM {staged})"
+        if ctx.direct is not None and schema.KIND_ORDERS in ctx.direct.kinds
+        else f"(SELECT {columns} FROM {schema.ORDERS} "
         f"WHERE order_id NOT IN (SELECT order_id FROM {staged}) "
         f"UNION ALL SELECT {columns} FROM {staged})"
     )
@@ -61,11 +64,7 @@ def validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds: 
             ctx.warn(
                 f"{dupes:,} duplicated order rows (same order id) in this file were counted once."
             )
-            cur.execute(
-                f"""CREATE OR REPLACE TEMP TABLE stage_orders AS
-                SELECT * FROM {stage_table(schema.KIND_ORDERS)}
-                QUALIFY row_number() OVER (PARTITION BY order_id) = 1"""
-            )
+            _keep_one_row_per_order(cur, ctx)
         currencies = [
             r[0]
             for r in cur.execute(
@@ -108,6 +107,22 @@ def validate_and_warn(cur: duckdb.DuckDBPyConnection, ctx: StageContext, kinds: 
                 file_name=ctx.file_name,
                 hint="Export the report again without extra breakdown columns.",
             )
+
+
+def _keep_one_row_per_order(cur: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
+    """Leave one staged row per order id (any of them: duplicated rows are the same order)."""
+    if ctx.direct is not None and schema.KIND_ORDERS in ctx.direct.kinds:
+        table = schema.RESOLVED_TABLE[schema.KIND_ORDERS]
+        cur.execute(
+            f"""DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table}
+            QUALIFY row_number() OVER (PARTITION BY order_id) > 1)"""
+        )
+        return
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE stage_orders AS
+        SELECT * FROM {stage_table(schema.KIND_ORDERS)}
+        QUALIFY row_number() OVER (PARTITION BY order_id) = 1"""
+    )
 
 
 # Traffic measures that may be negative (an analytics tool nets refunds out of revenue).

@@ -23,8 +23,8 @@ from typing import Any
 import duckdb
 
 from ro_core.errors import ImportFileError, UnknownFormatError
+from ro_core.ingest import direct, one_pass, timing
 from ro_core.ingest import layout as layout_mod
-from ro_core.ingest import one_pass, timing
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
@@ -178,6 +178,7 @@ def _stage_part(
     mapping: dict[str, str] | None,
     options: dict[str, Any],
     newlines: Callable[[Path], int],
+    writes: direct.DirectWrites | None,
 ) -> StageContext:
     ctx = StageContext(
         cur=cur,
@@ -187,6 +188,7 @@ def _stage_part(
         mapping=mapping,
         options=options,
         loaded=spec.loaded_positions(part.header),
+        direct=writes,
     )
     try:
         load_raw(ctx, encoding)
@@ -322,13 +324,23 @@ def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
     timing.mark("sniff")
     try:
         fault_point("sniffed")
+        # A first import of orders or events writes its rows straight into the store's tables
+        # (one part only: a second part's rows are read after the first part's are written).
+        empty_kinds = direct.store_is_empty_of(db) if len(layouts[0].parts) == 1 else frozenset()
         # Imports run under a lowered memory limit so big files spill to disk; a file whose
         # rows are too wide for it is loaded again with the normal limit.
         for lowered_limit in (True, False):
             limit = db.import_memory_limit(size) if lowered_limit else contextlib.nullcontext()
+            writes = None
             try:
-                with limit, db.cursor() as cur:
-                    report, kinds, span = _stage_in_file_encoding(cur, layouts, request, scan)
+                with (
+                    limit,
+                    db.cursor() as cur,
+                    direct.DirectWrites(db, cur, empty_kinds, reserved_id) as writes,
+                ):
+                    report, kinds, span = _stage_in_file_encoding(
+                        cur, layouts, request, scan, writes
+                    )
                     fault_point("staged")
                     stored = commit_import(
                         db,
@@ -341,9 +353,11 @@ def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
                         kinds,
                         span,
                         reserved_id,
+                        writes,
                     )
                 break
             except duckdb.OutOfMemoryException as e:
+                reserved_id = writes.import_id if writes is not None else reserved_id
                 if not lowered_limit:
                     raise ImportFileError(
                         "there was not enough memory to load this file.",
@@ -363,6 +377,7 @@ def _stage_in_file_encoding(
     layouts: list[layout_mod.FileLayout],
     request: _Request,
     scan: BackgroundScan,
+    writes: direct.DirectWrites,
 ) -> tuple[ImportReport, set[str], tuple[datetime | None, datetime | None]]:
     """Stage the file as `layouts[-1]` reads it (sniffed as if UTF-8); once the scan has the
     answer, stage it again when the whole file's encoding reads it differently (the layout
@@ -373,7 +388,7 @@ def _stage_in_file_encoding(
         return scan.result().newlines if data_path == request.path else count_newlines(data_path)
 
     try:
-        staged = _stage_file(cur, layouts[-1], request, newlines)
+        staged = _stage_file(cur, layouts[-1], request, newlines, writes)
         failure: ImportFileError | None = None
     except ImportFileError as e:
         failure = e
@@ -383,7 +398,8 @@ def _stage_in_file_encoding(
         real = layout_mod.sniff(request.path, request.shown, request.work_dir, utf8=False)
         layouts.append(real)
         if (real.encoding, real.source_path) != (layouts[-2].encoding, layouts[-2].source_path):
-            return _stage_file(cur, real, request, newlines)
+            writes.roll_back()
+            return _stage_file(cur, real, request, newlines, writes)
     if failure is not None:
         raise failure
     return staged
@@ -473,6 +489,7 @@ def _stage_file(
     layout: layout_mod.FileLayout,
     request: _Request,
     newlines: Callable[[Path], int],
+    writes: direct.DirectWrites,
 ) -> tuple[ImportReport, set[str], tuple[datetime | None, datetime | None]]:
     """Stage every table of the file; returns the report, the kinds staged and the content span."""
     shown, format_name, mapping = request.shown, request.format_name, request.mapping
@@ -495,7 +512,15 @@ def _stage_file(
             spec = part_spec
         contexts.append(
             _stage_part(
-                cur, part_spec, part, layout.encoding, shown, part_mapping, options, newlines
+                cur,
+                part_spec,
+                part,
+                layout.encoding,
+                shown,
+                part_mapping,
+                options,
+                newlines,
+                writes if len(layout.parts) == 1 else None,
             )
         )
     assert spec is not None

@@ -153,6 +153,61 @@ def test_sigkill_at_random_points_leaves_all_or_nothing(store: dict, tmp_path: P
     assert _whole_or_nothing(store, lost / "ro.duckdb") == "whole"
 
 
+def test_sigkill_during_a_first_import_leaves_an_empty_store_or_the_whole_file(
+    store: dict, tmp_path: Path
+):
+    """A first import writes its rows straight into the store's tables inside its transaction
+    (ro_core.ingest.direct; this file is Windows-1252, so it is staged twice): killed before
+    the commit, the store is still empty, and the import can be run again."""
+    empty = tmp_path / "empty" / "ro.duckdb"
+    empty.parent.mkdir()
+    Database(empty).close()
+    empty_state = _state(empty)
+    plan = ["sniffed+20", "sniffed+60", "staged", "rows_written", "resolved", "commit"]
+    plan += ["commit+5", "committed"]
+    outcomes = []
+    for pair in (plan[i : i + 2] for i in range(0, len(plan), 2)):  # two runs at a time
+        started = []
+        for fault in pair:
+            db_path = tmp_path / fault / "ro.duckdb"
+            db_path.parent.mkdir()
+            shutil.copy(empty, db_path)
+            started.append(
+                (fault, db_path, _cli(db_path, "ingest", str(store["export"]), fault=fault))
+            )
+        for fault, db_path, proc in started:
+            code = proc.wait(timeout=120)
+            assert code in (0, -signal.SIGKILL), (fault, proc.stderr.read())
+            if _state(db_path) == empty_state:
+                outcomes.append("nothing")
+                continue
+            db = Database(db_path)
+            try:
+                assert db.fetch_one("SELECT count(*), sum(total) FROM orders") == (
+                    ORDERS,
+                    store["revenue_after"] - Decimal("50.00"),
+                )
+                assert (
+                    db.fetch_value("SELECT count(*) FROM order_lines") == store["lines_after"] - 20
+                )
+                assert db.fetch_value("SELECT count(*) FROM imports") == 1
+            finally:
+                db.close()
+            outcomes.append("whole")
+        for (fault, _, _), outcome in zip(started, outcomes[-len(pair) :], strict=True):
+            if "+" not in fault and fault != "committed":
+                assert outcome == "nothing", fault
+            if fault.startswith("committed"):
+                assert outcome == "whole", fault
+    retry = _cli(tmp_path / "staged" / "ro.duckdb", "ingest", str(store["export"]))
+    assert retry.wait(timeout=120) == 0, retry.stderr.read()
+    db = Database(tmp_path / "staged" / "ro.duckdb")
+    try:
+        assert db.fetch_value("SELECT count(*) FROM orders") == ORDERS
+    finally:
+        db.close()
+
+
 @pytest.mark.parametrize("fault", ["sniffed:INT", "rows_written:INT", "resolved+3:INT"])
 def test_ctrl_c_rolls_back_and_exits_130(store: dict, tmp_path: Path, fault: str):
     db_path = _fresh_copy(store, tmp_path / "db")

@@ -14,7 +14,14 @@ approximated by a session with a purchase.
 
 from __future__ import annotations
 
-from ro_core.ingest.base import RAW_TABLE, FormatSpec, StageContext, register, stage_table
+from ro_core.ingest.base import (
+    RAW_TABLE,
+    FormatSpec,
+    StageContext,
+    insert_stage,
+    register,
+    stage_table,
+)
 from ro_core.ingest.formats.events import (
     OTHER,
     LocalDateRule,
@@ -83,9 +90,8 @@ def stage(ctx: StageContext) -> None:
     instant = f"ro_utc_instant(strptime(ro_trim({time_col}), '{TIME_FORMAT}'))"
     price = f"TRY_CAST(nullif(ro_trim({price_col}), '') AS DECIMAL(18,2))"
     select_sql, params = _select(ctx, rule, instant, RAW_TABLE, price=price)
-    staged = stage_table(schema.KIND_EVENTS)
-    ctx.cur.execute(f"INSERT INTO {staged} BY NAME {select_sql}", params)
-    _notes(ctx, staged, rule)
+    insert_stage(ctx, schema.KIND_EVENTS, select_sql, params)
+    _notes(ctx, stage_table(schema.KIND_EVENTS), rule)
 
 
 def _select(
