@@ -28,7 +28,7 @@ from ro_core.experiment import (
     normal_chance_and_loss,
     sample_ratio_check,
 )
-from ro_core.experiment import analysis as analysis_module
+from ro_core.experiment.analysis import bayesian as bayesian_module
 
 
 def arm_from_orders(name: str, visitors: int, order_values: np.ndarray) -> VariantData:
@@ -168,7 +168,7 @@ def test_chance_to_beat_control_agrees_with_monte_carlo(control, variant) -> Non
 def test_closed_form_equals_numerical_integration(monkeypatch) -> None:
     x, y = (351.0, 9651.0), (301.0, 9701.0)
     exact = beta_probability_greater(x, y)
-    monkeypatch.setattr(analysis_module, "EXACT_SUM_LIMIT", 10)
+    monkeypatch.setattr(bayesian_module, "EXACT_SUM_LIMIT", 10)
     assert beta_probability_greater(x, y) == pytest.approx(exact, abs=1e-9)
 
 

@@ -22,7 +22,8 @@ from typing import Any
 from scipy import stats
 
 from ro_core.errors import InvalidInputError
-from ro_core.experiment.analysis import MetricComparison, _finite, welch_comparison
+from ro_core.experiment.analysis import MetricComparison, welch_comparison
+from ro_core.experiment.analysis.types import _finite
 from ro_core.experiment.planning import as_count, as_fraction, as_number
 
 

@@ -37,9 +37,9 @@ from ro_core.experiment.analysis import (
     REVENUE_SUM_COLUMN,
     REVENUE_SUM_SQUARES_COLUMN,
     VISITORS_COLUMN,
-    _finite,
     holm_adjusted,
 )
+from ro_core.experiment.analysis.types import _finite
 from ro_core.experiment.factorial_plan import Factor, check_factors
 from ro_core.experiment.orders_csv import CONTROL_NAMES
 from ro_core.experiment.planning import as_fraction

@@ -17,12 +17,12 @@ from ro_core.experiment.analysis import (
     ExperimentAnalysis,
     MetricComparison,
     VariantData,
-    _finite,
     benjamini_hochberg_adjusted,
     compare_conversion,
     compare_revenue_per_visitor,
     variants_from_frame,
 )
+from ro_core.experiment.analysis.types import _finite
 from ro_core.experiment.planning import (
     ContinuousBaseline,
     ConversionBaseline,
