@@ -366,6 +366,31 @@ def test_line_numbers_count_each_orders_items_in_file_order(db: Database, tmp_pa
     other.close()
 
 
+def test_each_line_lands_in_its_order_across_rows_left_out(db: Database, tmp_path: Path):
+    # Orders as Shopify writes them, with rows without a Name (left out with a note) between
+    # them: every item stays with its own order, numbered in file order (truth: csv module).
+    orders = [
+        shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00", lines=lines)
+        for n, lines in ((1, 3), (2, 2), (3, 1), (4, 2))
+    ]
+    for order in orders:
+        for i, row in enumerate(order, start=1):
+            row["Lineitem name"] = f"{row['Name']} item {i}"
+    stray = dict(orders[0][1], **{"Name": "", "Lineitem name": "stray item"})
+    rows = [orders[0], [stray], orders[1], orders[2], [dict(stray)], orders[3]]
+    path = write_shopify_export(tmp_path / "gaps.csv", rows)
+    expected: dict[tuple[str, int], str] = {}
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["Name"]:
+                number = 1 + sum(1 for name, _ in expected if name == row["Name"])
+                expected[(row["Name"], number)] = row["Lineitem name"]
+    report = ingest_file(db, path)
+    assert len(expected) == 8
+    assert _line_numbers(db) == expected
+    assert sum(s.count for s in report.skipped) == 2
+
+
 def test_bad_created_at_fails_with_its_line(db: Database, tmp_path: Path):
     orders = [shopify_order_rows(n, "2024-05-01 10:00:00 -0400", "10.00") for n in range(5)]
     orders[3][1]["Created at"] = "05/01/2024 10:00"

@@ -201,7 +201,8 @@ def stage(ctx: StageContext) -> None:
     # Shopify puts them on the first row; this also survives a re-sorted file) with its id and
     # whether it has a time, its quantity and line count, whether its rows are consecutive
     # lines, and its latest time. The order and its lines are then read from the raw rows by
-    # line number and by name: no row is copied twice. (A window over every wide raw row was
+    # line number (the order from the rows with a status or total only: its first row is one,
+    # and fewer wide rows are fetched): no row is copied twice. (A window over every wide raw row was
     # the slowest step of a large import.) The first row is the least of `first_key`: its line,
     # plus 2^40 on a row without status and total (an integer orders faster than a struct).
     first_key = (
@@ -297,21 +298,25 @@ def stage(ctx: StageContext) -> None:
             nullif(ro_trim({ctx.col_or_null("Discount Code")}), '') AS discount_code,
             t.item_quantity AS item_quantity,
             CAST(t.line_count AS INTEGER) AS line_count
-        FROM {RAW_TABLE} r JOIN temp.shopify_per_order t ON r.line_no = t.first_line""",
+        FROM (SELECT * FROM {RAW_TABLE} WHERE {financial} IS NOT NULL OR {total} IS NOT NULL) r
+        JOIN temp.shopify_per_order t ON r.line_no = t.first_line""",
     )
 
     # An order's line number counts its item rows in file order. When every order's rows are
     # consecutive lines that all name an item (a file as Shopify writes it), that is the row's
-    # distance from the order's first line, with no window over every row.
+    # distance from the order's first line, with no window over every row, and a row's order is
+    # the last one starting at or before its line (an as-of join on line numbers, cheaper than
+    # matching every row's name).
     simple_numbers = ctx.cur.execute(
         "SELECT coalesce(bool_and(consecutive AND row_count = line_count), true) "
         "FROM temp.shopify_per_order"
     ).fetchone()[0]
-    line_number_sql = (
-        "r.line_no - t.min_line + 1"
-        if simple_numbers
-        else "row_number() OVER (PARTITION BY t.order_name ORDER BY r.line_no)"
-    )
+    if simple_numbers:
+        line_number_sql = "r.line_no - t.min_line + 1"
+        join_sql = "ASOF JOIN temp.shopify_per_order t ON r.line_no >= t.min_line"
+    else:
+        line_number_sql = "row_number() OVER (PARTITION BY t.order_name ORDER BY r.line_no)"
+        join_sql = f"JOIN temp.shopify_per_order t ON t.order_name = ro_trim(r.{name})"
 
     def raw_col(label: str) -> str:
         return f"r.{ctx.col(label)}" if ctx.has(label) else "CAST(NULL AS VARCHAR)"
@@ -329,8 +334,7 @@ def stage(ctx: StageContext) -> None:
             CAST(nullif({as_read(raw_col("Lineitem price"))}, '') AS DECIMAL(18,2)) AS price,
             CAST(nullif({as_read(raw_col("Lineitem discount"))}, '') AS DECIMAL(18,2))
                 AS discount
-        FROM {RAW_TABLE} r
-        JOIN temp.shopify_per_order t ON t.order_name = ro_trim(r.{name})
+        FROM {RAW_TABLE} r {join_sql}
         WHERE NOT ro_blank(r.{item_name})""",
     )
     ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_per_order")
