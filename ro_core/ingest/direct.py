@@ -119,8 +119,9 @@ class DirectWrites:
         except BaseException:
             self.roll_back()
             raise
-        self._stack.close()
         self.in_transaction = False
+        stack, self._stack = self._stack, ExitStack()
+        stack.close()  # commits (a failing commit rolls back and raises)
 
     def roll_back(self) -> None:
         """Undo everything written since the transaction began (no-op without one); the
