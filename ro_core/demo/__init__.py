@@ -76,7 +76,7 @@ from ro_core.demo.traffic import _analytics_files, _landing_page_lines, _simulat
 from ro_core.store.db import SAMPLE_DIR
 
 if TYPE_CHECKING:
-    from ro_core.ingest.pipeline import ImportReport
+    from ro_core.ingest.import_report import ImportReport
     from ro_core.store.db import Database
 
 __all__ = [

@@ -32,8 +32,8 @@ from ro_core.store.db import Database
 
 if TYPE_CHECKING:
     from ro_core.ingest.direct import DirectWrites
+    from ro_core.ingest.import_report import ImportReport
     from ro_core.ingest.layout import FileLayout
-    from ro_core.ingest.pipeline import ImportReport
 
 FAULT_ENV_VAR = "RO_IMPORT_FAULT"
 FAULT_STEPS = ("sniffed", "staged", "rows_written", "resolved", "commit", "committed")

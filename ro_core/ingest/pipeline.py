@@ -15,8 +15,8 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from ro_core.ingest import layout as layout_mod
 from ro_core.ingest.base import (
     RAW_TABLE,
     FormatSpec,
-    SkippedRows,
     StageContext,
     TablePart,
     date_range,
@@ -47,6 +46,7 @@ from ro_core.ingest.commit import (
 )
 from ro_core.ingest.file_lines import count_newlines
 from ro_core.ingest.file_scan import BackgroundScan
+from ro_core.ingest.import_report import ImportReport, already_imported_report
 from ro_core.ingest.imports import has_demo_data, list_imports, remove_demo_data, remove_import
 from ro_core.ingest.raw_read import (
     MAX_LINE_BYTES,
@@ -70,51 +70,6 @@ __all__ = [
 ]
 
 MAX_REJECT_SHARE = 0.10  # more broken rows than this (and over 5) and the file is refused
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What an import did. `already_imported` means the same bytes were loaded before."""
-
-    import_id: int
-    file_name: str
-    format: str
-    format_label: str
-    kinds: tuple[str, ...]
-    rows_read: int
-    rows_loaded: int
-    rows_skipped: int
-    skipped: tuple[SkippedRows, ...]
-    counts: dict[str, int]  # rows staged per kind, e.g. {"orders": 19, "order_lines": 40}
-    first_date: date | None
-    last_date: date | None
-    currencies: tuple[str, ...]
-    warnings: tuple[str, ...]
-    notes: tuple[str, ...]
-    already_imported: bool = False
-    is_demo: bool = False
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings)."""
-        data = asdict(self)
-        data["first_date"] = self.first_date.isoformat() if self.first_date else None
-        data["last_date"] = self.last_date.isoformat() if self.last_date else None
-        return data
-
-    def summary(self) -> str:
-        """One line for people."""
-        if self.already_imported:
-            return (
-                f"{self.file_name}: already imported (import #{self.import_id}); nothing changed."
-            )
-        counts = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in self.counts.items())
-        span = f" from {self.first_date} to {self.last_date}" if self.first_date else ""
-        skipped = f", {self.rows_skipped:,} rows skipped" if self.rows_skipped else ""
-        return (
-            f"{self.file_name}: {self.format_label}, {self.rows_read:,} rows read -> {counts}"
-            f"{span}{skipped}."
-        )
 
 
 @dataclass(frozen=True)
@@ -272,33 +227,6 @@ def ingest_file(
         raise translate_error(e, file_name=shown) from e
 
 
-def _already_imported(shown: str, import_id: int, db: Database, started: float) -> ImportReport:
-    row = db.fetch_one(
-        f"SELECT format, kinds, is_demo FROM {schema.IMPORTS} WHERE import_id = ?", [import_id]
-    )
-    fmt, kinds, demo = row if row else ("", "", False)
-    return ImportReport(
-        import_id=import_id,
-        file_name=shown,
-        format=fmt,
-        format_label=fmt,
-        kinds=tuple(k for k in kinds.split(",") if k),
-        rows_read=0,
-        rows_loaded=0,
-        rows_skipped=0,
-        skipped=(),
-        counts={},
-        first_date=None,
-        last_date=None,
-        currencies=(),
-        warnings=(),
-        notes=(f"The same file was imported before as import #{import_id}.",),
-        already_imported=True,
-        is_demo=bool(demo),
-        seconds=time.monotonic() - started,
-    )
-
-
 def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
     timing.start()
     path, shown = request.path, request.shown
@@ -309,13 +237,13 @@ def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
         # probably the same file again: find out before any work
         existing = _imported_as(db, scan.result().sha256)
         if existing is not None:
-            return _already_imported(shown, existing, db, started)
+            return already_imported_report(shown, existing, db, started)
     try:
         fast, reserved_id = _try_one_pass(db, request, scan, size)
     except AlreadyImported as e:  # the same bytes were committed while this file was read
-        return _already_imported(shown, e.import_id, db, started)
+        return already_imported_report(shown, e.import_id, db, started)
     if fast is not None:
-        return _replace(fast, seconds=time.monotonic() - started)
+        return replace(fast, seconds=time.monotonic() - started)
     # The text path does not wait for the scan either: the file is read as UTF-8 (unless its
     # first bytes say otherwise) while the scan runs, and read again in the encoding the whole
     # file has when the scan finds it is not UTF-8. A file already imported has the same size,
@@ -365,11 +293,11 @@ def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
                         hint="Close other programs or raise RO_MEMORY_LIMIT, then try again.",
                     ) from e
     except AlreadyImported as e:
-        return _already_imported(shown, e.import_id, db, started)
+        return already_imported_report(shown, e.import_id, db, started)
     finally:
         for layout in layouts:
             layout_mod.cleanup(layout, path)
-    return _replace(stored, seconds=time.monotonic() - started)
+    return replace(stored, seconds=time.monotonic() - started)
 
 
 def _stage_in_file_encoding(
@@ -590,9 +518,3 @@ def _stage_file(
     span = content_span(cur, kinds, latest_seen)
     timing.mark("report")
     return report, kinds, span
-
-
-def _replace(report: ImportReport, **changes: Any) -> ImportReport:
-    from dataclasses import replace
-
-    return replace(report, **changes)
