@@ -29,6 +29,7 @@ from ro_core.loop.experiment_log.storage import (
     _name,
     get_experiment,
 )
+from ro_core.loop.hypotheses.storage import _fetch as _fetch_hypothesis
 from ro_core.metrics.opportunities import DAYS_PER_MONTH
 from ro_core.store import schema
 from ro_core.store.annotations import MAX_TEXT_LENGTH, add_annotation, delete_annotation
@@ -282,7 +283,7 @@ def delete_experiment(db: Database, experiment_id: int) -> bool:
             f"SELECT count(*) FROM {schema.EXPERIMENTS} WHERE hypothesis_id = ? AND status = ?",
             [hypothesis_id, PLANNED],
         ).fetchone()[0]
-        hypothesis = H._fetch(cur, hypothesis_id)
+        hypothesis = _fetch_hypothesis(cur, hypothesis_id)
         if not others and hypothesis.status == H.PLANNED:
             H.move_status(cur, hypothesis_id, H.IDEA)
     return True
