@@ -202,9 +202,10 @@ def stage(ctx: StageContext) -> None:
     # whether it has a time, its quantity and line count, whether its rows are consecutive
     # lines, and its latest time. The order and its lines are then read from the raw rows by
     # line number (the order from the rows with a status or total only: its first row is one,
-    # and fewer wide rows are fetched): no row is copied twice. (A window over every wide raw row was
-    # the slowest step of a large import.) The first row is the least of `first_key`: its line,
-    # plus 2^40 on a row without status and total (an integer orders faster than a struct).
+    # and fewer wide rows are fetched): no row is copied twice. (A window over every wide raw
+    # row was the slowest step of a large import.) The first row is the least of `first_key`:
+    # its line, plus 2^40 on a row without status and total (an integer orders faster than a
+    # struct).
     first_key = (
         f"(line_no + CASE WHEN ro_blank({financial}) AND ro_blank({total}) "
         f"THEN {_NO_TOTALS_FLAG} ELSE 0 END)"
