@@ -23,7 +23,7 @@ from types import TracebackType
 
 import duckdb
 
-from ro_core.store import schema
+from ro_core.store import resolve, schema
 from ro_core.store.db import Database
 
 # Kinds whose first import keeps its staged rows as they are (orders are made unique by the
@@ -31,17 +31,10 @@ from ro_core.store.db import Database
 KINDS = (schema.KIND_ORDERS, schema.KIND_ORDER_LINES, schema.KIND_EVENTS)
 
 
-def _holds_rows(cur: duckdb.DuckDBPyConnection, kind: str) -> bool:
-    return any(
-        cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0]
-        for table in (schema.RESOLVED_TABLE[kind], schema.ROWS_TABLE[kind])
-    )
-
-
 def store_is_empty_of(db: Database, kinds: tuple[str, ...] = KINDS) -> frozenset[str]:
     """Which of `kinds` the store holds no rows of now (checked again inside the transaction)."""
     with db.cursor() as cur:
-        return frozenset(kind for kind in kinds if not _holds_rows(cur, kind))
+        return frozenset(kind for kind in kinds if not resolve.holds_rows(cur, kind))
 
 
 class _RolledBack(Exception):
@@ -93,7 +86,7 @@ class DirectWrites:
             self._stack.enter_context(self._db.transaction_on(self._cur))
             self.in_transaction = True
         self._candidates.discard(kind)
-        if _holds_rows(self._cur, kind):
+        if resolve.holds_rows(self._cur, kind):
             return None  # another import of this kind was committed meanwhile
         if self.import_id is None:
             self.import_id = int(self._cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])

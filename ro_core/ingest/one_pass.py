@@ -130,13 +130,9 @@ def try_one_pass(
         plan = spec.one_pass(ctx) if spec.one_pass else None
         if plan is None:
             raise GaveWay(None)
-        kind_tables = (schema.RESOLVED_TABLE[plan.kind], schema.ROWS_TABLE[plan.kind])
         try:
             with db.transaction_on(cur):
-                if any(
-                    cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t} LIMIT 1)").fetchone()[0]
-                    for t in kind_tables
-                ):
+                if resolve.holds_rows(cur, plan.kind):
                     raise GaveWay(None)  # not the first of its kind: resolve as usual
                 import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
                 file_rows, file_params = _file_rows_sql(part, encoding, plan, max_line)

@@ -171,6 +171,11 @@ def _has_rows(cur: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0])
 
 
+def holds_rows(cur: duckdb.DuckDBPyConnection, kind: str) -> bool:
+    """Whether the store holds any rows of `kind` (resolved, or kept per import)."""
+    return _has_rows(cur, schema.RESOLVED_TABLE[kind]) or _has_rows(cur, schema.ROWS_TABLE[kind])
+
+
 def write_first_import(
     cur: duckdb.DuckDBPyConnection,
     kind: str,
@@ -184,7 +189,7 @@ def write_first_import(
     `keys_unique`: the caller already made `source`'s resolution keys unique (not checked)."""
     if kind not in DIRECT_KINDS:
         return False
-    if _has_rows(cur, schema.RESOLVED_TABLE[kind]) or _has_rows(cur, schema.ROWS_TABLE[kind]):
+    if holds_rows(cur, kind):
         return False
     keys = schema.RESOLUTION_KEY[kind]
     if kind in _FIELD_MERGE_KINDS and not keys_unique:
