@@ -28,7 +28,6 @@ from ro_core.ingest import timing
 from ro_core.ingest.base import header_signature, stage_table
 from ro_core.ingest.checks import KINDS_WITH_UNIQUE_KEYS
 from ro_core.store import resolve, schema
-from ro_core.store.db import Database
 
 if TYPE_CHECKING:
     from ro_core.ingest.direct import DirectWrites
@@ -150,7 +149,6 @@ def overlap_notes(
 
 
 def commit_import(
-    db: Database,
     cur: duckdb.DuckDBPyConnection,
     report: ImportReport,
     digest: str,
@@ -159,34 +157,29 @@ def commit_import(
     mapping: dict[str, str] | None,
     kinds: set[str],
     span: tuple[datetime | None, datetime | None],
-    reserved_id: int | None = None,
-    direct: DirectWrites | None = None,
+    direct: DirectWrites,
 ) -> ImportReport:
     """Write staged rows in one transaction on the staging cursor (temp tables live there).
 
     Returns the stored report (with its import id and overlap notes). Raises AlreadyImported
     (after rolling back) when the same bytes were committed while this file was staged.
-    `reserved_id`: an import id already drawn for this file (by a one pass that gave way).
-    `direct`: the kinds already written into the store's tables, in the transaction it began.
+    `direct`: the kinds already written into the store's tables (in the transaction it began)
+    and the import id already drawn for this file, if any (also by a one pass that gave way).
     """
-    transaction = direct.transaction() if direct is not None else db.transaction_on(cur)
-    with transaction:
+    with direct.transaction():
         existing = cur.execute(
             f"SELECT import_id FROM {schema.IMPORTS} WHERE file_sha256 = ?", [digest]
         ).fetchone()
         if existing:
             raise AlreadyImported(int(existing[0]))
-        if direct is not None and direct.import_id is not None:
-            import_id = direct.import_id
-        else:
-            import_id = reserved_id or int(
-                cur.execute("SELECT nextval('import_id_seq')").fetchone()[0]
-            )
+        import_id = direct.import_id
+        if import_id is None:
+            import_id = int(cur.execute("SELECT nextval('import_id_seq')").fetchone()[0])
         written_resolved = set()
         for kind in schema.COLUMNS:
             if kind not in kinds:
                 continue
-            if direct is not None and kind in direct.kinds:
+            if kind in direct.kinds:
                 written_resolved.add(kind)
                 continue
             unique = kind in KINDS_WITH_UNIQUE_KEYS  # validated before the commit

@@ -271,7 +271,6 @@ def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
                     )
                     fault_point("staged")
                     stored = commit_import(
-                        db,
                         cur,
                         report,
                         scan.result().sha256,
@@ -280,7 +279,6 @@ def _ingest(db: Database, request: _Request, started: float) -> ImportReport:
                         request.mapping,
                         kinds,
                         span,
-                        reserved_id,
                         writes,
                     )
                 break
