@@ -22,6 +22,7 @@ import streamlit as st
 from ro_core.errors import RoError, UnknownFormatError
 from ro_core.ingest.formats import mapped
 from ro_core.ingest.layout import copy_to_work_dir
+from ro_core.ingest.mapping_suggestions import suggest_mapping
 from ro_core.ingest.pipeline import ImportReport, ingest_file, remove_import
 from ro_core.ingest.preview import preview_rows
 from ro_core.store.db import Database, translate_error
@@ -288,7 +289,7 @@ def mapping_section(db: Database) -> None:
 
 def _mapping_form(db: Database, item: PendingMapping) -> None:
     kinds = list(mapped.MAPPABLE_FIELDS)
-    suggested = dict(mapped.suggest_mapping(item.header) or {})
+    suggested = dict(suggest_mapping(item.header) or {})
     suggested_kind = next(
         (k for k in kinds if any(f in mapped.MAPPABLE_FIELDS[k] for f in suggested.values())),
         kinds[0],

@@ -17,8 +17,8 @@ from ro_core.ingest.formats.mapped import (
     FIELD_HELP,
     MAPPABLE_FIELDS,
     spec_for_mapping,
-    suggest_mapping,
 )
+from ro_core.ingest.mapping_suggestions import suggest_mapping
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.store import schema
 from ro_core.store.db import Database

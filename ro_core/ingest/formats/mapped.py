@@ -33,9 +33,7 @@ value; see ``ro_core.store.resolve``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
 
 from ro_core.errors import ImportFileError
@@ -48,7 +46,14 @@ from ro_core.ingest.base import (
     stage_table,
 )
 from ro_core.ingest.formats.shopify_orders import customer_key_sql
-from ro_core.ingest.sqlfuncs import DATE_FORMATS, detect_date_format, detect_decimal_comma
+from ro_core.ingest.value_columns import (
+    customer_type_sql,
+    describe_date_format,
+    flag_sql,
+    money_column,
+    time_column,
+    whole_number_column,
+)
 from ro_core.store import schema
 
 # --- the fields a user may map to ------------------------------------------------------------
@@ -153,7 +158,6 @@ ORDER_ONLY = frozenset(ORDER_FIELDS) - frozenset(LINE_FIELDS) - frozenset(TRAFFI
 ORDER_MONEY = ("subtotal", "discounts", "shipping", "tax", "total", "refunded")
 LINE_MONEY = ("price", "discount", "shipping")
 CANCELLED_STATUSES = ("canceled", "cancelled", "unavailable", "failed", "voided", "void")
-TRUE_WORDS = ("true", "yes", "y", "1", "t", "x", "cancelled", "canceled")
 NOT_SET = "(not set)"
 IGNORE_WORDS = ("", "ignore", "-", "none")
 
@@ -254,150 +258,6 @@ def spec_for_mapping(mapping: dict[str, str], file_name: str) -> FormatSpec:
         detect=lambda header: False,
         stage=partial(_stage, cleaned, kinds),
     )
-
-
-# --- value parsing helpers (shared with other importers) ---------------------------------------
-@dataclass(frozen=True)
-class TimeColumn:
-    """SQL expressions for one date/time column, parsed with its pinned format."""
-
-    format: str
-    created_at: str  # TIMESTAMPTZ
-    utc_offset_minutes: str  # INTEGER (NULL when the values carry no offset)
-    local_date: str  # DATE as written
-
-
-def time_column(ctx: StageContext, column: str, label: str) -> TimeColumn:
-    """Detect a date column's one format (ImportFileError if none or ambiguous) and return SQL.
-
-    `column` is a generated identifier (c0, c1...). A trailing 'Z' (UTC) is read as +00:00.
-    """
-    date_order = ctx.options.get("date_order")
-    if date_order not in (None, "mdy", "dmy"):
-        raise ImportFileError(
-            f"date order '{date_order}' is not one we know.",
-            file_name=ctx.file_name,
-            hint="Use mdy (month first, US) or dmy (day first).",
-        )
-    present = ctx.cur.execute(
-        f"SELECT count(*) FROM {RAW_TABLE} WHERE NOT ro_blank({column})"
-    ).fetchone()[0]
-    if not present:
-        raise ImportFileError(
-            f"the column '{label}' has no dates.",
-            file_name=ctx.file_name,
-            column=label,
-            hint="Map the column that holds the dates.",
-        )
-    ctx.cur.execute(
-        f"UPDATE {ctx.writable_raw()} SET {column} = regexp_replace(trim({column}), '([0-9])[Zz]$', "
-        f"'\\1+00:00') WHERE regexp_matches(trim({column}), '[0-9][Zz]$')"
-    )
-    _fail_on_stray_dates(ctx, column, label, present)
-    fmt = detect_date_format(
-        ctx.cur,
-        RAW_TABLE,
-        column,
-        file_name=ctx.file_name,
-        column_label=label,
-        date_order=date_order,
-    )
-    assert fmt in DATE_FORMATS  # our own constant, safe to write into SQL
-    parsed = (
-        f"(CASE WHEN ro_blank({column}) THEN NULL ELSE try_strptime(trim({column}), '{fmt}') END)"
-    )
-    if "%z" in fmt:
-        offset = f"ro_offset_minutes(trim({column}))"
-        return TimeColumn(
-            format=fmt,
-            created_at=parsed,
-            utc_offset_minutes=offset,
-            local_date=f"CAST(ro_utc_wall({parsed}) + to_minutes({offset}) AS DATE)",
-        )
-    return TimeColumn(
-        format=fmt,
-        created_at=f"ro_utc_instant({parsed})",
-        utc_offset_minutes="CAST(NULL AS INTEGER)",
-        local_date=f"CAST({parsed} AS DATE)",
-    )
-
-
-def _fail_on_stray_dates(ctx: StageContext, column: str, label: str, present: int) -> None:
-    """When most values share a format and a few do not, name the first line that does not."""
-    counts = ctx.cur.execute(
-        "SELECT "
-        + ", ".join(
-            f"count(*) FILTER (WHERE NOT ro_blank({column}) "
-            f"AND try_strptime(trim({column}), '{fmt}') IS NULL)"
-            for fmt in DATE_FORMATS
-        )
-        + f" FROM {RAW_TABLE}"
-    ).fetchone()
-    bad, fmt = min(zip(counts, DATE_FORMATS, strict=True), key=lambda pair: pair[0])
-    if 0 < bad < present:
-        ctx.fail_where(
-            f"NOT ro_blank({column}) AND try_strptime(trim({column}), ?) IS NULL",
-            f"'{label}' is not a date like the column's other values "
-            f"({describe_date_format(fmt)}).",
-            label,
-            [fmt],
-        )
-
-
-def describe_date_format(fmt: str) -> str:
-    """A person's description of a date format, e.g. 'month/day/year hours:minutes'."""
-    words = {
-        "%Y": "year",
-        "%m": "month",
-        "%d": "day",
-        "%H": "hours",
-        "%M": "minutes",
-        "%S": "seconds",
-        "%f": "fraction",
-        "%z": "UTC offset",
-        "%B": "month name",
-        "%b": "month name",
-    }
-    return re.sub(r"%[A-Za-z]", lambda m: words.get(m.group(0), m.group(0)), fmt)
-
-
-def money_column(ctx: StageContext, column: str, label: str) -> str:
-    """SQL for an amount column (decimal comma decided once); fails on the first non-amount."""
-    comma = detect_decimal_comma(ctx.cur, RAW_TABLE, column)
-    expr = f"ro_money({column}, {'true' if comma else 'false'})"
-    ctx.fail_where(
-        f"NOT ro_blank({column}) AND {expr} IS NULL",
-        f"'{label}' is not an amount"
-        + (" (read with a decimal comma, like 1.234,56)." if comma else " (like 1,234.50)."),
-        label,
-    )
-    return expr
-
-
-def whole_number_column(ctx: StageContext, column: str, label: str) -> str:
-    """SQL for a count column (1,234 or 1234.0); fails on the first value that is not whole."""
-    expr = f"ro_number({column})"
-    ctx.fail_where(
-        f"NOT ro_blank({column}) AND ({expr} IS NULL OR {expr} <> floor({expr}))",
-        f"'{label}' is not a whole number.",
-        label,
-    )
-    return f"CAST({expr} AS INTEGER)"
-
-
-def flag_sql(column: str) -> str:
-    """SQL reading yes/no, true/false, 1/0 as a boolean (NULL when blank)."""
-    words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
-    return f"CASE WHEN ro_blank({column}) THEN NULL ELSE lower(trim({column})) IN ({words}) END"
-
-
-def customer_type_sql(column: str) -> str:
-    """SQL normalising new / returning customer labels."""
-    return f"""CASE
-        WHEN ro_blank({column}) THEN NULL
-        WHEN lower(trim({column})) IN ('new', 'first-time', 'first time', 'first') THEN 'new'
-        WHEN lower(trim({column})) IN ('returning', 'repeat', 'existing') THEN 'returning'
-        ELSE lower(trim({column})) END"""
 
 
 # --- staging -----------------------------------------------------------------------------------
@@ -729,144 +589,3 @@ def _infer_grain(ctx: StageContext) -> tuple[str, int]:
     if n_dates > 1 and min_gap == 7 and all_gaps_weekly:
         return "week", 7
     return "day", 1
-
-
-# --- suggestions for the mapping form ---------------------------------------------------------
-# Normalised header name (lower case, non-alphanumerics as '_') -> field, tried in order.
-_EXACT: dict[str, tuple[str, ...]] = {
-    "order_id": ("order_id", "order_number", "order_no", "order", "id", "order_ref", "name"),
-    "created_at": (
-        "created_at",
-        "order_date",
-        "order_purchase_timestamp",
-        "purchase_date",
-        "date_created",
-        "created",
-        "order_created_at",
-        "order_time",
-        "timestamp",
-        "date",
-        "day",
-    ),
-    "total": (
-        "total",
-        "order_total",
-        "total_price",
-        "grand_total",
-        "payment_value",
-        "amount",
-        "order_amount",
-        "total_amount",
-        "order_total_amount",
-    ),
-    "subtotal": ("subtotal", "order_subtotal", "subtotal_price", "net_sales"),
-    "shipping": ("shipping", "freight_value", "freight", "shipping_cost", "shipping_amount"),
-    "tax": ("tax", "taxes", "total_tax", "tax_amount", "vat"),
-    "discounts": ("discounts", "discount_amount", "total_discounts", "cart_discount"),
-    "refunded": ("refunded", "refunded_amount", "refund_amount", "order_refund"),
-    "currency": ("currency", "order_currency", "currency_code"),
-    "financial_status": (
-        "financial_status",
-        "status",
-        "order_status",
-        "payment_status",
-        "state",
-    ),
-    "fulfillment_status": ("fulfillment_status", "fulfilment_status", "delivery_status"),
-    "customer_key": (
-        "customer_key",
-        "customer_id",
-        "customer_email",
-        "email",
-        "billing_email",
-        "customer_unique_id",
-        "user_id",
-        "customer",
-    ),
-    "customer_type": ("customer_type", "new_or_returning", "new_vs_returning"),
-    "country": ("country", "shipping_country", "billing_country", "country_code"),
-    "source": ("source", "source_name", "sales_channel", "utm_source"),
-    "discount_code": ("discount_code", "coupon", "coupon_code", "coupons", "promo_code"),
-    "item_quantity": ("item_quantity", "items", "items_sold", "units", "total_items"),
-    "line_number": ("line_number", "line_no", "line", "order_item_id", "item_number", "position"),
-    "product": ("product", "product_id", "product_name", "item_name", "lineitem_name", "title"),
-    "sku": ("sku", "lineitem_sku", "variant_sku"),
-    "vendor": ("vendor", "brand", "seller", "seller_id", "supplier"),
-    "quantity": ("quantity", "qty", "lineitem_quantity"),
-    "price": ("price", "unit_price", "item_price", "lineitem_price"),
-    "discount": ("discount", "line_discount", "lineitem_discount", "item_discount"),
-    "period_start": ("period_start", "week", "month", "date_range_start", "start_date"),
-    "period_end": ("period_end", "end_date", "date_range_end"),
-    "sessions": ("sessions", "visits", "online_store_sessions"),
-    "visitors": ("visitors", "users", "total_users", "unique_visitors", "online_store_visitors"),
-    "new_visitors": ("new_visitors", "new_users"),
-    "engaged_sessions": ("engaged_sessions",),
-    "cart_sessions": ("cart_sessions", "sessions_with_cart_additions", "added_to_cart"),
-    "checkout_sessions": (
-        "checkout_sessions",
-        "sessions_that_reached_checkout",
-        "reached_checkout",
-    ),
-    "converted_sessions": ("converted_sessions", "sessions_that_completed_checkout"),
-    "orders": ("orders", "transactions", "purchases", "conversions"),
-    "revenue": ("revenue", "total_revenue", "purchase_revenue", "sales"),
-    "device": ("device", "device_type", "device_category"),
-    "referrer": ("referrer", "referrer_name", "session_source"),
-    "landing_page": ("landing_page", "landing_page_path"),
-    "region": ("region", "state", "province"),
-}
-_CONTAINS: dict[str, tuple[str, ...]] = {
-    "created_at": ("purchase_timestamp", "created_at", "order_date", "date_created"),
-    "total": ("order_total", "total_price", "payment_value", "grand_total"),
-    "customer_key": ("customer_email", "customer_id", "billing_email"),
-    "financial_status": ("order_status", "financial_status", "payment_status"),
-    "product": ("product_name", "item_name", "product_id"),
-    "quantity": ("quantity", "qty"),
-    "sessions": ("sessions",),
-}
-
-
-def _normalise(name: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", normalise_header_name(name).lower()).strip("_")
-
-
-def suggest_mapping(header: list[str]) -> dict[str, str]:
-    """Guess a column mapping (header column -> field) from column names, for the mapping form.
-
-    Each field is suggested for at most one column; the guess always forms a valid combination
-    of fields (traffic fields are dropped when an order id is found, and a date column is
-    offered as ``period_start`` in a traffic file).
-    """
-    names = [(h, _normalise(h)) for h in header]
-    chosen: dict[str, str] = {}  # field -> header
-    taken: set[str] = set()
-    for field, candidates in _EXACT.items():
-        for candidate in candidates:
-            hit = next((h for h, n in names if n == candidate and h not in taken), None)
-            if hit is not None and field not in chosen:
-                chosen[field] = hit
-                taken.add(hit)
-                break
-    for field, fragments in _CONTAINS.items():
-        if field in chosen:
-            continue
-        hit = next((h for h, n in names if h not in taken and any(f in n for f in fragments)), None)
-        if hit is not None:
-            chosen[field] = hit
-            taken.add(hit)
-    fields = set(chosen)
-    measures = fields & set(schema.TRAFFIC_MEASURES)
-    if "order_id" in fields:
-        for field in list(chosen):
-            if field in TRAFFIC_ONLY:
-                del chosen[field]
-    elif measures:
-        date_header = chosen.pop("created_at", None)
-        if date_header is not None and "period_start" not in chosen:
-            chosen["period_start"] = date_header
-        for field in list(chosen):
-            if field not in TRAFFIC_FIELDS:
-                del chosen[field]
-    else:
-        return {}
-    return {header_name: field for field, header_name in chosen.items()}

@@ -41,15 +41,15 @@ from ro_core.ingest.base import (
     register,
     stage_table,
 )
-from ro_core.ingest.formats.mapped import (
+from ro_core.ingest.formats.shopify_orders import customer_key_sql
+from ro_core.ingest.sqlfuncs import detect_decimal_comma
+from ro_core.ingest.value_columns import (
     customer_type_sql,
     describe_date_format,
     money_column,
     time_column,
     whole_number_column,
 )
-from ro_core.ingest.formats.shopify_orders import customer_key_sql
-from ro_core.ingest.sqlfuncs import detect_decimal_comma
 from ro_core.store import schema
 
 NOT_ORDERS = ("checkout-draft", "trash", "auto-draft")
