@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ro_core.metrics.catalog import METRICS
+from ro_core.metrics.segments import NUMERIC_COLUMNS
 from ro_core.present.charts import segment_figure
 from ro_ui import cached, fmt, views
 from ro_ui.state import current_scope
@@ -21,22 +22,6 @@ CHART_METRICS = {
     key: (METRICS[key].label, METRICS[key].kind, low, high)
     for key, (low, high) in CHART_INTERVALS.items()
 }
-NUMERIC = [
-    "sessions",
-    "converted_sessions",
-    "orders",
-    "revenue",
-    "revenue_share",
-    "conversion_rate",
-    "cr_low",
-    "cr_high",
-    "aov",
-    "aov_low",
-    "aov_high",
-    "rpv",
-    "rpv_low",
-    "rpv_high",
-]
 
 
 def _interval(low: object, high: object, kind: str, currency: str | None) -> str:
@@ -77,7 +62,7 @@ if views.has_data(db, key="segments"):
     breakdown = cached.segments(db, scope, dimension, side)
     st.caption(fmt.md_escape(breakdown.note))
     frame = breakdown.frame.copy()
-    for column in NUMERIC:
+    for column in NUMERIC_COLUMNS:
         if column in frame:
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     if frame.empty:

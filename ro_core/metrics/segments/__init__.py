@@ -44,13 +44,19 @@ from ro_core.metrics.segments.dimensions import (
     segment_dimensions,
     segment_values,
 )
-from ro_core.metrics.segments.figures import FRAME_COLUMNS, MIN_SEGMENT_ORDERS, MIN_SEGMENT_SESSIONS
+from ro_core.metrics.segments.figures import (
+    FRAME_COLUMNS,
+    MIN_SEGMENT_ORDERS,
+    MIN_SEGMENT_SESSIONS,
+    NUMERIC_COLUMNS,
+)
 from ro_core.metrics.segments.sums import prefetch_traffic_segments, traffic_sums
 
 __all__ = [
     "CR_BASIS_TRAFFIC_ORDERS",
     "EVENT_VALUE_COLUMNS",
     "FRAME_COLUMNS",
+    "NUMERIC_COLUMNS",
     "MAX_SEGMENT_VALUES",
     "MIN_SEGMENT_ORDERS",
     "MIN_SEGMENT_SESSIONS",

@@ -32,6 +32,8 @@ FRAME_COLUMNS = [
     "small_sample",
     "rank",
 ]
+# The frame's figures (every column but the segment's name, its flag and its rank).
+NUMERIC_COLUMNS = [c for c in FRAME_COLUMNS if c not in ("segment", "small_sample", "rank")]
 
 
 def _finish(rows: list[dict[str, Any]]) -> pd.DataFrame:
