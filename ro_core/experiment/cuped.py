@@ -23,8 +23,8 @@ from scipy import stats
 
 from ro_core.errors import InvalidInputError
 from ro_core.experiment.analysis import MetricComparison, welch_comparison
-from ro_core.experiment.analysis.types import _finite
 from ro_core.experiment.planning import as_count, as_fraction, as_number
+from ro_core.numbers import finite_or_none
 
 
 @dataclass(frozen=True)
@@ -91,15 +91,15 @@ class CupedResult:
     @staticmethod
     def _part(comparison: MetricComparison) -> dict[str, Any]:
         return {
-            "lift": _finite(comparison.relative_lift),
-            "ci_low": _finite(comparison.relative_ci_low),
-            "ci_high": _finite(comparison.relative_ci_high),
-            "absolute_lift": _finite(comparison.absolute_lift),
-            "absolute_ci_low": _finite(comparison.absolute_ci_low),
-            "absolute_ci_high": _finite(comparison.absolute_ci_high),
-            "p_value": _finite(comparison.p_value),
-            "control_value": _finite(comparison.control_value),
-            "variant_value": _finite(comparison.variant_value),
+            "lift": finite_or_none(comparison.relative_lift),
+            "ci_low": finite_or_none(comparison.relative_ci_low),
+            "ci_high": finite_or_none(comparison.relative_ci_high),
+            "absolute_lift": finite_or_none(comparison.absolute_lift),
+            "absolute_ci_low": finite_or_none(comparison.absolute_ci_low),
+            "absolute_ci_high": finite_or_none(comparison.absolute_ci_high),
+            "p_value": finite_or_none(comparison.p_value),
+            "control_value": finite_or_none(comparison.control_value),
+            "variant_value": finite_or_none(comparison.variant_value),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,9 +108,9 @@ class CupedResult:
             "metric": self.unadjusted.metric,
             "unadjusted": self._part(self.unadjusted),
             "cuped": self._part(self.cuped),
-            "theta": _finite(self.theta),
-            "correlation": _finite(self.correlation),
-            "variance_reduction": _finite(self.variance_reduction),
+            "theta": finite_or_none(self.theta),
+            "correlation": finite_or_none(self.correlation),
+            "variance_reduction": finite_or_none(self.variance_reduction),
             "message": self.message,
         }
 

@@ -39,11 +39,11 @@ from ro_core.experiment.analysis import (
     VISITORS_COLUMN,
     holm_adjusted,
 )
-from ro_core.experiment.analysis.types import _finite
 from ro_core.experiment.factorial_plan import Factor, check_factors
 from ro_core.experiment.orders_csv import CONTROL_NAMES
 from ro_core.experiment.planning import as_fraction
 from ro_core.experiment.regression import Fit, logistic_fit, robust_linear_fit
+from ro_core.numbers import finite_or_none
 
 BEST_DRAWS = 20_000
 SURE_ENOUGH = 0.95
@@ -77,12 +77,12 @@ class FactorEffect:
             "term": self.term,
             "kind": self.kind,
             "levels": self.levels,
-            "estimate": _finite(self.estimate),
-            "standard_error": _finite(self.standard_error),
-            "ci_low": _finite(self.ci_low),
-            "ci_high": _finite(self.ci_high),
-            "p_value": _finite(self.p_value),
-            "p_adjusted": _finite(self.p_adjusted),
+            "estimate": finite_or_none(self.estimate),
+            "standard_error": finite_or_none(self.standard_error),
+            "ci_low": finite_or_none(self.ci_low),
+            "ci_high": finite_or_none(self.ci_high),
+            "p_value": finite_or_none(self.p_value),
+            "p_adjusted": finite_or_none(self.p_adjusted),
         }
 
 
@@ -109,12 +109,12 @@ class FactorialAnalysis:
             "alpha": self.alpha,
             "factors": [{"name": f.name, "levels": list(f.levels)} for f in self.factors],
             "combinations": [
-                {k: (_finite(v) if isinstance(v, float) else v) for k, v in row.items()}
+                {k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in row.items()}
                 for row in cells.to_dict("records")
             ],
             "effects": [effect.to_dict() for effect in self.effects],
             "best_combination": self.best,
-            "best_chance": _finite(self.best_chance),
+            "best_chance": finite_or_none(self.best_chance),
             "statement": self.statement,
             "message": self.message,
         }

@@ -22,7 +22,6 @@ from ro_core.experiment.analysis import (
     compare_revenue_per_visitor,
     variants_from_frame,
 )
-from ro_core.experiment.analysis.types import _finite
 from ro_core.experiment.planning import (
     ContinuousBaseline,
     ConversionBaseline,
@@ -32,6 +31,7 @@ from ro_core.experiment.planning import (
     as_positive,
     sample_size,
 )
+from ro_core.numbers import finite_or_none
 
 SEGMENT_RESULT_COLUMNS: tuple[str, ...] = (
     "segment",
@@ -80,7 +80,7 @@ class MoreVisitors:
         return {
             "variant": self.variant,
             "metric": self.metric,
-            "observed_lift": _finite(self.observed_lift),
+            "observed_lift": finite_or_none(self.observed_lift),
             "needed_per_variant": self.needed_per_variant,
             "have_per_variant": self.have_per_variant,
             "more_per_variant": self.more_per_variant,
@@ -245,7 +245,7 @@ class SegmentResults:
             "metric": self.metric,
             "warning": self.warning,
             "rows": [
-                {k: (_finite(v) if isinstance(v, float) else v) for k, v in row.items()}
+                {k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in row.items()}
                 for row in table.to_dict("records")
             ],
         }
@@ -342,10 +342,10 @@ class CappedComparison:
     def to_dict(self) -> dict[str, Any]:
         def part(c: MetricComparison) -> dict[str, Any]:
             return {
-                "lift": _finite(c.relative_lift),
-                "ci_low": _finite(c.relative_ci_low),
-                "ci_high": _finite(c.relative_ci_high),
-                "p_value": _finite(c.p_value),
+                "lift": finite_or_none(c.relative_lift),
+                "ci_low": finite_or_none(c.relative_ci_low),
+                "ci_high": finite_or_none(c.relative_ci_high),
+                "p_value": finite_or_none(c.p_value),
             }
 
         return {

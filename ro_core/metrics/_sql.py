@@ -148,14 +148,3 @@ def safe_div(numerator: float | None, denominator: float | None) -> float | None
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def as_float(value: Any) -> float | None:
-    """A finite float, or None (NULL, NaN, inf)."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None

@@ -18,7 +18,6 @@ from ro_core.experiment.baseline import StoreBaseline, baseline_from_summary
 from ro_core.metrics._sql import (
     ONLINE_ON_TRAFFIC_DAYS,
     ONLINE_ORDERS,
-    as_float,
     filtered_orders_sql,
     safe_div,
 )
@@ -26,6 +25,7 @@ from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import kpi_values
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import TrafficSelection, periods_values_sql, select_traffic
+from ro_core.numbers import finite_or_none
 from ro_core.store.db import Database
 
 
@@ -162,7 +162,7 @@ def experiment_baseline_sums(
         revenue=revenue,
         revenue_sum_squares=sum_sq,
         cap_percentile=cap_percentile,
-        cap_value=as_float(cap_value),
+        cap_value=finite_or_none(cap_value),
         daily_sessions=safe_div(sessions, days),
         daily_visitors=safe_div(visitors, days),
         daily_orders=safe_div(orders, days),

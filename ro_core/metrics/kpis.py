@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ro_core.metrics._sql import as_float, orders_span, safe_div
+from ro_core.metrics._sql import orders_span, safe_div
 from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, metric_key
 from ro_core.metrics.comparison import BOTH, ORDERS, TRAFFIC, ComparedDays, compared_days
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
@@ -36,6 +36,7 @@ from ro_core.metrics.traffic import (
     traffic_totals,
 )
 from ro_core.metrics.versioned import pins_version
+from ro_core.numbers import finite_or_none
 from ro_core.store.db import Database
 
 CR_BASIS_CONVERTED = "converted sessions / sessions"
@@ -190,7 +191,7 @@ class KpiComparison:
 
 def change(current: float | None, previous: float | None) -> MetricChange:
     """Absolute and relative change; None where undefined (never NaN or inf)."""
-    cur, prev = as_float(current), as_float(previous)
+    cur, prev = finite_or_none(current), finite_or_none(previous)
     if cur is None or prev is None:
         return MetricChange(None, None, cur, prev)
     absolute = cur - prev

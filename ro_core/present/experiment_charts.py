@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from ro_core.numbers import finite_or_none
 from ro_core.present.charts import (
     COMPARISON_COLOR,
     CURRENT_COLOR,
@@ -32,17 +32,6 @@ def _figure(title: str | None, height: int) -> go.Figure:
     if title:
         figure.update_layout(title={"text": title, "x": 0, "font": {"size": 15}})
     return figure
-
-
-def _finite(value: Any) -> float | None:
-    """A finite float, or None for missing values (None, NA, NaN, infinity, text)."""
-    if value is None or value is pd.NA:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -72,8 +61,8 @@ def power_curve_figure(
     points = [
         (x, y)
         for x, y in zip(
-            (_finite(v) for v in curve["per_variant"]),
-            (_finite(v) for v in curve["power"]),
+            (finite_or_none(v) for v in curve["per_variant"]),
+            (finite_or_none(v) for v in curve["power"]),
             strict=True,
         )
         if x is not None and y is not None
@@ -89,7 +78,7 @@ def power_curve_figure(
             hovertemplate=f"%{{x:,.0f}} {unit} per variant: %{{y:.1%}} power<extra></extra>",
         )
     )
-    target = _finite(target_power)
+    target = finite_or_none(target_power)
     if target is not None:
         figure.add_hline(
             y=target,
@@ -97,7 +86,7 @@ def power_curve_figure(
             annotation_text=f"planned power {target:.0%}",
             annotation_position="bottom right",
         )
-    needed = _finite(required)
+    needed = finite_or_none(required)
     if needed is not None:
         figure.add_vline(
             x=needed,
@@ -129,8 +118,8 @@ def mde_by_week_figure(
     """
     _require(table, ("weeks", "visitors_per_variant", "mde_relative"), "The MDE table")
     weeks = [int(w) for w in table["weeks"]]
-    mdes = [_finite(v) for v in table["mde_relative"]]
-    visitors = [_finite(v) for v in table["visitors_per_variant"]]
+    mdes = [finite_or_none(v) for v in table["mde_relative"]]
+    visitors = [finite_or_none(v) for v in table["visitors_per_variant"]]
     colors = [
         TARGET_COLOR if max_weeks is not None and week > max_weeks else CURRENT_COLOR
         for week in weeks
@@ -149,7 +138,7 @@ def mde_by_week_figure(
             ),
         )
     )
-    planned = _finite(planned_mde)
+    planned = finite_or_none(planned_mde)
     if planned is not None:
         figure.add_hline(
             y=abs(planned),
@@ -183,17 +172,21 @@ def lift_interval_figure(
     has_sequential = {"sequential_ci_low", "sequential_ci_high"} <= set(lifts.columns)
     rows = []
     for record in lifts.to_dict("records"):
-        lift = _finite(record["relative_lift"])
+        lift = finite_or_none(record["relative_lift"])
         if lift is None:
             continue
         rows.append(
             {
                 "variant": str(record["variant"]),
                 "lift": lift,
-                "low": _finite(record["ci_low"]),
-                "high": _finite(record["ci_high"]),
-                "seq_low": _finite(record.get("sequential_ci_low")) if has_sequential else None,
-                "seq_high": _finite(record.get("sequential_ci_high")) if has_sequential else None,
+                "low": finite_or_none(record["ci_low"]),
+                "high": finite_or_none(record["ci_high"]),
+                "seq_low": finite_or_none(record.get("sequential_ci_low"))
+                if has_sequential
+                else None,
+                "seq_high": finite_or_none(record.get("sequential_ci_high"))
+                if has_sequential
+                else None,
             }
         )
     figure = _figure(title, height or max(180, 90 + 60 * len(rows)))

@@ -9,31 +9,19 @@ decimals; relative changes signed with 1 decimal; differences of rates in percen
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+
+from ro_core.numbers import finite_or_none
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
 NOT_AVAILABLE = "–"
 
 
-def as_number(value: Any) -> float | None:
-    """A finite float, or None for missing, NA, text and NaN/infinity."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, Decimal):
-        value = float(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def money(value: Any, currency: str | None = None, *, decimals: int = 2) -> str:
     """'€1,234.50', '$12.00', '1,234.50 CAD'; '–' when there is no value."""
-    number = as_number(value)
+    number = finite_or_none(value)
     if number is None:
         return NOT_AVAILABLE
     sign = "-" if number < 0 else ""
@@ -46,19 +34,19 @@ def money(value: Any, currency: str | None = None, *, decimals: int = 2) -> str:
 
 def count(value: Any) -> str:
     """'12,345'; '–' when there is no value."""
-    number = as_number(value)
+    number = finite_or_none(value)
     return NOT_AVAILABLE if number is None else f"{number:,.0f}"
 
 
 def rate(value: Any, *, decimals: int = 2) -> str:
     """A fraction as a percentage: 0.0312 -> '3.12%'."""
-    number = as_number(value)
+    number = finite_or_none(value)
     return NOT_AVAILABLE if number is None else f"{number * 100:.{decimals}f}%"
 
 
 def change(value: Any, *, decimals: int = 1) -> str | None:
     """A relative change as '+8.0%' / '-3.2%'; None when there is none (no comparison)."""
-    number = as_number(value)
+    number = finite_or_none(value)
     if number is None:
         return None
     return f"{number * 100:+.{decimals}f}%"
@@ -66,7 +54,7 @@ def change(value: Any, *, decimals: int = 1) -> str | None:
 
 def points(value: Any, *, decimals: int = 2) -> str | None:
     """A change of a rate in percentage points: 0.004 -> '+0.40 pp'."""
-    number = as_number(value)
+    number = finite_or_none(value)
     if number is None:
         return None
     if number and abs(number * 100) < 10**-decimals:
@@ -76,7 +64,7 @@ def points(value: Any, *, decimals: int = 2) -> str | None:
 
 def money_change(value: Any, currency: str | None = None, *, decimals: int = 2) -> str | None:
     """A difference of money with its sign: '+$1.20' / '-€3.00'; None when there is none."""
-    number = as_number(value)
+    number = finite_or_none(value)
     if number is None:
         return None
     text = money(abs(number), currency, decimals=decimals)
@@ -85,7 +73,7 @@ def money_change(value: Any, currency: str | None = None, *, decimals: int = 2) 
 
 def p_value(value: Any, *, decimals: int = 4) -> str:
     """A p-value: '0.0123', '< 0.0001' below what the decimals show; '–' when there is none."""
-    number = as_number(value)
+    number = finite_or_none(value)
     if number is None:
         return NOT_AVAILABLE
     floor = 10.0**-decimals

@@ -26,6 +26,7 @@ from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.trends import trend
+from ro_core.numbers import finite_or_none
 from ro_core.overview import (
     Overview,
     build_overview,
@@ -36,7 +37,6 @@ from ro_core.overview import (
 from ro_core.present.charts import funnel_figure, trend_figure, waterfall_figure
 from ro_core.present.formatting import (
     NOT_AVAILABLE,
-    as_number,
     change,
     count,
     money,
@@ -137,7 +137,7 @@ def _note(text: str) -> str:
 
 
 def _change_cell(value: float | None) -> Cell:
-    number = as_number(value)
+    number = finite_or_none(value)
     css = "" if number is None or number == 0 else ("up" if number > 0 else "down")
     return Cell(format_change(number), numeric=True, css=css)
 

@@ -7,11 +7,11 @@ Pure functions over numbers the metrics layer computed; nothing here queries the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
+
+from ro_core.numbers import finite_or_none
 
 FLAT_THRESHOLD = 0.005  # changes under 0.5% read as "about the same"
 
@@ -25,14 +25,6 @@ FACTOR_NAMES = {
 _UP = {"traffic": "grew", "conversion_rate": "rose", "aov": "rose", "orders": "rose"}
 _DOWN = {"traffic": "fell", "conversion_rate": "dropped", "aov": "fell", "orders": "fell"}
 KPI_SHORT = {"sessions": "sessions", "conversion_rate": "CR", "aov": "AOV", "orders": "orders"}
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _money(value: float, symbol: str, *, signed: bool = False) -> str:
@@ -68,7 +60,7 @@ def main_driver(
         factors = [c for c in ("traffic", "conversion_rate", "aov", "orders") if c in segments]
         for _, row in segments.iterrows():
             for factor in factors:
-                amount = _finite(row[factor])
+                amount = finite_or_none(row[factor])
                 if amount is None or amount * direction <= 0:
                     continue
                 if best is None or abs(amount) > abs(best[2]):
@@ -76,7 +68,7 @@ def main_driver(
         if best is not None:
             return best
     for factor, value in (contributions or {}).items():
-        amount = _finite(value)
+        amount = finite_or_none(value)
         if amount is None or amount * direction <= 0:
             continue
         if best is None or abs(amount) > abs(best[2]):
@@ -106,8 +98,8 @@ def revenue_summary(
             decomposition, to say what moved without claiming a cause).
         currency_symbol: e.g. '$'.
     """
-    current = _finite(revenue_current)
-    base = _finite(revenue_base)
+    current = finite_or_none(revenue_current)
+    base = finite_or_none(revenue_base)
     if current is None:
         return "No revenue in this period."
     if base is None:
@@ -133,7 +125,7 @@ def revenue_summary(
         )
     moves = []
     for name in ("sessions", "conversion_rate", "aov"):
-        value = _finite((kpi_changes or {}).get(name))
+        value = finite_or_none((kpi_changes or {}).get(name))
         if value is not None:
             moves.append(f"{KPI_SHORT[name]} {value * 100:+.1f}%")
     if moves:

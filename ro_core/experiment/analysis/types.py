@@ -7,12 +7,12 @@ Results hold numbers or None, never NaN; ``to_dict`` gives JSON-ready dictionari
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ro_core.errors import InvalidInputError
 from ro_core.experiment.planning import as_count, as_number
+from ro_core.numbers import finite_or_none
 
 Status = Literal["winner", "loser", "inconclusive", "invalid"]
 MetricName = Literal["cr", "rpv", "aov"]
@@ -51,13 +51,6 @@ def _p_text(p_value: float | None) -> str:
     if p_value < 0.001:
         return "p < 0.001"
     return f"p = {p_value:.3f}"
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)
@@ -215,23 +208,23 @@ class MetricComparison:
     def to_dict(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
-            "control_value": _finite(self.control_value),
-            "variant_value": _finite(self.variant_value),
-            "absolute_lift": _finite(self.absolute_lift),
-            "absolute_ci_low": _finite(self.absolute_ci_low),
-            "absolute_ci_high": _finite(self.absolute_ci_high),
-            "relative_lift": _finite(self.relative_lift),
-            "ci_low": _finite(self.relative_ci_low),
-            "ci_high": _finite(self.relative_ci_high),
-            "statistic": _finite(self.statistic),
-            "degrees_of_freedom": _finite(self.degrees_of_freedom),
-            "p_value": _finite(self.p_value),
-            "p_value_holm": _finite(self.p_value_holm),
-            "p_value_bh": _finite(self.p_value_bh),
-            "chance_to_beat_control": _finite(self.chance_to_beat_control),
-            "expected_loss": _finite(self.expected_loss),
-            "sequential_ci_low": _finite(self.sequential_ci_low),
-            "sequential_ci_high": _finite(self.sequential_ci_high),
+            "control_value": finite_or_none(self.control_value),
+            "variant_value": finite_or_none(self.variant_value),
+            "absolute_lift": finite_or_none(self.absolute_lift),
+            "absolute_ci_low": finite_or_none(self.absolute_ci_low),
+            "absolute_ci_high": finite_or_none(self.absolute_ci_high),
+            "relative_lift": finite_or_none(self.relative_lift),
+            "ci_low": finite_or_none(self.relative_ci_low),
+            "ci_high": finite_or_none(self.relative_ci_high),
+            "statistic": finite_or_none(self.statistic),
+            "degrees_of_freedom": finite_or_none(self.degrees_of_freedom),
+            "p_value": finite_or_none(self.p_value),
+            "p_value_holm": finite_or_none(self.p_value_holm),
+            "p_value_bh": finite_or_none(self.p_value_bh),
+            "chance_to_beat_control": finite_or_none(self.chance_to_beat_control),
+            "expected_loss": finite_or_none(self.expected_loss),
+            "sequential_ci_low": finite_or_none(self.sequential_ci_low),
+            "sequential_ci_high": finite_or_none(self.sequential_ci_high),
             "message": self.message,
         }
 
@@ -345,12 +338,12 @@ class ExperimentAnalysis:
                 "visitors": control.visitors,
                 "conversions": control.conversions,
                 "conversion_rate": control.conversion_rate,
-                "revenue_per_visitor": _finite(control.revenue_per_visitor),
-                "average_order_value": _finite(control.average_order_value),
+                "revenue_per_visitor": finite_or_none(control.revenue_per_visitor),
+                "average_order_value": finite_or_none(control.average_order_value),
             },
             "variants": [variant.to_dict() for variant in self.variants],
-            "srm_p_value": _finite(self.srm.p_value),
-            "srm_chi_square": _finite(self.srm.chi_square),
+            "srm_p_value": finite_or_none(self.srm.p_value),
+            "srm_chi_square": finite_or_none(self.srm.chi_square),
             "srm_mismatch": self.srm.mismatch,
             "planned_split": list(self.srm.expected_shares),
             "verdict": self.verdict.to_dict(),

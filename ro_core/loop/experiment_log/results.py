@@ -3,7 +3,6 @@ impact, the dates a result form offers and the analysis judged against the plann
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -15,6 +14,7 @@ from ro_core.errors import InvalidInputError
 from ro_core.experiment.analysis import ExperimentAnalysis, Verdict, analyze_summary_frame
 from ro_core.loop import hypotheses as H
 from ro_core.loop.experiment_log.record import Experiment
+from ro_core.numbers import finite_or_none
 
 OUTCOME_FROM_VERDICT = {
     "winner": H.WON,
@@ -50,7 +50,7 @@ def summarize_result(
     best: tuple[float, dict[str, Any]] | None = None
     for variant in result.get("variants") or []:
         metric = _variant_metric(variant, primary)
-        lift = _finite(metric.get("relative_lift")) if metric else None
+        lift = finite_or_none(metric.get("relative_lift")) if metric else None
         if lift is not None and (best is None or lift > best[0]):
             best = (lift, variant)
     if best is None:
@@ -59,10 +59,10 @@ def summarize_result(
     impact = None
     if monthly_visitors:
         rpv = variant.get("revenue_per_visitor") or {}
-        per_visitor = _finite(rpv.get("absolute_lift"))
+        per_visitor = finite_or_none(rpv.get("absolute_lift"))
         if per_visitor is None:
-            aov = _finite((result.get("control") or {}).get("average_order_value"))
-            cr_lift = _finite(variant.get("absolute_lift"))
+            aov = finite_or_none((result.get("control") or {}).get("average_order_value"))
+            cr_lift = finite_or_none(variant.get("absolute_lift"))
             if aov is not None and cr_lift is not None:
                 per_visitor = cr_lift * aov
         if per_visitor is not None:
@@ -78,16 +78,6 @@ def _variant_metric(variant: Mapping[str, Any], primary: str) -> Mapping[str, An
     if primary == "aov":
         return variant.get("average_order_value")
     return variant  # conversion figures sit at the top level
-
-
-def _finite(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def default_result_dates(experiment: Experiment, today: date) -> tuple[date, date]:
