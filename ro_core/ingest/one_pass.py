@@ -170,7 +170,7 @@ def try_one_pass(
 
 
 def _has_values_to_trim(cur: duckdb.DuckDBPyConnection, plan: OnePass, import_id: int) -> bool:
-    needs_trim = " OR ".join(f"ro_trim({column}) <> {column}" for column in plan.untrimmed)
+    needs_trim = " OR ".join(f"ro_untrimmed({column})" for column in plan.untrimmed)
     return bool(
         cur.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {schema.RESOLVED_TABLE[plan.kind]} "

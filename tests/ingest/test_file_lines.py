@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ro_core.errors import ImportFileError
-from ro_core.ingest.file_lines import count_newlines, line_shifts, rows_are_lines
+from ro_core.ingest.file_lines import count_newlines, line_feed_counter, line_shifts, rows_are_lines
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.store.db import Database
 from tests.ingest.builders import SHOPIFY_HEADER, shopify_order_rows
@@ -167,3 +167,14 @@ def test_unreadable_rows_and_the_rows_after_them_keep_their_lines(
     (unreadable,) = report.skipped
     assert unreadable.lines == [_line_of(text, "#7,a ragged"), _line_of(text, "#9,")]
     assert unreadable.lines == [2 + 9 + 1 + 1, 2 + 14 + 1 + 1 + 1]
+
+
+@pytest.mark.parametrize("file_size", [0, 1 << 40])  # bytes.count, and numpy's vector count
+def test_line_feeds_are_counted_in_any_block(file_size: int):
+    count = line_feed_counter(file_size)
+    generator = random.Random(file_size)
+    for _ in range(50):
+        block = bytes(
+            generator.choice(b'ab,\r\n"\xc3\xa9') for _ in range(generator.randint(0, 5000))
+        )
+        assert count(block) == sum(1 for byte in block if byte == 10)

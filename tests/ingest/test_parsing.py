@@ -201,9 +201,12 @@ SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()] + ["\u200b", "\uf
 )
 def test_ro_trim_is_trim_and_ro_blank_is_a_trimmed_empty_cell(text: str):
     trimmed, blank = CONN.execute("SELECT trim(?), trim(?) = ''", [text, text]).fetchone()
-    assert CONN.execute("SELECT ro_trim(?), ro_blank(?)", [text, text]).fetchone() == (
+    assert CONN.execute(
+        "SELECT ro_trim(?), ro_blank(?), ro_untrimmed(?)", [text] * 3
+    ).fetchone() == (
         trimmed,
         blank,
+        trimmed != text,
     )
 
 
