@@ -308,6 +308,24 @@ def detect_format(header: list[str]) -> FormatSpec | None:
 
 
 # --- helpers format modules share --------------------------------------------------------------
+def option_date(options: dict[str, Any], key: str, file_name: str) -> date | None:
+    """The import option `key` (period_start, period_end...) as a date, None when not given;
+    ImportFileError naming the option when it is not a date like 2024-01-31."""
+    value = options.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as e:
+        raise ImportFileError(
+            f"the {key.replace('_', ' ')} '{value}' is not a date like 2024-01-31.",
+            file_name=file_name,
+            hint="Give the report's first and last day as YYYY-MM-DD.",
+        ) from e
+
+
 def header_has_all(header: Sequence[str], names: Sequence[str]) -> bool:
     """Case-insensitive: every name is a header column."""
     present = {normalise_header_name(h).lower() for h in header}

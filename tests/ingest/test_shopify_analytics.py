@@ -269,6 +269,28 @@ def test_new_vs_returning_with_a_given_period(db: Database, tmp_path: Path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"period_start": "2024-13-01", "period_end": "2024-03-31"}, "period start '2024-13-01'"),
+        ({"period_start": "2024-03-01", "period_end": "31/03/2024"}, "period end '31/03/2024'"),
+    ],
+)
+def test_a_period_option_that_is_not_a_date_is_refused_naming_it(
+    db: Database, tmp_path: Path, options: dict[str, str], named: str
+):
+    path = write_csv(
+        tmp_path / "customers.csv",
+        '"New or returning customer","Customers"\n"New",10\n"Returning","1,204"\n',
+    )
+    with pytest.raises(ImportFileError) as caught:
+        ingest_file(db, path, options=options)
+    assert named in str(caught.value) and "2024-01-31" in str(caught.value)
+    assert "YYYY-MM-DD" in (caught.value.hint or "")
+    assert db.fetch_value("SELECT count(*) FROM traffic") == 0
+    assert db.fetch_value("SELECT count(*) FROM imports") == 0
+
+
 def test_every_real_shopify_analytics_file_keeps_its_sessions(db: Database, real_exports: Path):
     """Each report's Sessions (current and comparison columns) arrive whole in its rows."""
     folder = real_exports / FOLDER

@@ -39,6 +39,7 @@ from ro_core.ingest.base import (
     SkippedRows,
     StageContext,
     normalise_header_name,
+    option_date,
     register,
     stage_table,
 )
@@ -184,25 +185,14 @@ def _preamble_date(preamble: list[str], label: str) -> date | None:
     return found
 
 
-def _option_date(ctx: StageContext, key: str) -> date | None:
-    value = ctx.options.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError as e:
-        raise ImportFileError(
-            f"the {key.replace('_', ' ')} '{value}' is not a date like 2024-01-31.",
-            file_name=ctx.file_name,
-        ) from e
-
-
 def report_dates(ctx: StageContext) -> tuple[date | None, date | None]:
     """The table's start and end dates: from its '#' lines, else from the import options."""
-    start = _preamble_date(ctx.part.preamble, "Start date") or _option_date(ctx, "period_start")
-    end = _preamble_date(ctx.part.preamble, "End date") or _option_date(ctx, "period_end")
+    start = _preamble_date(ctx.part.preamble, "Start date") or option_date(
+        ctx.options, "period_start", ctx.file_name
+    )
+    end = _preamble_date(ctx.part.preamble, "End date") or option_date(
+        ctx.options, "period_end", ctx.file_name
+    )
     return start, end
 
 

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from ro_core.errors import ImportFileError
-from ro_core.ingest.base import normalise_header_name
+from ro_core.ingest.base import normalise_header_name, option_date
 
 # First-column names of time-series reports -> our grain (hours are added up into days).
 TIME_COLUMNS: dict[str, str] = {"hour": "day", "day": "day", "week": "week", "month": "month"}
@@ -147,25 +147,10 @@ class ReportRange:
     origin: str  # "options" | "file name" | "file name year" | ""
 
 
-def _as_date(value: Any, file_name: str, option: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError as e:
-        raise ImportFileError(
-            f"the {option} '{value}' is not a date like 2024-01-31.",
-            file_name=file_name,
-            hint="Give the report's first and last day as YYYY-MM-DD.",
-        ) from e
-
-
 def report_range(file_name: str, options: dict[str, Any]) -> ReportRange:
     """The report's range from the options, else from the file name (two dates, or one year)."""
-    start = _as_date(options.get("period_start"), file_name, "period start")
-    end = _as_date(options.get("period_end"), file_name, "period end")
+    start = option_date(options, "period_start", file_name)
+    end = option_date(options, "period_end", file_name)
     if start or end:
         if start and end and end < start:
             raise ImportFileError(
