@@ -83,12 +83,36 @@ def _walk(path: Path, skip_lines: int, walk: _Walk) -> _Walk:
         for _ in range(skip_lines + 1):  # whatever comes before the rows, and the header
             fh.readline()
         while block := fh.read(BLOCK):
-            lines = (pending + block).split(b"\n")
-            pending = lines.pop()  # a line cut by the block's end
-            walk.lines(lines)
+            data = pending + block
+            whole = data.rfind(b"\n") + 1  # the bytes of whole lines
+            plain = _plain_line_count(data, whole)
+            if plain is not None:
+                walk.plain_lines(plain)
+                pending = data[whole:]
+            else:
+                lines = data.split(b"\n")
+                pending = lines.pop()  # a line cut by the block's end
+                walk.lines(lines)
     if pending:
         walk.lines([pending])
     return walk
+
+
+def _plain_line_count(data: bytes, end: int) -> int | None:
+    """How many lines data[:end] (which starts a line) holds when none has a quote and none is
+    empty, so that the walk can take them in bulk; None otherwise. Most blocks of a file
+    without quotes are such, and numpy counts them: a look at each line costs 0.45 s per
+    million lines."""
+    if data.find(b'"', 0, end) >= 0:
+        return None
+    import numpy
+
+    text = numpy.frombuffer(data, numpy.uint8, count=end)
+    ends = numpy.flatnonzero(text == 10)
+    gaps = numpy.diff(ends, prepend=-1)
+    if (gaps == 1).any() or ((gaps == 2) & (text[ends - 1] == 13)).any():  # "" or a lone CR
+        return None
+    return int(ends.size)
 
 
 class _Walk:
@@ -113,12 +137,12 @@ class _Walk:
         ]
         done = 0
         for i in [*special, len(lines)]:
-            self._plain(i - done)
+            self.plain_lines(i - done)
             if i < len(lines):
                 self._special(lines[i])
             done = i + 1
 
-    def _plain(self, count: int) -> None:
+    def plain_lines(self, count: int) -> None:
         """`count` lines, none empty, each with an even number of quotes."""
         if count <= 0:
             return

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ro_core.errors import ImportFileError
+from ro_core.ingest import file_lines
 from ro_core.ingest.file_lines import count_newlines, line_feed_counter, line_shifts, rows_are_lines
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.store.db import Database
@@ -62,8 +63,12 @@ def _random_csv(rng: random.Random, rows: int, newline: str) -> str:
     return newline.join(out) + (newline if rng.random() < 0.7 else "")
 
 
+@pytest.mark.parametrize("block", [1 << 20, 7, 64])  # the file read in one block, or in many
 @pytest.mark.parametrize("seed", range(12))
-def test_row_starts_match_the_csv_module(tmp_path: Path, seed: int) -> None:
+def test_row_starts_match_the_csv_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, block: int
+) -> None:
+    monkeypatch.setattr(file_lines, "BLOCK", block)
     rng = random.Random(seed)
     newline = "\r\n" if seed % 3 == 0 else "\n"
     path = tmp_path / "f.csv"
@@ -178,3 +183,21 @@ def test_line_feeds_are_counted_in_any_block(file_size: int):
             generator.choice(b'ab,\r\n"\xc3\xa9') for _ in range(generator.randint(0, 5000))
         )
         assert count(block) == sum(1 for byte in block if byte == 10)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_long_runs_without_quotes_are_counted_in_bulk_around_a_note_and_empty_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, newline: str
+) -> None:
+    # An event log's shape: thousands of quote-free rows (taken a block at a time), an empty
+    # line, a note over two lines, an empty last-but-one line, all across 256-byte blocks.
+    monkeypatch.setattr(file_lines, "BLOCK", 256)
+    rows = [f"2025-01-01 00:00:{k % 60:02d},view,{1000 + k}" for k in range(3000)]
+    text = newline.join(
+        ["a,b,c", *rows[:1500], "", f'x,"a note{newline}on two lines",1', *rows[1500:], "", "y,z,1"]
+    )
+    path = tmp_path / "events.csv"
+    path.write_bytes(text.encode())
+    expected = _csv_row_starts(path)
+    assert len(expected) == 3002
+    assert _starts_from_shifts(path, len(expected)) == expected
