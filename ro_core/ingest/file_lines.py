@@ -4,7 +4,8 @@ DuckDB's reader numbers nothing: the import numbers rows by their order, which i
 line only while every row is one line. An empty line (which the reader passes over) or a cell
 with a line break in it (an order note written on two lines) moves every later row down a
 line. The newline count of the file (taken by the file scan) says whether that happened; only
-then is the file read here, a line at a time, to find where the numbering shifts.
+then is the file read here, block by block (line by line in a block with quotes or an empty
+line), to find where the numbering shifts.
 """
 
 from __future__ import annotations
