@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from ro_core.errors import ImportFileError, InvalidInputError
-from ro_core.metrics.periods import parse_date
+from ro_core.errors import ImportFileError
 from ro_core.store import schema
 
 if TYPE_CHECKING:
@@ -315,12 +314,13 @@ def option_date(options: dict[str, Any], key: str, file_name: str) -> date | Non
     value = options.get(key)
     if value is None or value == "":
         return None
-    label = key.replace("_", " ")
+    if isinstance(value, date):
+        return value
     try:
-        return parse_date(value, label)
-    except InvalidInputError as e:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as e:
         raise ImportFileError(
-            f"the {label} '{value}' is not a date like 2024-01-31.",
+            f"the {key.replace('_', ' ')} '{value}' is not a date like 2024-01-31.",
             file_name=file_name,
             hint="Give the report's first and last day as YYYY-MM-DD.",
         ) from e

@@ -58,10 +58,10 @@ from ro_core.ingest.formats.shopify_report_layout import (
     ReportColumns,
     ReportRange,
     classify,
+    minus_year,
     report_range,
 )
 from ro_core.ingest.sqlfuncs import detect_date_format
-from ro_core.metrics.periods import shift_months
 from ro_core.store import schema
 
 SOURCE = "shopify"
@@ -411,7 +411,7 @@ def stage(ctx: StageContext) -> None:
             # The previous year's range is the report's range a year earlier.
             prev_clip: tuple[date | None, date | None] = (None, None)
             if report.comparison_kind == "previous_year":
-                prev_clip = (_year_before(clip_start), _year_before(clip_end))
+                prev_clip = (minus_year(clip_start), minus_year(clip_end))
             comparison_sql = "".join(
                 f", sum(ro_number(c{i})) AS {m}" for m, i in comparison_measures.items()
             )
@@ -466,11 +466,6 @@ def stage(ctx: StageContext) -> None:
             f"{overlap} comparison periods are also current periods: the current values were kept."
         )
     ctx.cur.execute("DROP TABLE IF EXISTS temp.shopify_traffic")
-
-
-def _year_before(day: date | None) -> date | None:
-    """The same day a year earlier (29 February -> 28 February), None for None."""
-    return None if day is None else shift_months(day, -12)
 
 
 def _clip_range(
