@@ -208,6 +208,20 @@ def event_keep(filters: OrderFilters | None, period: DateRange) -> tuple[str, li
     )
 
 
+_BOOKKEEPING = ", ".join(f"'{n}'" for n in BOOKKEEPING_EVENTS)
+_PAGE_VIEWS = ", ".join(f"'{n}'" for n in PAGE_VIEW_EVENTS)
+ACTION_SQL = f"lower(coalesce(event_name, '')) NOT IN ({_BOOKKEEPING})"
+"""An event that is a visitor action (not a bookkeeping event such as session_start)."""
+# a product view, or a page view by name (lowered only for events that are not views)
+IS_VIEW_SQL = (
+    f"CASE WHEN event_type = 'view' THEN true "
+    f"ELSE lower(coalesce(event_name, '')) IN ({_PAGE_VIEWS}) END"
+)
+"""An event that is a view: a product view, or a page or screen view by name."""
+HAS_SESSION_SQL = "(session_id IS NOT NULL OR user_id IS NOT NULL)"
+"""An event that belongs to a session (SESSION_KEY is not NULL)."""
+
+
 def session_events_sql(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any]]:
     """SQL of the events that make up the event sessions of the period, the one home of their
     rules (which events count, the session key, what a view is, the segment filter): skey,
@@ -218,18 +232,10 @@ def session_events_sql(filters: OrderFilters | None, period: DateRange) -> tuple
     keep, keep_params, why = event_keep(filters, period)
     if why:
         keep, keep_params = "AND false", []
-    bookkeeping = ", ".join(f"'{n}'" for n in BOOKKEEPING_EVENTS)
-    page_views = ", ".join(f"'{n}'" for n in PAGE_VIEW_EVENTS)
-    # a product view, or a page view by name (lowered only for events that are not views)
-    is_view = (
-        f"CASE WHEN event_type = 'view' THEN true "
-        f"ELSE lower(coalesce(event_name, '')) IN ({page_views}) END"
-    )
     sql = f"""SELECT {SESSION_KEY} AS skey, local_date, event_time, event_type, product_id,
-               revenue, price, {is_view} AS is_view
+               revenue, price, {IS_VIEW_SQL} AS is_view
         FROM {schema.EVENTS}
-        WHERE local_date BETWEEN ? AND ? AND (session_id IS NOT NULL OR user_id IS NOT NULL)
-          AND lower(coalesce(event_name, '')) NOT IN ({bookkeeping}) {keep}"""
+        WHERE local_date BETWEEN ? AND ? AND {HAS_SESSION_SQL} AND {ACTION_SQL} {keep}"""
     return sql, [period.start, period.end, *keep_params]
 
 

@@ -136,6 +136,13 @@ def remember(db: Database, key: Hashable, compute: Callable[[], T]) -> T:
         return value
 
 
+def is_remembered(db: Database, key: Hashable) -> bool:
+    """Whether the value of `key` at the database's data version is already kept."""
+    entry = _values(db, version(db))
+    with _lock:
+        return key in entry.values
+
+
 def remember_many(
     db: Database,
     keys: list[Hashable],
