@@ -30,8 +30,14 @@ import pandas as pd
 
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics._stats import wilson_interval
+from ro_core.metrics.event_rules import (
+    ACTION_SQL,
+    HAS_SESSION_SQL,
+    IS_VIEW_SQL,
+    SESSION_KEY,
+    event_keep,
+)
 from ro_core.metrics.filters import OrderFilters
-from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS, SESSION_KEY
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.segments import MIN_SEGMENT_SESSIONS
@@ -53,9 +59,6 @@ EVENTS = "events"
 BASIS_ENGAGED = "engaged sessions / sessions; bounce rate = 1 - engagement rate"
 BASIS_SHOPIFY = "bounce rate as Shopify reports it (sessions that viewed a single page)"
 BASIS_EVENTS = "sessions with a single page or product view and nothing else / sessions"
-# Event names that are bookkeeping, not something the visitor did (GA4 BigQuery export).
-BOOKKEEPING_EVENTS: tuple[str, ...] = ("session_start", "first_visit")
-PAGE_VIEW_EVENTS: tuple[str, ...] = ("page_view", "screen_view")
 SEGMENT_COLUMNS = [
     "segment",
     "sessions",
@@ -190,36 +193,6 @@ def traffic_engagement(
         note=note,
     )
     return result, note
-
-
-def event_keep(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any], str]:
-    """(SQL condition on skey, params, why none) for the segment filter on event sessions."""
-    if filters is None or not filters.has_segment:
-        return "", [], ""
-    column = filters.segment_event_dimension
-    if column is None:
-        return "", [], f"Events carry no {filters.segment_name}."
-    return (
-        f"AND {SESSION_KEY} IN (SELECT {SESSION_KEY} FROM {schema.EVENTS} "
-        "WHERE local_date BETWEEN ? AND ? GROUP BY 1 HAVING lower(coalesce(CAST(arg_min("
-        f"{EVENT_SEGMENT_COLUMNS[column]}, event_time) AS VARCHAR), 'unknown')) = lower(?))",
-        [period.start, period.end, filters.segment_value],
-        "",
-    )
-
-
-_BOOKKEEPING = ", ".join(f"'{n}'" for n in BOOKKEEPING_EVENTS)
-_PAGE_VIEWS = ", ".join(f"'{n}'" for n in PAGE_VIEW_EVENTS)
-ACTION_SQL = f"lower(coalesce(event_name, '')) NOT IN ({_BOOKKEEPING})"
-"""An event that is a visitor action (not a bookkeeping event such as session_start)."""
-# a product view, or a page view by name (lowered only for events that are not views)
-IS_VIEW_SQL = (
-    f"CASE WHEN event_type = 'view' THEN true "
-    f"ELSE lower(coalesce(event_name, '')) IN ({_PAGE_VIEWS}) END"
-)
-"""An event that is a view: a product view, or a page or screen view by name."""
-HAS_SESSION_SQL = "(session_id IS NOT NULL OR user_id IS NOT NULL)"
-"""An event that belongs to a session (SESSION_KEY is not NULL)."""
 
 
 def session_events_sql(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any]]:

@@ -24,9 +24,14 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ro_core.metrics.engagement import ACTION_SQL, HAS_SESSION_SQL, IS_VIEW_SQL
+from ro_core.metrics.event_rules import (
+    ACTION_SQL,
+    EVENT_SEGMENT_COLUMNS,
+    HAS_SESSION_SQL,
+    IS_VIEW_SQL,
+    SESSION_KEY,
+)
 from ro_core.metrics.filters import OrderFilters
-from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS, SESSION_KEY
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.product_rollup import EPOCH, uses_rollup
 from ro_core.metrics.versioned import is_remembered, remember

@@ -231,7 +231,7 @@ def _event_aov(
     filters: OrderFilters = DEFAULT_FILTERS,
 ) -> dict[str, float | None]:
     """Purchase revenue per purchase event, per segment (from events' revenue)."""
-    from ro_core.metrics.funnel import EVENT_SEGMENT_COLUMNS
+    from ro_core.metrics.event_rules import EVENT_SEGMENT_COLUMNS
 
     column = filters.segment_event_dimension
     if dimension is None and column is None:  # the store's: from the events' day counts

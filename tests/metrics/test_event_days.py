@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from ro_core.metrics.event_days import COUNTED_TYPES, SEGMENT_COLUMNS, event_days
-from ro_core.metrics.funnel import EVENT_SEGMENTS, EVENT_STEP_TYPES
+from ro_core.metrics.event_rules import EVENT_SEGMENTS, EVENT_STEP_TYPES
 from ro_core.metrics.periods import DateRange
 from tests.metrics.conftest import event_row, insert_canonical
 
