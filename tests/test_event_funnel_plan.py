@@ -1,11 +1,13 @@
-"""The event funnel's one-pass plan against a brute-force recomputation in plain Python.
+"""The event funnel's one-pass plan, and its plan from the per (session, day) sums
+(ro_core.metrics.event_sessions), against a brute-force recomputation in plain Python.
 
 The closed funnel is defined per session as the earliest-first ordered chain: the first event of
 step 1, then the first event of step 2 at or after it, and so on. The brute force below walks
 that definition event by event; the SQL (ro_core.metrics.funnel) gets there from each step's
 first and last time per session plus a narrow second look-up, so the hand-made sessions aim at
 the cases where those differ: steps out of order, repeated steps on both sides of an earlier
-step, equal times, and sessions keyed by user and day.
+step, equal times, and sessions keyed by user and day. Every test runs with both plans; sessions
+across several days, periods that cut them and the segment rules are checked as well.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ro_core.metrics import DateRange
+from ro_core.metrics import event_sessions as event_sessions_module
+from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.funnel import event_funnel
 from tests.metrics.conftest import insert_canonical
 
@@ -86,6 +90,14 @@ HAND_MADE = (
 )
 
 
+@pytest.fixture(autouse=True, params=["direct", "rollup"])
+def plan(request, monkeypatch) -> str:
+    """Both plans: the direct query, and the per-day sums for any period."""
+    days = 10**6 if request.param == "direct" else -1
+    monkeypatch.setattr(event_sessions_module, "ROLLUP_FROM_DAYS", days)
+    return request.param
+
+
 def _key(row: dict) -> str | None:
     if row["session_id"] is not None:
         return row["session_id"]
@@ -124,11 +136,17 @@ def _by_step(frame) -> dict[str, dict]:
     return {r["step"]: r for r in frame.to_dict(orient="records")}
 
 
-def _assert_matches(db, rows: list[dict]) -> None:
+def _assert_matches(db, rows: list[dict], period: DateRange = PERIOD) -> None:
+    rows = [
+        r for r in rows if period.start.isoformat() <= r["local_date"] <= period.end.isoformat()
+    ]
     present = tuple(s for s in STEPS if any(r["event_type"] == s for r in rows))
     expected = _brute_force(rows, present)
-    closed = _by_step(event_funnel(db, PERIOD, closed=True).frame)
-    opened = _by_step(event_funnel(db, PERIOD, closed=False).frame)
+    closed = _by_step(event_funnel(db, period, closed=True).frame)
+    opened = _by_step(event_funnel(db, period, closed=False).frame)
+    if not present:
+        assert closed == {} and opened == {}
+        return
     assert closed["sessions"]["sessions"] == expected["sessions"]["closed"]
     for step in present:
         name = STEP_NAMES[step]
@@ -204,3 +222,80 @@ def test_random_sessions_against_brute_force(db, present: list[str], seed: int) 
     rows = _random_rows(random.Random(seed), present)
     insert_canonical(db, "events", rows)
     _assert_matches(db, rows)
+
+
+def _rows_over_days(rng: random.Random, days: list[date]) -> list[dict]:
+    """Sessions whose events fall on several days (an id seen again days later), devices that
+    are missing or change within a session."""
+    rows = []
+    for n in range(60):
+        session = f"m{n}" if rng.random() < 0.8 else None
+        user = f"u{rng.randint(0, 4)}" if session is None else None
+        for _ in range(rng.randint(1, 10)):
+            kind = rng.choice([*STEPS, "remove_from_cart", "other"])
+            device = rng.choice([None, "mobile", "Desktop", "MOBILE"])
+            rows.append(_event(rng.choice(days), rng.randint(-700, 700), kind, session, user,
+                               device=device))  # fmt: skip
+    return rows
+
+
+DAYS = [DAY1 + timedelta(days=i) for i in range(4)]
+PERIODS = [DateRange(a, b) for i, a in enumerate(DAYS) for b in DAYS[i:]]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_sessions_over_days_against_brute_force(db, seed: int) -> None:
+    """Every period of four days: the chain of a session counts its events in the period."""
+    rows = _rows_over_days(random.Random(seed), DAYS)
+    insert_canonical(db, "events", rows)
+    for period in PERIODS:
+        _assert_matches(db, rows, period)
+
+
+def _first_device(rows: list[dict]) -> dict[str, str]:
+    """Per session its segment: the device of its first event that names one, else unknown."""
+    found: dict[str, tuple[datetime, str]] = {}
+    for row in rows:
+        key, device = _key(row), row.get("device")
+        when = datetime.fromisoformat(row["event_time"])
+        if key is not None and device is not None and (key not in found or when < found[key][0]):
+            found[key] = (when, device)
+    keys = {_key(r) for r in rows} - {None}
+    return {key: found[key][1] if key in found else "unknown" for key in keys}
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_segments_over_days_against_brute_force(db, seed: int) -> None:
+    """The breakdown by device and the filter to one device, over every period."""
+    rows = _rows_over_days(random.Random(seed), DAYS)
+    insert_canonical(db, "events", rows)
+    for period in PERIODS:
+        inside = [r for r in rows
+                  if period.start.isoformat() <= r["local_date"] <= period.end.isoformat()]  # fmt: skip
+        devices = _first_device(inside)
+        present = tuple(s for s in STEPS if any(r["event_type"] == s for r in inside))
+        frame = event_funnel(db, period, closed=True, segment_dimension="device").frame
+        for segment in set(devices.values()):
+            mine = [r for r in inside if devices.get(_key(r)) == segment]
+            expected = _brute_force(mine, present)
+            shown = _by_step(frame[frame["segment"] == segment])
+            assert shown["sessions"]["sessions"] == expected["sessions"]["closed"], segment
+            for step in present:
+                assert shown[STEP_NAMES[step]]["sessions"] == expected[step]["closed"], step
+        assert set(frame["segment"]) == set(devices.values())
+        order = frame.drop_duplicates("segment")[["segment"]].merge(
+            frame[frame["step"] == "sessions"], on="segment")  # fmt: skip
+        assert list(order["segment"]) == sorted(
+            set(devices.values()), key=lambda d: (-list(devices.values()).count(d), d)
+        )
+        filters = OrderFilters(segment_dimension="device", segment_value="mobile")
+        kept = [r for r in inside if devices.get(_key(r), "").lower() == "mobile"]
+        kept_present = tuple(s for s in STEPS if any(r["event_type"] == s for r in kept))
+        expected = _brute_force(kept, kept_present)
+        shown = _by_step(event_funnel(db, period, closed=True, filters=filters).frame)
+        if not kept_present:
+            assert shown == {}
+            continue
+        assert shown["sessions"]["sessions"] == expected["sessions"]["closed"], period
+        for step in kept_present:
+            assert shown[STEP_NAMES[step]]["sessions"] == expected[step]["closed"], (period, step)

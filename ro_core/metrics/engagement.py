@@ -37,6 +37,7 @@ from ro_core.metrics.event_rules import (
     SESSION_KEY,
     event_keep,
 )
+from ro_core.metrics.event_sessions import event_sessions
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
@@ -237,12 +238,17 @@ def event_engagement(
     db: Database, period: DateRange, filters: OrderFilters | None = None
 ) -> Engagement | None:
     """Bounce rate from event data by the rule of the module doc; None without events."""
-    sql, params = event_sessions_sql(filters, period)
-    row = db.fetch_one(
-        f"""SELECT count(*), count(*) FILTER (WHERE bounced), min(first_date), max(first_date)
-        FROM ({sql})""",
-        params,
-    )
+    rolled = event_sessions(db, period, filters)
+    if rolled is not None:
+        row = (len(rolled.first_day), int(rolled.bounced.sum()), *rolled.first_dates())
+    else:
+        sql, params = event_sessions_sql(filters, period)
+        row = db.fetch_one(
+            f"""SELECT count(*), count(*) FILTER (WHERE bounced), min(first_date),
+                   max(first_date)
+            FROM ({sql})""",
+            params,
+        )
     sessions = float(row[0]) if row and row[0] else 0.0
     if sessions <= 0:
         return None

@@ -17,6 +17,8 @@ EVENT_STEP_TYPES = {
     "purchase": "purchase",
 }
 """Funnel step -> the event type that marks it, in funnel order."""
+ALL_SEGMENTS = "All"
+"""The segment of a funnel or breakdown without a segment dimension."""
 EVENT_SEGMENTS = ("channel", "device", "country")
 EVENT_SEGMENT_COLUMNS = {name: name for name in EVENT_SEGMENTS}  # identifiers from constants
 # Event names that are bookkeeping, not something the visitor did (GA4 BigQuery export).

@@ -26,10 +26,13 @@ import pandas as pd
 
 from ro_core.metrics.event_rules import (
     ACTION_SQL,
+    ALL_SEGMENTS,
     EVENT_SEGMENT_COLUMNS,
+    EVENT_STEP_TYPES,
     HAS_SESSION_SQL,
     IS_VIEW_SQL,
     SESSION_KEY,
+    session_key,
 )
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
@@ -44,6 +47,21 @@ events); shorter ones keep their direct query (under 100 ms) unless the sums are
 UNKNOWN = "unknown"
 """The segment of a session none of whose events has a value (as event_keep)."""
 _KEY = "event session days"
+STEP_TYPES: tuple[str, ...] = tuple(EVENT_STEP_TYPES.values())
+"""The funnel's event types in funnel order (view, cart, checkout, purchase)."""
+LATEST = 2**62
+"""Microseconds standing for 'no such event' where the first time is kept."""
+EARLIEST = -(2**62)
+"""Microseconds standing for 'no such event' where the last time is kept."""
+# t2 of the closed funnel pairs its first two step types, whichever they are; u3 its last two,
+# which are checkout and purchase whenever there are four
+_AFTER_PAIRS = tuple((a, b) for i, a in enumerate(STEP_TYPES) for b in STEP_TYPES[i + 1 :])
+_BEFORE_PAIR = (STEP_TYPES[2], STEP_TYPES[3])
+_TIME_COLUMNS = (
+    *(f"{end}_{t}" for t in STEP_TYPES for end in ("mn", "mx")),
+    *(f"after_{a}_{b}" for a, b in _AFTER_PAIRS),
+    f"before_{_BEFORE_PAIR[0]}_{_BEFORE_PAIR[1]}",
+)
 _SEGMENT_COLUMNS_SQL = ", ".join(EVENT_SEGMENT_COLUMNS.values())
 
 
@@ -89,21 +107,26 @@ class SessionDays:
         self.cents = columns["cents"]
         self.product, self.products = _codes(columns["first_product"])
         self.segments = {c: _codes(columns[c]) for c in EVENT_SEGMENT_COLUMNS}
+        self.times = {name: columns[name] for name in _TIME_COLUMNS}
         for array in (self.day, self.session, self.actions, self.views, self.purchases,
-                      self.cents, self.product):  # fmt: skip
+                      self.cents, self.product, *self.times.values()):  # fmt: skip
             array.flags.writeable = False
 
-    def sessions(self, period: DateRange, filters: OrderFilters | None = None) -> EventSessions:
-        """The sessions with actions in `period`, in the segment of `filters` if it has one."""
+    def _rows(self, period: DateRange, filters: OrderFilters | None) -> np.ndarray:
+        """The rows of `period`'s days, of the sessions in the segment of `filters`."""
         rows = np.flatnonzero(
             (self.day >= (period.start - EPOCH).days) & (self.day <= (period.end - EPOCH).days)
         )
-        column = filters.segment_event_dimension if filters and filters.has_segment else None
-        if filters is not None and filters.has_segment:
-            if column is None:
-                rows = rows[:0]  # events carry no such segment
-            else:
-                rows = self._in_segment(rows, column, str(filters.segment_value or ""))
+        if filters is None or not filters.has_segment:
+            return rows
+        column = filters.segment_event_dimension
+        if column is None:
+            return rows[:0]  # events carry no such segment
+        return self._in_segment(rows, column, str(filters.segment_value or ""))
+
+    def sessions(self, period: DateRange, filters: OrderFilters | None = None) -> EventSessions:
+        """The sessions with actions in `period`, in the segment of `filters` if it has one."""
+        rows = self._rows(period, filters)
         rows = rows[self.actions[rows] > 0]
         starts = _starts(self.session[rows])
 
@@ -132,6 +155,90 @@ class SessionDays:
         keep = matches[first]  # code -1 reads the last entry: no value, 'unknown'
         return rows[np.repeat(keep, np.diff(np.append(starts, len(rows))))]
 
+    def step_types(self, period: DateRange, filters: OrderFilters | None = None) -> set[str]:
+        """The funnel's event types some session of the period (in the segment) has."""
+        rows = self._rows(period, filters)
+        return {t for t in STEP_TYPES if (self.times[f"mn_{t}"][rows] < LATEST).any()}
+
+    def funnel_counts(
+        self,
+        period: DateRange,
+        filters: OrderFilters | None,
+        steps: list[str],
+        segment_dimension: str | None,
+    ) -> pd.DataFrame:
+        """Per segment of `segment_dimension` ('All' without one), biggest first: sessions and per
+        funnel step of `steps` (EVENT_STEP_TYPES keys, in funnel order) reached_, chain_ (closed
+        funnel), both_ and skipped_ (with / without the previous step), by the rules of
+        ro_core.metrics.funnel._event_counts_sql."""
+        types = [EVENT_STEP_TYPES[step] for step in steps]
+        rows = self._rows(period, filters)
+        starts = _starts(self.session[rows])
+        n = len(rows)
+        first_time = {}
+        last_time = {}
+        for t in types:
+            first_time[t] = _per_run(np.minimum, self.times[f"mn_{t}"][rows], starts)
+            last_time[t] = _per_run(np.maximum, self.times[f"mx_{t}"][rows], starts)
+        counts: dict[str, np.ndarray] = {}
+        chain = first_time[types[0]] < LATEST
+        if len(types) >= 2:
+            chain2 = last_time[types[1]] >= first_time[types[0]]
+        if len(types) >= 3:
+            # t2: the first types[1] event at or after the first types[0] event: on the day of
+            # that first event, the day's own (a column), then the later days' first ones
+            a, b = types[0], types[1]
+            day_of_a = np.repeat(
+                _first_position(self.times[f"mn_{a}"][rows] < LATEST, starts), _lengths(starts, n)
+            )
+            position = np.arange(n)
+            candidate = np.where(position > day_of_a, self.times[f"mn_{b}"][rows], LATEST)
+            candidate = np.where(position == day_of_a, self.times[f"after_{a}_{b}"][rows],
+                                 candidate)  # fmt: skip
+            t2 = _per_run(np.minimum, candidate, starts)
+        if len(types) == 4:
+            # u3: the last checkout at or before the last purchase, the mirror image of t2
+            c, d = types[2], types[3]
+            day_of_d = np.repeat(
+                _last_position(self.times[f"mx_{d}"][rows] > EARLIEST, starts),
+                _lengths(starts, n),
+            )
+            candidate = np.where(position < day_of_d, self.times[f"mx_{c}"][rows], EARLIEST)
+            candidate = np.where(position == day_of_d, self.times[f"before_{c}_{d}"][rows],
+                                 candidate)  # fmt: skip
+            u3 = _per_run(np.maximum, candidate, starts)
+        chains = [chain]
+        if len(types) >= 2:
+            chains.append(chain2)
+        if len(types) >= 3:
+            chains.append(t2 <= last_time[types[2]])
+        if len(types) == 4:
+            chains.append(t2 <= u3)
+        for k, (step, t) in enumerate(zip(steps, types, strict=True)):
+            reached = first_time[t] < LATEST
+            counts[f"reached_{step}"] = reached
+            counts[f"chain_{step}"] = chains[k]
+            if k:
+                before = first_time[types[k - 1]] < LATEST
+                counts[f"both_{step}"] = reached & before
+                counts[f"skipped_{step}"] = reached & ~before
+        frame = pd.DataFrame({name: values.astype(np.int64) for name, values in counts.items()})
+        frame.insert(0, "sessions", 1)
+        frame.insert(0, "segment", self._segment_texts(rows, starts, segment_dimension))
+        sums = frame.groupby("segment", sort=False).sum().reset_index()
+        return sums.sort_values(["sessions", "segment"], ascending=[False, True],
+                                ignore_index=True)  # fmt: skip
+
+    def _segment_texts(
+        self, rows: np.ndarray, starts: np.ndarray, dimension: str | None
+    ) -> np.ndarray:
+        """Per session its segment: the first value its events have, 'unknown' without one."""
+        if dimension is None:
+            return np.full(len(starts), ALL_SEGMENTS, dtype=object)
+        codes, texts = self.segments[EVENT_SEGMENT_COLUMNS[dimension]]
+        first = _first_valid(codes[rows], starts)
+        return np.append(texts, UNKNOWN).astype(object)[first]
+
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(values)
@@ -147,13 +254,73 @@ def _starts(session: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], session[1:] != session[:-1])))
 
 
+def _lengths(starts: np.ndarray, n: int) -> np.ndarray:
+    return np.diff(np.append(starts, n))
+
+
+def _per_run(ufunc: np.ufunc, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    if not len(values):
+        return values[:0]
+    return ufunc.reduceat(values, starts)
+
+
+def _first_position(valid: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per run of rows, the position of its first valid row (len(valid) when none is)."""
+    positions = np.where(valid, np.arange(len(valid)), len(valid))
+    return _per_run(np.minimum, positions, starts)
+
+
+def _last_position(valid: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per run of rows, the position of its last valid row (-1 when none is)."""
+    positions = np.where(valid, np.arange(len(valid)), -1)
+    return _per_run(np.maximum, positions, starts)
+
+
 def _first_valid(codes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per run of rows, its first code that is not -1 (-1 when none is)."""
     if not len(codes):
         return codes[:0]
-    positions = np.where(codes >= 0, np.arange(len(codes)), len(codes))
-    first = np.minimum.reduceat(positions, starts)
+    first = _first_position(codes >= 0, starts)
     return np.where(first < len(codes), codes[np.minimum(first, len(codes) - 1)], -1)
+
+
+def _step_columns_sql() -> tuple[str, str, str, str]:
+    """SQL pieces of the funnel's per-day times: the first and last time of each step type, and
+    per pair of types the first later one at or after the day's first earlier one (after_a_b)
+    and the last checkout at or before the day's last purchase (before_checkout_purchase).
+    Most days settle these from the first and last times; the others (a cart before the day's
+    first view and another after it) are looked up in a narrow second pass, as the funnel does.
+    Returns (aggregates, ambiguous days condition, lookups, final columns)."""
+    micros = "epoch_us(event_time)"
+    aggregates = ", ".join(
+        f"min({micros}) FILTER (WHERE event_type = '{t}') AS mn_{t}, "
+        f"max({micros}) FILTER (WHERE event_type = '{t}') AS mx_{t}"
+        for t in STEP_TYPES
+    )
+    ambiguous, lookups, finals = [], [], []
+    for a, b in _AFTER_PAIRS:
+        ambiguous.append(f"(mn_{b} < mn_{a} AND mx_{b} >= mn_{a})")
+        lookups.append(
+            f"min(CASE WHEN ev.event_type = '{b}' AND epoch_us(ev.event_time) >= amb.mn_{a} "
+            f"THEN epoch_us(ev.event_time) END) AS after_{a}_{b}"
+        )
+        finals.append(
+            f"coalesce(CASE WHEN mn_{b} >= mn_{a} THEN mn_{b} WHEN mx_{b} >= mn_{a} "
+            f"THEN look.after_{a}_{b} END, {LATEST}) AS after_{a}_{b}"
+        )
+    c, d = _BEFORE_PAIR
+    ambiguous.append(f"(mx_{c} > mx_{d} AND mn_{c} <= mx_{d})")
+    lookups.append(
+        f"max(CASE WHEN ev.event_type = '{c}' AND epoch_us(ev.event_time) <= amb.mx_{d} "
+        f"THEN epoch_us(ev.event_time) END) AS before_{c}_{d}"
+    )
+    finals.append(
+        f"coalesce(CASE WHEN mx_{c} <= mx_{d} THEN mx_{c} WHEN mn_{c} <= mx_{d} "
+        f"THEN look.before_{c}_{d} END, {EARLIEST}) AS before_{c}_{d}"
+    )
+    finals += [f"coalesce(mn_{t}, {LATEST}) AS mn_{t}, coalesce(mx_{t}, {EARLIEST}) AS mx_{t}"
+               for t in STEP_TYPES]  # fmt: skip
+    return aggregates, " OR ".join(ambiguous), ", ".join(lookups), ", ".join(finals)
 
 
 def _read(db: Database) -> SessionDays:
@@ -162,6 +329,8 @@ def _read(db: Database) -> SessionDays:
         for name, c in EVENT_SEGMENT_COLUMNS.items()
     )
     acts = "is_action AND event_type = 'purchase'"
+    aggregates, ambiguous, lookups, finals = _step_columns_sql()
+    later_types = ", ".join(f"'{t}'" for t in STEP_TYPES[1:])
     # sessions in order of their key's hash (sorting numbers is faster than 32-character texts),
     # the key itself only where two keys share a hash
     with db.cursor() as cur:
@@ -179,16 +348,24 @@ def _read(db: Database) -> SessionDays:
                         AS VARCHAR) AS first_product,
                    count(*) FILTER (WHERE {acts}) AS purchases,
                    sum(coalesce(revenue, price, 0)) FILTER (WHERE {acts}) AS revenue,
-                   {segments}
-            FROM e GROUP BY skey, local_date)
-        SELECT CAST(local_date - DATE '1970-01-01' AS INTEGER) AS day,
-               skey IS DISTINCT FROM lag(skey) OVER (ORDER BY hash(skey), skey, local_date)
-                   AS new_session,
+                   {segments}, {aggregates}
+            FROM e GROUP BY skey, local_date),
+        amb AS (SELECT * FROM d WHERE {ambiguous}),
+        look AS (
+            SELECT amb.skey, amb.local_date, {lookups}
+            FROM {schema.EVENTS} ev
+            JOIN amb ON amb.skey = {session_key("ev")} AND amb.local_date = ev.local_date
+            WHERE ev.event_type IN ({later_types})
+            GROUP BY amb.skey, amb.local_date)
+        SELECT CAST(d.local_date - DATE '1970-01-01' AS INTEGER) AS day,
+               d.skey IS DISTINCT FROM lag(d.skey) OVER (
+                   ORDER BY hash(d.skey), d.skey, d.local_date) AS new_session,
                CAST(actions AS INTEGER) AS actions, CAST(views AS INTEGER) AS views,
                CAST(purchases AS INTEGER) AS purchases,
                CAST(coalesce(revenue, 0) * 100 AS BIGINT) AS cents,
-               first_product, {", ".join(EVENT_SEGMENT_COLUMNS)}
-        FROM d ORDER BY hash(skey), skey, local_date"""
+               first_product, {", ".join(EVENT_SEGMENT_COLUMNS)}, {finals}
+        FROM d LEFT JOIN look ON look.skey = d.skey AND look.local_date = d.local_date
+        ORDER BY hash(d.skey), d.skey, d.local_date"""
         ).fetchnumpy()
     return SessionDays(columns)
 
@@ -198,13 +375,19 @@ def session_days(db: Database) -> SessionDays:
     return remember(db, _KEY, lambda: _read(db))
 
 
-def event_sessions(
-    db: Database, period: DateRange, filters: OrderFilters | None = None
-) -> EventSessions | None:
-    """The event sessions of `period` from the per-day sums, or None where the caller's direct
+def session_days_for(db: Database, period: DateRange) -> SessionDays | None:
+    """The per-day session sums for a question about `period`, or None where the caller's direct
     query is the better plan: a store engine, or a short period while the sums are not read."""
     if not uses_rollup(db):
         return None
     if period.days <= ROLLUP_FROM_DAYS and not is_remembered(db, _KEY):
         return None
-    return session_days(db).sessions(period, filters)
+    return session_days(db)
+
+
+def event_sessions(
+    db: Database, period: DateRange, filters: OrderFilters | None = None
+) -> EventSessions | None:
+    """The event sessions of `period` from the per-day sums, or None (see session_days_for)."""
+    days = session_days_for(db, period)
+    return None if days is None else days.sessions(period, filters)

@@ -35,6 +35,7 @@ from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.event_days import event_days
 from ro_core.metrics.event_rules import (
+    ALL_SEGMENTS,
     EVENT_SEGMENTS,
     EVENT_STEP_TYPES,
     HAS_SESSION_SQL,
@@ -42,6 +43,7 @@ from ro_core.metrics.event_rules import (
     event_keep,
     session_key,
 )
+from ro_core.metrics.event_sessions import session_days_for
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic import (
@@ -80,7 +82,6 @@ FUNNEL_COLUMNS = [
     "drop_off",
     "skipped",
 ]
-ALL_SEGMENTS = "All"
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,10 @@ def event_funnel(
             segment_dimension,
             f"{why[:-1]}: the event funnel cannot show only {filters.segment_label()}.",
         )
-    if keep_sql:
+    rolled = session_days_for(db, period)
+    if keep_sql and rolled is not None:
+        present = rolled.step_types(period, filters)
+    elif keep_sql:
         present = {
             r[0]
             for r in db.fetch_all(
@@ -317,8 +321,13 @@ def event_funnel(
             f"No funnel events (view, cart, checkout, purchase){where} for these dates.",
         )
     event_steps = steps[1:]
-    sql, params = _event_counts_sql(event_steps, segment_dimension, keep_sql, keep_params, period)
-    agg = db.fetch_df(sql, params)
+    if rolled is not None:
+        agg = rolled.funnel_counts(period, filters, event_steps, segment_dimension)
+    else:
+        sql, params = _event_counts_sql(
+            event_steps, segment_dimension, keep_sql, keep_params, period
+        )
+        agg = db.fetch_df(sql, params)
     rows: list[dict[str, Any]] = []
     for _, r in agg.iterrows():  # one row per segment (aggregates)
         reached = [float(r["sessions"])]
