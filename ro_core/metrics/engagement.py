@@ -238,7 +238,7 @@ def event_engagement(
     db: Database, period: DateRange, filters: OrderFilters | None = None
 ) -> Engagement | None:
     """Bounce rate from event data by the rule of the module doc; None without events."""
-    rolled = event_sessions(db, period, filters)
+    rolled = event_sessions(db, period, filters, read=False)  # the Overview does not wait
     if rolled is not None:
         row = (len(rolled.first_day), int(rolled.bounced.sum()), *rolled.first_dates())
     else:

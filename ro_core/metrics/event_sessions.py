@@ -41,9 +41,10 @@ from ro_core.metrics.versioned import is_remembered, remember
 from ro_core.store import schema
 from ro_core.store.db import Database
 
-ROLLUP_FROM_DAYS = 45
-"""Periods longer than this read the sums (read once per data version, in about a second at 5M
-events); shorter ones keep their direct query (under 100 ms) unless the sums are already read."""
+ROLLUP_FROM_DAYS = 120
+"""Periods longer than this (a year, year to date) read the sums: once per data version, in
+about 2 s at 5M events, then under 200 ms for any period. Shorter ones (up to a quarter) keep
+their direct query (under 100 ms warm at 5M events) unless the sums are already read."""
 UNKNOWN = "unknown"
 """The segment of a session none of whose events has a value (as event_keep)."""
 _KEY = "event session days"
@@ -179,6 +180,7 @@ class SessionDays:
         last_time = {}
         for t in types:
             first_time[t] = _per_run(np.minimum, self.times[f"mn_{t}"][rows], starts)
+        for t in types[1:3]:  # the chain's second and third steps
             last_time[t] = _per_run(np.maximum, self.times[f"mx_{t}"][rows], starts)
         counts: dict[str, np.ndarray] = {}
         chain = first_time[types[0]] < LATEST
@@ -222,22 +224,28 @@ class SessionDays:
                 before = first_time[types[k - 1]] < LATEST
                 counts[f"both_{step}"] = reached & before
                 counts[f"skipped_{step}"] = reached & ~before
-        frame = pd.DataFrame({name: values.astype(np.int64) for name, values in counts.items()})
-        frame.insert(0, "sessions", 1)
-        frame.insert(0, "segment", self._segment_texts(rows, starts, segment_dimension))
-        sums = frame.groupby("segment", sort=False).sum().reset_index()
-        return sums.sort_values(["sessions", "segment"], ascending=[False, True],
-                                ignore_index=True)  # fmt: skip
+        segment, names = self._segments(rows, starts, segment_dimension)
+        sums = {"sessions": np.bincount(segment, minlength=len(names))}
+        for name, values in counts.items():
+            sums[name] = np.bincount(segment, weights=values, minlength=len(names))
+        frame = pd.DataFrame({"segment": names, **{k: v.astype(np.int64) for k, v in sums.items()}})
+        frame = frame[frame["sessions"] > 0]
+        return frame.sort_values(["sessions", "segment"], ascending=[False, True],
+                                 ignore_index=True)  # fmt: skip
 
-    def _segment_texts(
+    def _segments(
         self, rows: np.ndarray, starts: np.ndarray, dimension: str | None
-    ) -> np.ndarray:
-        """Per session its segment: the first value its events have, 'unknown' without one."""
+    ) -> tuple[np.ndarray, list[str]]:
+        """Per session the index of its segment in the returned texts: the first value its
+        events have, 'unknown' without one ('All' without a dimension)."""
         if dimension is None:
-            return np.full(len(starts), ALL_SEGMENTS, dtype=object)
+            return np.zeros(len(starts), dtype=np.int64), [ALL_SEGMENTS]
         codes, texts = self.segments[EVENT_SEGMENT_COLUMNS[dimension]]
         first = _first_valid(codes[rows], starts)
-        return np.append(texts, UNKNOWN).astype(object)[first]
+        # a value 'unknown' and no value are one segment, as the SQL's coalesce makes them
+        index: dict[str, int] = {}
+        merged = np.array([index.setdefault(str(t), len(index)) for t in [*texts, UNKNOWN]])
+        return merged[first], list(index)  # code -1 reads the last entry: no value
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -331,8 +339,9 @@ def _read(db: Database) -> SessionDays:
     acts = "is_action AND event_type = 'purchase'"
     aggregates, ambiguous, lookups, finals = _step_columns_sql()
     later_types = ", ".join(f"'{t}'" for t in STEP_TYPES[1:])
-    # sessions in order of their key's hash (sorting numbers is faster than 32-character texts),
-    # the key itself only where two keys share a hash
+    # sessions in order of their key's hash (sorting numbers is faster than 32-character texts):
+    # a session is a run of rows with one key. Two keys would need the same 64-bit hash and
+    # days that interleave (about 1 in 10^8 at 500,000 sessions) for one to count as two.
     with db.cursor() as cur:
         columns = cur.execute(
             f"""WITH e AS (
@@ -359,13 +368,13 @@ def _read(db: Database) -> SessionDays:
             GROUP BY amb.skey, amb.local_date)
         SELECT CAST(d.local_date - DATE '1970-01-01' AS INTEGER) AS day,
                d.skey IS DISTINCT FROM lag(d.skey) OVER (
-                   ORDER BY hash(d.skey), d.skey, d.local_date) AS new_session,
+                   ORDER BY hash(d.skey), d.local_date) AS new_session,
                CAST(actions AS INTEGER) AS actions, CAST(views AS INTEGER) AS views,
                CAST(purchases AS INTEGER) AS purchases,
                CAST(coalesce(revenue, 0) * 100 AS BIGINT) AS cents,
                first_product, {", ".join(EVENT_SEGMENT_COLUMNS)}, {finals}
         FROM d LEFT JOIN look ON look.skey = d.skey AND look.local_date = d.local_date
-        ORDER BY hash(d.skey), d.skey, d.local_date"""
+        ORDER BY hash(d.skey), d.local_date"""
         ).fetchnumpy()
     return SessionDays(columns)
 
@@ -375,19 +384,21 @@ def session_days(db: Database) -> SessionDays:
     return remember(db, _KEY, lambda: _read(db))
 
 
-def session_days_for(db: Database, period: DateRange) -> SessionDays | None:
+def session_days_for(db: Database, period: DateRange, *, read: bool = True) -> SessionDays | None:
     """The per-day session sums for a question about `period`, or None where the caller's direct
-    query is the better plan: a store engine, or a short period while the sums are not read."""
+    query is the better plan: a store engine, a short period while the sums are not read, or any
+    period while they are not read when `read` is False (the Overview, which should not wait for
+    them)."""
     if not uses_rollup(db):
         return None
-    if period.days <= ROLLUP_FROM_DAYS and not is_remembered(db, _KEY):
+    if not is_remembered(db, _KEY) and (not read or period.days <= ROLLUP_FROM_DAYS):
         return None
     return session_days(db)
 
 
 def event_sessions(
-    db: Database, period: DateRange, filters: OrderFilters | None = None
+    db: Database, period: DateRange, filters: OrderFilters | None = None, *, read: bool = True
 ) -> EventSessions | None:
     """The event sessions of `period` from the per-day sums, or None (see session_days_for)."""
-    days = session_days_for(db, period)
+    days = session_days_for(db, period, read=read)
     return None if days is None else days.sessions(period, filters)

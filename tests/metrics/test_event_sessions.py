@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ro_core.metrics import event_sessions as event_sessions_module
+from ro_core.metrics.engagement import event_engagement
 from ro_core.metrics.event_sessions import event_sessions, session_days
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.landing_pages import landing_pages
@@ -155,3 +156,31 @@ def test_landing_pages_same_by_both_plans(device_store, device, monkeypatch) -> 
     monkeypatch.setattr(event_sessions_module, "ROLLUP_FROM_DAYS", 10**6)
     week = DateRange(date(2024, 3, 4), date(2024, 3, 10))
     assert event_sessions(db, week, filters) is not None  # kept: a short period uses them too
+
+
+@pytest.mark.parametrize("device", [None, "desktop", "unknown"])
+def test_event_bounce_same_by_both_plans(device_store, device, monkeypatch) -> None:
+    """The events' bounce rate (on the Overview) never reads the sums itself, and equals the
+    Python sessions' before and after a long period's page read them."""
+    db, events = device_store
+    filters = OrderFilters(segment_dimension="device", segment_value=device) if device else (
+        OrderFilters())  # fmt: skip
+    periods = (DateRange(date(2024, 2, 1), date(2024, 6, 30)),
+               DateRange(date(2024, 3, 7), date(2024, 3, 8)))  # fmt: skip
+    monkeypatch.setattr(event_sessions_module, "ROLLUP_FROM_DAYS", 0)
+
+    def check(period: DateRange) -> None:
+        found = event_engagement(db, period, filters)
+        sessions = _sessions(events, period, device)
+        first = min(s["first_date"] for s in sessions)
+        last = max(s["first_date"] for s in sessions)
+        assert found.sessions == len(sessions)
+        assert found.bounced_sessions == sum(s["bounced"] for s in sessions)
+        assert found.note.startswith(f"Event data, {first} to {last}:")
+
+    for period in periods:
+        check(period)
+    assert not is_remembered(db, event_sessions_module._KEY)
+    session_days(db)  # as the landing-page or funnel page reads them for a long period
+    for period in periods:
+        check(period)
