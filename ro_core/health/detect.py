@@ -178,6 +178,18 @@ def _history(frame: pd.DataFrame, day: date, column: str) -> list[float]:
     return [float(v) for v in found if not pd.isna(v)]
 
 
+def _weekday_medians(frame: pd.DataFrame, column: str) -> dict[date, float]:
+    """Per day of a full-days frame: the median of the column's values on the same weekday
+    1..HISTORY_WEEKS weeks earlier (NaN where there are none)."""
+    if column not in frame:
+        return dict.fromkeys(frame.index, math.nan)
+    lags = _lags(frame, column)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # days without history: NaN
+        medians = np.nanmedian(lags, axis=1)
+    return dict(zip(frame.index, medians.tolist(), strict=True))
+
+
 def _lags(frame: pd.DataFrame, column: str) -> np.ndarray:
     """(days x HISTORY_WEEKS) matrix of the same weekday 1..HISTORY_WEEKS weeks earlier."""
     values = frame[column].to_numpy(dtype=float)
@@ -378,12 +390,18 @@ def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
     """Days with orders but no sessions, sessions but no orders, or neither (store level)."""
     store = daily[daily["segment"] == ""].set_index("day").sort_index()
     alerts: list[Alert] = []
+    if store.empty:
+        return alerts
+    full = _full_days(store.reset_index())
+    # per day the median of the same weekday's values in the HISTORY_WEEKS weeks before; a day
+    # without any has nothing typical to miss (0)
+    typical = {column: _weekday_medians(full, column) for column in ("sessions", "orders")}
     for day in store.index:
         if not start <= day <= end:
             continue
         row = store.loc[day]
-        sessions_typical = float(pd.Series(_history(store, day, "sessions")).median() or 0)
-        orders_typical = float(pd.Series(_history(store, day, "orders")).median() or 0)
+        sessions_typical = float(np.nan_to_num(typical["sessions"][day]))
+        orders_typical = float(np.nan_to_num(typical["orders"][day]))
         has_sessions = "sessions" in row and not pd.isna(row["sessions"]) and row["sessions"] > 0
         has_orders = "orders" in row and not pd.isna(row["orders"]) and row["orders"] > 0
         when = f"{day.day} {day:%B %Y}"

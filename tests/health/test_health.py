@@ -226,3 +226,26 @@ def test_ro_check_prints_alerts_and_exits_1(store, capsys, tmp_path) -> None:
     assert data["alerts"] and all(keys <= set(a) for a in data["alerts"])
     text = out_html.read_text(encoding="utf-8")
     assert "Checkout completion on Mobile fell" in text
+
+
+def test_tracking_alerts_compare_with_the_same_weekday_by_hand() -> None:
+    """A day with orders and no sessions: 'usually about' the median of the same weekday's
+    sessions in the weeks before (a week without a row left out); a day with neither."""
+    monday = date(2024, 4, 29)
+    rows = [{"day": monday - timedelta(weeks=k), "segment": "", "sessions": s, "orders": 9.0}
+            for k, s in ((1, 100.0), (2, 300.0), (4, 200.0), (5, 700.0))]  # fmt: skip
+    rows += [{"day": monday - timedelta(days=d), "segment": "", "sessions": 5.0, "orders": 1.0}
+             for d in (1, 2, 3)]  # fmt: skip
+    rows.append({"day": monday, "segment": "", "sessions": 0.0, "orders": 4.0})
+    rows.append({"day": monday - timedelta(days=6), "segment": "", "sessions": 0.0, "orders": 0.0})
+    alerts = detect.tracking_alerts(pd.DataFrame(rows), monday - timedelta(days=6), monday)
+    by_day = {a.date: a for a in alerts}
+    # Mondays before: 100, 300, (none), 200, 700 -> median of four values: 250
+    assert by_day[monday].sentence == (
+        "4 orders but no sessions on 29 April 2024: the tracking tag may be missing "
+        "(usually about 250)."
+    )
+    assert by_day[monday].expected_low == 250.0
+    # the Tuesday before has no history at all: neither figure is typical, so no alert
+    assert monday - timedelta(days=6) not in by_day
+    assert set(by_day) == {monday}
