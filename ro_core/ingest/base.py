@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from ro_core.dates import iso_date
 from ro_core.errors import ImportFileError
 from ro_core.store import schema
 
@@ -314,10 +315,8 @@ def option_date(options: dict[str, Any], key: str, file_name: str) -> date | Non
     value = options.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value).strip())
+        return iso_date(value)
     except ValueError as e:
         raise ImportFileError(
             f"the {key.replace('_', ' ')} '{value}' is not a date like 2024-01-31.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ro_core.dates import iso_date, month_end, shift_months
 from ro_core.errors import InvalidInputError
 
 
@@ -77,27 +78,12 @@ class DateRange:
 
 def parse_date(text: str | date, what: str = "date") -> date:
     """Parse YYYY-MM-DD (or pass a date through); InvalidInputError with a clear message."""
-    if isinstance(text, date):
-        return text
     try:
-        return date.fromisoformat(str(text).strip())
+        return iso_date(text)
     except ValueError as e:
         raise InvalidInputError(
             f"The {what} '{text}' is not a date like 2024-03-31 (year-month-day)."
         ) from e
-
-
-def _month_end(day: date) -> date:
-    """The last day of `day`'s month."""
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
-def shift_months(day: date, months: int) -> date:
-    """The same day number `months` later, clamped to the end of a shorter month."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    first = date(year, month + 1, 1)
-    return first.replace(day=min(day.day, _month_end(first).day))
 
 
 def bucket_start(day: date, grain: str) -> date:
@@ -143,7 +129,7 @@ def previous_range(period: DateRange, unit: str | None = None) -> DateRange:
     - Anything else: the same number of days just before.
     """
     start, end = period.start, period.end
-    if unit is None and start.day == 1 and end != _month_end(end):
+    if unit is None and start.day == 1 and end != month_end(end):
         if (end.year, end.month) == (start.year, start.month):
             unit = "month"
         elif start.month == 1 and end.year == start.year:
@@ -153,9 +139,9 @@ def previous_range(period: DateRange, unit: str | None = None) -> DateRange:
     if unit in ("month", "quarter"):
         months = 1 if unit == "month" else 3
         return DateRange(shift_months(start, -months), shift_months(end, -months))
-    if start.day == 1 and end == _month_end(end):
+    if start.day == 1 and end == month_end(end):
         months = _months_between(start, end)
-        return DateRange(shift_months(start, -months), _month_end(shift_months(end, -months)))
+        return DateRange(shift_months(start, -months), month_end(shift_months(end, -months)))
     return period.days_before()
 
 
@@ -186,7 +172,7 @@ def presets(today: date) -> dict[str, DateRange]:
     last_month_end = first_of_month - timedelta(days=1)
     quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
     last_quarter_end = quarter_start - timedelta(days=1)
-    twelve_end = today if today == _month_end(today) else last_month_end
+    twelve_end = today if today == month_end(today) else last_month_end
     return {
         "last_7_days": DateRange(today - timedelta(days=6), today),
         "last_30_days": DateRange(today - timedelta(days=29), today),

@@ -39,6 +39,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ro_core.dates import shift_months
 from ro_core.errors import ImportFileError
 from ro_core.ingest.base import (
     RAW_TABLE,
@@ -58,7 +59,6 @@ from ro_core.ingest.formats.shopify_report_layout import (
     ReportColumns,
     ReportRange,
     classify,
-    minus_year,
     report_range,
 )
 from ro_core.ingest.sqlfuncs import detect_date_format
@@ -411,7 +411,10 @@ def stage(ctx: StageContext) -> None:
             # The previous year's range is the report's range a year earlier.
             prev_clip: tuple[date | None, date | None] = (None, None)
             if report.comparison_kind == "previous_year":
-                prev_clip = (minus_year(clip_start), minus_year(clip_end))
+                prev_clip = (
+                    None if clip_start is None else shift_months(clip_start, -12),
+                    None if clip_end is None else shift_months(clip_end, -12),
+                )
             comparison_sql = "".join(
                 f", sum(ro_number(c{i})) AS {m}" for m, i in comparison_measures.items()
             )

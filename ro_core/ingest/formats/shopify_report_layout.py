@@ -172,13 +172,3 @@ def report_range(file_name: str, options: dict[str, Any]) -> ReportRange:
         year = int(years.pop())
         return ReportRange(date(year, 1, 1), date(year, 12, 31), "file name year")
     return ReportRange(None, None, "")
-
-
-def minus_year(day: date | None) -> date | None:
-    """The same day a year before (28 February for 29 February)."""
-    if day is None:
-        return None
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
