@@ -7,13 +7,15 @@ one per session), and a period adds up its days per session in NumPy: it costs b
 a new period costs no statement. The local DuckDB file only, as the product rollup (with a store
 engine the rows would travel): callers keep their direct query for that case.
 
-The rules are those of ro_core.metrics.engagement.session_events_sql (the session key, which
-events are actions, what a view is) and event_keep (a session's segment is the first value its
-events in the period have, 'unknown' when none has one, compared without case). A session over
-a period is its days inside the period: per day the first viewed product (a product view or a
-page view naming a product), the actions, views and purchases and the purchase revenue
-(purchase value, else price, else 0), and per segment column the first value of its events
-(bookkeeping events too, as event_keep reads them).
+The rules are those of ro_core.metrics.event_rules (the session key, which events are actions,
+what a view is, the segment filter: a session's segment is the first value its events in the
+period have, 'unknown' when none has one, compared without case). A session over a period is
+its days inside the period: per day the first viewed product (a product view or a page view
+naming a product), the actions, views and purchases and the purchase revenue (purchase value,
+else price, else 0), per segment column the first value of its events (bookkeeping events too,
+as event_keep reads them), and for the event funnel the times its closed chain needs (see
+``SessionDays.funnel_counts``). Landing pages, the event funnel and the events' bounce rate read
+them.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ class SessionDays:
         wanted = value.lower()
         matches = np.array([str(t).lower() == wanted for t in texts] + [wanted == UNKNOWN])
         keep = matches[first]  # code -1 reads the last entry: no value, 'unknown'
-        return rows[np.repeat(keep, np.diff(np.append(starts, len(rows))))]
+        return rows[np.repeat(keep, _lengths(starts, len(rows)))]
 
     def step_types(self, period: DateRange, filters: OrderFilters | None = None) -> set[str]:
         """The funnel's event types some session of the period (in the segment) has."""
