@@ -20,7 +20,8 @@ from ro_core.metrics import (
 )
 from ro_core.metrics.baseline import experiment_baseline_sums
 from ro_core.metrics.engagement import engagement
-from ro_core.metrics.funnel import event_funnel, traffic_funnel
+from ro_core.metrics.event_funnel import event_funnel
+from ro_core.metrics.funnel import traffic_funnel
 from ro_core.metrics.landing_pages import landing_pages
 from ro_core.metrics.products import products
 from ro_core.metrics.scope import Scope

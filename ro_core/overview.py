@@ -26,7 +26,8 @@ from ro_core.metrics.catalog import KPI_CARD_METRICS, METRICS, RATE
 from ro_core.metrics.coverage import coverage
 from ro_core.metrics.decomposition import Decomposition, decompose_scope
 from ro_core.metrics.engagement import EngagementSummary, engagement
-from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
+from ro_core.metrics.event_funnel import event_funnel
+from ro_core.metrics.funnel import FunnelResult, traffic_funnel
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, KpiComparison, MetricChange, compare_kpis
 from ro_core.metrics.opportunities import opportunities
 from ro_core.metrics.periods import DateRange

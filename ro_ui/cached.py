@@ -26,7 +26,8 @@ from ro_core.metrics import segments as segments_mod
 from ro_core.metrics import sources
 from ro_core.metrics.engagement import engagement_by_segment as engagement_by_segment_table
 from ro_core.metrics.engagement import engagement_trend
-from ro_core.metrics.funnel import FunnelResult, event_funnel, traffic_funnel
+from ro_core.metrics.event_funnel import event_funnel
+from ro_core.metrics.funnel import FunnelResult, traffic_funnel
 from ro_core.metrics.kpis import KpiComparison, compare_kpis
 from ro_core.metrics.landing_pages import LandingPageTable
 from ro_core.metrics.landing_pages import landing_pages as landing_page_table

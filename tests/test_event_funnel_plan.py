@@ -3,7 +3,7 @@
 
 The closed funnel is defined per session as the earliest-first ordered chain: the first event of
 step 1, then the first event of step 2 at or after it, and so on. The brute force below walks
-that definition event by event; the SQL (ro_core.metrics.funnel) gets there from each step's
+that definition event by event; the SQL (ro_core.metrics.event_funnel) gets there from each step's
 first and last time per session plus a narrow second look-up, so the hand-made sessions aim at
 the cases where those differ: steps out of order, repeated steps on both sides of an earlier
 step, equal times, and sessions keyed by user and day. Every test runs with both plans; sessions
@@ -20,8 +20,8 @@ import pytest
 
 from ro_core.metrics import DateRange
 from ro_core.metrics import event_sessions as event_sessions_module
+from ro_core.metrics.event_funnel import event_funnel
 from ro_core.metrics.filters import OrderFilters
-from ro_core.metrics.funnel import event_funnel
 from tests.metrics.conftest import insert_canonical
 
 STEPS = ("view", "cart", "checkout", "purchase")

@@ -23,8 +23,9 @@ from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.coverage import coverage
 from ro_core.metrics.currency import ALL_CURRENCIES, store_order_filters
 from ro_core.metrics.decomposition import decompose_scope
+from ro_core.metrics.event_funnel import event_funnel
 from ro_core.metrics.filters import REVENUE_BASES, OrderFilters
-from ro_core.metrics.funnel import compare_funnels, event_funnel, traffic_funnel
+from ro_core.metrics.funnel import compare_funnels, traffic_funnel
 from ro_core.metrics.kpis import compare_kpis
 from ro_core.metrics.opportunities import opportunities
 from ro_core.metrics.periods import PRESET_LABELS, DateRange, parse_date, presets

@@ -173,7 +173,7 @@ class SessionDays:
         """Per segment of `segment_dimension` ('All' without one), biggest first: sessions and per
         funnel step of `steps` (EVENT_STEP_TYPES keys, in funnel order) reached_, chain_ (closed
         funnel), both_ and skipped_ (with / without the previous step), by the rules of
-        ro_core.metrics.funnel._event_counts_sql."""
+        ro_core.metrics.event_funnel._event_counts_sql."""
         types = [EVENT_STEP_TYPES[step] for step in steps]
         rows = self._rows(period, filters)
         starts = _starts(self.session[rows])

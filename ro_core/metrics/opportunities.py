@@ -166,7 +166,8 @@ def _collect(
     db: Database, period: DateRange, filters: OrderFilters, store_aov: float | None
 ) -> list[dict[str, Any]]:
     """Rows of `period` in the traffic source of `filters` (already the scope's), and events."""
-    from ro_core.metrics.funnel import STEP_LABELS, event_funnel, traffic_funnel
+    from ro_core.metrics.event_funnel import event_funnel
+    from ro_core.metrics.funnel import STEP_LABELS, traffic_funnel
 
     label = SOURCE_LABELS.get(filters.traffic_source or "", filters.traffic_source or "")
     rows: list[dict[str, Any]] = []

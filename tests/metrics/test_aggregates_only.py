@@ -16,7 +16,8 @@ from ro_core.metrics import (
     opportunities,
     trend,
 )
-from ro_core.metrics.funnel import compare_funnels, event_funnel, traffic_funnel
+from ro_core.metrics.event_funnel import event_funnel
+from ro_core.metrics.funnel import compare_funnels, traffic_funnel
 from ro_core.metrics.segments import segments
 from ro_core.store import resolve, schema
 from ro_core.store.db import Database

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from ro_core.metrics import DateRange
-from ro_core.metrics.funnel import compare_funnels, event_funnel, traffic_funnel
+from ro_core.metrics.event_funnel import event_funnel
+from ro_core.metrics.funnel import compare_funnels, traffic_funnel
 from tests.metrics.conftest import event_row, insert_canonical, traffic_row
 
 DAY = DateRange(date(2024, 3, 2), date(2024, 3, 2))

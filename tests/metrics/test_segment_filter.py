@@ -36,7 +36,8 @@ from ro_core.metrics import (
     trend,
 )
 from ro_core.metrics.baseline import experiment_baseline_sums
-from ro_core.metrics.funnel import event_funnel, traffic_funnel
+from ro_core.metrics.event_funnel import event_funnel
+from ro_core.metrics.funnel import traffic_funnel
 from ro_core.metrics.segments import segments
 from ro_core.store import schema
 from tests.metrics.conftest import event_row, insert_canonical, traffic_row
