@@ -46,7 +46,7 @@ from ro_core.store.db import Database
 
 ROLLUP_FROM_DAYS = 120
 """Periods longer than this (a year, year to date) read the sums: once per data version, in
-about 2 s at 5M events, then under 200 ms for any period. Shorter ones (up to a quarter) keep
+1.3-2 s at 5M events, then under 200 ms for any period. Shorter ones (up to a quarter) keep
 their direct query (under 100 ms warm at 5M events) unless the sums are already read."""
 UNKNOWN = "unknown"
 """The segment of a session none of whose events has a value (as event_keep)."""
