@@ -197,9 +197,10 @@ def traffic_engagement(
 
 
 def session_events_sql(filters: OrderFilters | None, period: DateRange) -> tuple[str, list[Any]]:
-    """SQL of the events that make up the event sessions of the period, the one home of their
-    rules (which events count, the session key, what a view is, the segment filter): skey,
-    local_date, event_time, event_type, product_id, revenue, price, is_view.
+    """SQL of the events that make up the event sessions of the period, by the rules of
+    ro_core.metrics.event_rules (which events count, the session key, what a view is, the
+    segment filter): skey, local_date, event_time, event_type, product_id, revenue, price,
+    is_view.
 
     Raises nothing; a segment the events cannot tell apart gives no rows.
     """
