@@ -5,13 +5,13 @@ Two sources:
   the sessions the export counts at that step, whichever steps it has (rows of the store's one
   traffic source having any step count). Without a sessions report the funnel starts at the
   first step present, and the note says so. Aggregates cannot say who continued, so when a
-  step counts more sessions than the previous one (Buy Now purchases that skip the cart) the excess is reported as `skipped` (a lower bound) and drop-off is 0, never
-  negative.
+  step counts more sessions than the previous one (Buy Now purchases that skip the cart) the
+  excess is reported as `skipped` (a lower bound) and drop-off is 0, never negative.
 - events (one row per event; computed in ro_core.metrics.event_funnel): sessions are grouped
-  by session_id (else user and day). The
-  closed funnel counts a session at a step only when it did every earlier step in order (each
-  step at or after the previous one); the open funnel counts each step independently. In both,
-  `skipped` = sessions that did the step but never did the previous step.
+  by session_id (else user and day). The closed funnel counts a session at a step only when it
+  did every earlier step in order (each step at or after the previous one); the open funnel
+  counts each step independently. In both, `skipped` = sessions that did the step but never
+  did the previous step.
 
 Frame columns (FUNNEL_COLUMNS): segment ('All' without a segment), step, label, sessions,
 step_conversion (share of the previous step's sessions that reached this step; None at the
