@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ro_core.metrics.event_days import event_days
+from ro_core.metrics.event_days import EventTotals, event_days
 from ro_core.metrics.event_rules import (
     ACTION_SQL,
     ALL_SEGMENTS,
@@ -48,6 +48,9 @@ ROLLUP_FROM_DAYS = 120
 """Periods longer than this (a year, year to date) read the sums: once per data version, in
 1.3-2 s at 5M events, then under 200 ms for any period. Shorter ones (up to a quarter) keep
 their direct query (under 100 ms warm at 5M events) unless the sums are already read."""
+MAX_EVENTS = 20_000_000
+"""Stores with more events keep the direct queries: the sums hold about 16 bytes per event
+(80 MB at 5M events, two data versions kept), so memory, not time, bounds them."""
 UNKNOWN = "unknown"
 """The segment of a session none of whose events has a value (as event_keep)."""
 _KEY = "event session days"
@@ -347,8 +350,7 @@ def _step_columns_sql(present: set[str]) -> tuple[str, str, str, str]:
 def _read(db: Database) -> SessionDays:
     # what the store has no value or event of at all is a constant (REES46 logs have no
     # channel, device, country or checkout): each aggregate over 5M events costs ~0.1 s
-    days = event_days(db).days
-    totals = event_days(db).totals(DateRange(days[0], days[-1])) if days else None
+    totals = _store_totals(db)
     filled = {c for c in EVENT_SEGMENT_COLUMNS.values() if totals and totals.filled.get(c)}
     present = {t for t in STEP_TYPES if totals and totals.by_type.get(t)}
     segments = ", ".join(
@@ -407,14 +409,25 @@ def session_days(db: Database) -> SessionDays:
 
 def session_days_for(db: Database, period: DateRange, *, read: bool = True) -> SessionDays | None:
     """The per-day session sums for a question about `period`, or None where the caller's direct
-    query is the better plan: a store engine, a short period while the sums are not read, or any
-    period while they are not read when `read` is False (the Overview, which should not wait for
-    them)."""
+    query is the better plan: a store engine, or while the sums are not read, a short period, a
+    store of more than MAX_EVENTS events, or any period when `read` is False (the Overview,
+    which should not wait for them)."""
     if not uses_rollup(db):
         return None
-    if not is_remembered(db, _KEY) and (not read or period.days <= ROLLUP_FROM_DAYS):
+    if is_remembered(db, _KEY):
+        return session_days(db)
+    if not read or period.days <= ROLLUP_FROM_DAYS:
+        return None
+    totals = _store_totals(db)
+    if totals is not None and totals.events > MAX_EVENTS:
         return None
     return session_days(db)
+
+
+def _store_totals(db: Database) -> EventTotals | None:
+    """The counts of every event of the store (None without events)."""
+    days = event_days(db).days
+    return event_days(db).totals(DateRange(days[0], days[-1])) if days else None
 
 
 def event_sessions(

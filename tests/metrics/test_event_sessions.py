@@ -184,3 +184,15 @@ def test_event_bounce_same_by_both_plans(device_store, device, monkeypatch) -> N
     session_days(db)  # as the landing-page or funnel page reads them for a long period
     for period in periods:
         check(period)
+
+
+def test_a_store_too_big_for_the_sums_keeps_the_direct_query(device_store, monkeypatch) -> None:
+    db, events = device_store
+    long = DateRange(date(2024, 2, 1), date(2024, 6, 30))
+    monkeypatch.setattr(event_sessions_module, "MAX_EVENTS", len(events) - 1)
+    assert event_sessions(db, long) is None and not is_remembered(db, event_sessions_module._KEY)
+    assert_landing_pages(
+        landing_pages(db, Scope(long, "none"), source="events"), events, long, None
+    )
+    monkeypatch.setattr(event_sessions_module, "MAX_EVENTS", len(events))
+    assert event_sessions(db, long) is not None
