@@ -299,3 +299,13 @@ def test_segments_over_days_against_brute_force(db, seed: int) -> None:
         assert shown["sessions"]["sessions"] == expected["sessions"]["closed"], period
         for step in kept_present:
             assert shown[STEP_NAMES[step]]["sessions"] == expected[step]["closed"], (period, step)
+
+
+def test_a_segment_events_cannot_tell_gives_an_empty_funnel_that_says_why(db) -> None:
+    insert_canonical(db, "events", HAND_MADE)
+    filters = OrderFilters(segment_dimension="customer_type", segment_value="new")
+    result = event_funnel(db, PERIOD, filters=filters)
+    assert result.frame.empty and result.steps == ()
+    assert result.note == (
+        "Events carry no new vs returning. The event funnel cannot show only new vs returning = new."
+    )

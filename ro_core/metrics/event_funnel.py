@@ -68,7 +68,7 @@ def event_funnel(
             period,
             closed,
             segment_dimension,
-            f"{why[:-1]}: the event funnel cannot show only {filters.segment_label()}.",
+            f"{why} The event funnel cannot show only {filters.segment_label()}.",
         )
     rolled = session_days_for(db, period)
     if keep_sql and rolled is not None:
