@@ -12,6 +12,7 @@ import pytest
 
 from ro_core.metrics import event_sessions as event_sessions_module
 from ro_core.metrics.engagement import event_engagement
+from ro_core.metrics.event_funnel import event_funnel
 from ro_core.metrics.event_sessions import event_sessions, session_days
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.landing_pages import landing_pages
@@ -196,3 +197,14 @@ def test_a_store_too_big_for_the_sums_keeps_the_direct_query(device_store, monke
     )
     monkeypatch.setattr(event_sessions_module, "MAX_EVENTS", len(events))
     assert event_sessions(db, long) is not None
+
+
+def test_a_store_without_events_reads_empty_sums(db, monkeypatch) -> None:
+    monkeypatch.setattr(event_sessions_module, "ROLLUP_FROM_DAYS", 0)
+    year = DateRange(date(2024, 1, 1), date(2024, 12, 31))
+    found = event_sessions(db, year)
+    assert found is not None and len(found.first_day) == 0 and found.first_dates() == (None, None)
+    assert landing_pages(db, Scope(year, "none"), source="events").frame.empty
+    assert event_engagement(db, year) is None
+    result = event_funnel(db, year)
+    assert result.steps == () and result.note.startswith("No funnel events")
