@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from ro_core.errors import RoError, UnknownFormatError
-from ro_core.ingest.formats import mapped
+from ro_core.ingest.formats import mapped_fields
 from ro_core.ingest.layout import copy_to_work_dir
 from ro_core.ingest.mapping_suggestions import suggest_mapping
 from ro_core.ingest.pipeline import ImportReport, ingest_file, remove_import
@@ -288,10 +288,14 @@ def mapping_section(db: Database) -> None:
 
 
 def _mapping_form(db: Database, item: PendingMapping) -> None:
-    kinds = list(mapped.MAPPABLE_FIELDS)
+    kinds = list(mapped_fields.MAPPABLE_FIELDS)
     suggested = dict(suggest_mapping(item.header) or {})
     suggested_kind = next(
-        (k for k in kinds if any(f in mapped.MAPPABLE_FIELDS[k] for f in suggested.values())),
+        (
+            k
+            for k in kinds
+            if any(f in mapped_fields.MAPPABLE_FIELDS[k] for f in suggested.values())
+        ),
         kinds[0],
     )
     kind = st.selectbox(
@@ -306,14 +310,14 @@ def _mapping_form(db: Database, item: PendingMapping) -> None:
     with st.form(key=f"mapform_{item.token}"):
         chosen: dict[str, str] = {}
         grid = st.columns(3)
-        for position, field_name in enumerate(mapped.MAPPABLE_FIELDS[kind]):
+        for position, field_name in enumerate(mapped_fields.MAPPABLE_FIELDS[kind]):
             default = by_field.get(field_name)
             picked = grid[position % 3].selectbox(
                 field_name.replace("_", " "),
                 options,
                 index=options.index(default) if default in options else 0,
                 key=f"map_{item.token}_{kind}_{field_name}",
-                help=mapped.FIELD_HELP.get(field_name),
+                help=mapped_fields.FIELD_HELP.get(field_name),
             )
             if picked != NOT_MAPPED:
                 chosen[picked] = field_name

@@ -138,7 +138,7 @@ def test_demo_loads_and_removes(capsys, tmp_path: Path):
 
 
 def test_fields_lists_what_a_mapping_can_use(capsys, tmp_path: Path):
-    from ro_core.ingest.formats.mapped import MAPPABLE_FIELDS
+    from ro_core.ingest.formats.mapped_fields import MAPPABLE_FIELDS
 
     code, out, _ = run(capsys, "--db", str(tmp_path / "ro.duckdb"), "--json", "fields")
     assert code == 0

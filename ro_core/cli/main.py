@@ -303,15 +303,15 @@ def cmd_warehouse_export(args: argparse.Namespace, db: Database) -> int:
 
 def cmd_fields(args: argparse.Namespace, db: Database) -> int:
     """List the fields available to --map."""
-    from ro_core.ingest.formats import mapped
+    from ro_core.ingest.formats import mapped_fields
 
     if args.json:
-        print_json({kind: list(fields) for kind, fields in mapped.MAPPABLE_FIELDS.items()})
+        print_json({kind: list(fields) for kind, fields in mapped_fields.MAPPABLE_FIELDS.items()})
         return EXIT_OK
-    for kind, names in mapped.MAPPABLE_FIELDS.items():
+    for kind, names in mapped_fields.MAPPABLE_FIELDS.items():
         print(f"{kind}:")
         for name in names:
-            print(f"  {name:<22} {mapped.FIELD_HELP.get(name, '')}")
+            print(f"  {name:<22} {mapped_fields.FIELD_HELP.get(name, '')}")
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ro_core.ingest.base import normalise_header_name
-from ro_core.ingest.formats.mapped import TRAFFIC_FIELDS, TRAFFIC_ONLY
+from ro_core.ingest.formats.mapped_fields import TRAFFIC_FIELDS, TRAFFIC_ONLY
 from ro_core.store import schema
 
 # Normalised header name (lower case, non-alphanumerics as '_') -> field, tried in order.

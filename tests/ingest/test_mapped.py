@@ -13,11 +13,8 @@ from pathlib import Path
 import pytest
 
 from ro_core.errors import ImportFileError
-from ro_core.ingest.formats.mapped import (
-    FIELD_HELP,
-    MAPPABLE_FIELDS,
-    spec_for_mapping,
-)
+from ro_core.ingest.formats.mapped import spec_for_mapping
+from ro_core.ingest.formats.mapped_fields import FIELD_HELP, MAPPABLE_FIELDS
 from ro_core.ingest.mapping_suggestions import suggest_mapping
 from ro_core.ingest.pipeline import ingest_file
 from ro_core.store import schema
