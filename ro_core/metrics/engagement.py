@@ -47,10 +47,10 @@ from ro_core.metrics.traffic import (
     no_traffic_note,
     segment_value_sql,
     select_traffic,
-    selection_units,
     traffic_source_for,
 )
 from ro_core.metrics.traffic_inventory import row_sums
+from ro_core.metrics.traffic_totals import selection_units
 from ro_core.metrics.versioned import pins_version
 from ro_core.store import schema
 from ro_core.store.db import Database

@@ -30,11 +30,8 @@ from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.order_days import covered_by, order_days
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
-from ro_core.metrics.traffic import (
-    TrafficSelection,
-    select_traffic,
-    traffic_totals,
-)
+from ro_core.metrics.traffic import TrafficSelection, select_traffic
+from ro_core.metrics.traffic_totals import traffic_totals
 from ro_core.metrics.versioned import pins_version
 from ro_core.numbers import finite_or_none
 from ro_core.store.db import Database
@@ -260,7 +257,7 @@ def kpi_values(
             cr, cr_basis = safe_div(online_orders, sessions), CR_BASIS_ORDERS
         elif totals.reported_orders is not None:
             # the orders cannot be split like these sessions: the analytics export's own
-            # conversions, as segments do (traffic.conversion_numerator)
+            # conversions, as segments do (traffic_totals.conversion_numerator)
             cr, cr_basis = safe_div(totals.reported_orders, sessions), CR_BASIS_REPORTED
         if cr is None:
             cr_basis = None

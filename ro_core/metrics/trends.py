@@ -35,9 +35,9 @@ from ro_core.metrics.traffic import (
     no_traffic_note,
     required_dimensions,
     select_traffic,
-    selection_units,
 )
 from ro_core.metrics.traffic_inventory import RowSums, Unit, row_sums
+from ro_core.metrics.traffic_totals import selection_units
 from ro_core.metrics.versioned import pins_version
 from ro_core.store.db import Database
 

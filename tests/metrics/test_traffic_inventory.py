@@ -24,9 +24,9 @@ from ro_core.metrics.traffic import (
     _periods,
     measures_sql,
     traffic_sources,
-    traffic_totals,
 )
 from ro_core.metrics.traffic_inventory import dimensions_match, partition_match
+from ro_core.metrics.traffic_totals import traffic_totals
 from ro_core.store import schema
 from ro_core.store.db import Database
 from tests.metrics.conftest import insert_canonical, traffic_row

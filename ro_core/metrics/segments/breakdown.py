@@ -21,11 +21,11 @@ from ro_core.metrics.segments.figures import FRAME_COLUMNS, _finish, _num, _row
 from ro_core.metrics.segments.sums import _order_sums, _traffic_sums
 from ro_core.metrics.traffic import (
     TrafficSelection,
-    conversion_numerator,
     no_traffic_note,
     required_dimensions,
     select_traffic,
 )
+from ro_core.metrics.traffic_totals import conversion_numerator
 from ro_core.metrics.versioned import pins_version
 from ro_core.store.db import Database
 
