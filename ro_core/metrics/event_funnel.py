@@ -32,14 +32,8 @@ from ro_core.store.db import Database
 def _empty_event_funnel(
     period: DateRange, closed: bool, segment_dimension: str | None, note: str
 ) -> FunnelResult:
-    return FunnelResult(
-        kind="events",
-        closed=closed,
-        steps=(),
-        period=period,
-        segment_dimension=segment_dimension,
-        frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
-        note=note,
+    return FunnelResult.empty(
+        "events", period, note, closed=closed, segment_dimension=segment_dimension
     )
 
 

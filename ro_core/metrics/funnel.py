@@ -99,6 +99,21 @@ class FunnelResult:
     note: str
     traffic: TrafficSelection | None = None
 
+    @classmethod
+    def empty(
+        cls,
+        kind: str,
+        period: DateRange,
+        note: str,
+        *,
+        closed: bool = False,
+        segment_dimension: str | None = None,
+    ) -> FunnelResult:
+        """A funnel with no steps; `note` says why."""
+        return cls(kind=kind, closed=closed, steps=(), period=period,
+                   segment_dimension=segment_dimension,
+                   frame=pd.DataFrame(columns=FUNNEL_COLUMNS), note=note)  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         frame = self.frame.astype(object).where(self.frame.notna(), None)
@@ -183,15 +198,7 @@ def traffic_funnel(
                 no_traffic_note(db, filters, f" split by {dims}").rstrip(".")
                 + f" ({filters.segment_label()})."
             )
-        return FunnelResult(
-            kind="traffic",
-            closed=False,
-            steps=(),
-            period=period,
-            segment_dimension=segment_dimension,
-            frame=pd.DataFrame(columns=FUNNEL_COLUMNS),
-            note=note,
-        )
+        return FunnelResult.empty("traffic", period, note, segment_dimension=segment_dimension)
     agg = _step_sums(db, selection, dimension)
     steps = [s for s in TRAFFIC_STEP_MEASURES if len(agg) and agg[s].notna().all()]
     rows: list[dict[str, Any]] = []
