@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from ro_core.metrics.periods import DateRange, shift_months
+from ro_core.dates import shift_months
+from ro_core.metrics.periods import DateRange
 from ro_core.metrics.traffic_inventory import inventory
 from ro_core.metrics.versioned import remember
 from ro_core.store import schema

@@ -21,13 +21,14 @@ from typing import Any
 
 import pandas as pd
 
+from ro_core.dates import shift_months
 from ro_core.errors import InvalidInputError
 from ro_core.metrics._sql import orders_span
 from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.kpis import CR_BASIS_CONVERTED, CR_BASIS_ORDERS
 from ro_core.metrics.order_days import order_days
-from ro_core.metrics.periods import DateRange, bucket_start, calendar_buckets, shift_months
+from ro_core.metrics.periods import DateRange, bucket_start, calendar_buckets
 from ro_core.metrics.sources import SOURCE_LABELS
 from ro_core.metrics.traffic import (
     TrafficSelection,
