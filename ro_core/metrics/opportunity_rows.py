@@ -15,6 +15,7 @@ import pandas as pd
 
 from ro_core.metrics._sql import safe_div
 from ro_core.metrics.event_days import event_days
+from ro_core.metrics.event_rules import EVENT_SEGMENT_COLUMNS, event_keep
 from ro_core.metrics.filters import DEFAULT_FILTERS, OrderFilters
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.segments import segments
@@ -120,7 +121,7 @@ def collect_rows(
     if filters.has_segment and filters.segment_event_dimension is None:
         has_events = False  # events cannot be narrowed to this segment
     if has_events:
-        aov = _event_aov(db, period, None, filters) or default_aov
+        aov = event_aov(db, period, None, filters) or default_aov
         if len(store_funnel.steps) < 2:
             funnel = event_funnel(db, period, filters=filters)
             rows += _step_rows(funnel.frame, STORE, EVENTS_SOURCE, aov)
@@ -129,7 +130,7 @@ def collect_rows(
                 continue  # one segment only, or the traffic already gives this dimension
             funnel = event_funnel(db, period, segment_dimension=dim, filters=filters)
             rows += _step_rows(
-                funnel.frame, dim, EVENTS_SOURCE, _event_aov(db, period, dim, filters) or aov
+                funnel.frame, dim, EVENTS_SOURCE, event_aov(db, period, dim, filters) or aov
             )
     return rows
 
@@ -140,33 +141,35 @@ def _event_dimensions(db: Database, period: DateRange) -> list[str]:
     return [d for d in ("channel", "device", "country") if filled[d]]
 
 
-def _event_aov(
+def event_aov(
     db: Database,
     period: DateRange,
     dimension: str | None,
     filters: OrderFilters = DEFAULT_FILTERS,
 ) -> dict[str, float | None]:
-    """Purchase revenue per purchase event, per segment (from events' revenue)."""
-    from ro_core.metrics.event_rules import EVENT_SEGMENT_COLUMNS
+    """Purchase revenue per purchase event from the events' revenue: {segment value: AOV} by the
+    event's own `dimension` value ('unknown' without one), or {'All': AOV} without a dimension.
 
-    column = filters.segment_event_dimension
-    if dimension is None and column is None:  # the store's: from the events' day counts
+    A segment filter keeps the purchases of the sessions the event funnel keeps (a session is
+    in the segment by its first value, event_rules.event_keep), so the AOV and the funnel it
+    values are of the same sessions.
+    """
+    keep, keep_params, why = event_keep(filters, period)
+    if why:
+        return {}
+    if dimension is None and not keep:  # the store's: from the events' day counts
         found = event_days(db).totals(period)
         if not found.purchase_revenue_n:
             return {}
         return {"All": safe_div(found.purchase_revenue, found.purchase_revenue_n)}
-    seg = f"coalesce(CAST({dimension} AS VARCHAR), 'unknown')" if dimension else "'All'"
-    only, params = "", [period.start, period.end]
-    if column is not None:
-        only = (
-            f"AND lower(coalesce(CAST({EVENT_SEGMENT_COLUMNS[column]} AS VARCHAR), 'unknown')) "
-            "= lower(?)"
-        )
-        params.append(filters.segment_value)
+    seg = (
+        f"coalesce(CAST({EVENT_SEGMENT_COLUMNS[dimension]} AS VARCHAR), 'unknown')"
+        if dimension
+        else "'All'"
+    )
     rows = db.fetch_all(
         f"""SELECT {seg}, sum(revenue), count(revenue) FROM {schema.EVENTS}
-        WHERE local_date BETWEEN ? AND ? AND event_type = 'purchase' {only} GROUP BY 1""",
-        params,
+        WHERE local_date BETWEEN ? AND ? AND event_type = 'purchase' {keep} GROUP BY 1""",
+        [period.start, period.end, *keep_params],
     )
-    out = {str(r[0]): safe_div(r[1], r[2]) for r in rows if r[2]}
-    return out
+    return {str(r[0]): safe_div(r[1], r[2]) for r in rows if r[2]}

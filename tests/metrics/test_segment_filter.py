@@ -38,6 +38,7 @@ from ro_core.metrics import (
 from ro_core.metrics.baseline import experiment_baseline_sums
 from ro_core.metrics.event_funnel import event_funnel
 from ro_core.metrics.funnel import traffic_funnel
+from ro_core.metrics.opportunity_rows import event_aov
 from ro_core.metrics.segments import segments
 from ro_core.store import schema
 from tests.metrics.conftest import event_row, insert_canonical, traffic_row
@@ -406,3 +407,27 @@ def test_experiment_baseline_needs_both_sides(store) -> None:
         experiment_baseline_sums(store, WEEK, MOBILE)
     with pytest.raises(InvalidInputError, match="traffic carries no discount code"):
         experiment_baseline_sums(store, WEEK, WITH_CODE)
+
+
+def test_event_aov_of_a_segment_is_of_the_funnels_sessions(store) -> None:
+    # s1 is mobile by its first event; its purchase event carries no device. s2 is desktop.
+    day = "2024-06-05"
+    insert_canonical(
+        store,
+        "events",
+        [
+            event_row(f"{day} 10:00:00+00", "s1", "view", device="mobile"),
+            event_row(f"{day} 10:05:00+00", "s1", "purchase", revenue=50.0),
+            event_row(f"{day} 10:06:00+00", "s1", "purchase", revenue=30.0),
+            event_row(f"{day} 11:00:00+00", "s2", "view", device="desktop"),
+            event_row(f"{day} 11:05:00+00", "s2", "purchase", device="desktop", revenue=20.0),
+        ],
+    )
+    mobile_funnel = event_funnel(store, WEEK, filters=MOBILE)
+    assert mobile_funnel.frame["sessions"].iloc[-1] == 1  # s1 purchased, in the segment
+    assert event_aov(store, WEEK, None, MOBILE) == {"All": 40.0}  # (50 + 30) / 2
+    assert event_aov(store, WEEK, None, DESKTOP) == {"All": 20.0}
+    assert event_aov(store, WEEK, None) == {"All": 100.0 / 3}
+    # by the purchase event's own device, inside the mobile sessions
+    assert event_aov(store, WEEK, "device", MOBILE) == {"unknown": 40.0}
+    assert event_aov(store, WEEK, None, WITH_CODE) == {}  # events carry no discount code
