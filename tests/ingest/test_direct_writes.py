@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ro_core.errors import ImportFileError
-from ro_core.ingest import pipeline
+from ro_core.ingest import staging
 from ro_core.ingest.pipeline import ingest_file, list_imports
 from ro_core.store.db import Database
 from tests.ingest.builders import shopify_order_rows, write_shopify_export
@@ -56,7 +56,7 @@ def test_a_failure_after_the_rows_were_written_leaves_the_store_as_it_was(
         seen.append(cur.execute("SELECT count(*) FROM orders").fetchone()[0])
         raise ImportFileError("a check failed after staging.", file_name=ctx.file_name)
 
-    monkeypatch.setattr(pipeline, "validate_and_warn", fail_after_checks)
+    monkeypatch.setattr(staging, "validate_and_warn", fail_after_checks)
     with pytest.raises(ImportFileError, match="a check failed after staging"):
         ingest_file(db, export)
     assert seen == [30]
