@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from datetime import timedelta  # noqa: E402
 
-from ro_core.health import detect  # noqa: E402
+from ro_core.health import detect, tracking  # noqa: E402
 from tests.support.health_store import PROBLEMS, generate  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def alerts_of(frame):
         (
             detect.anomalies(frame, first, last)
             + detect.share_anomalies(frame, "device", first, last)
-            + detect.tracking_alerts(frame, first, last)
+            + tracking.tracking_alerts(frame, first, last)
         ),
         first,
         last,

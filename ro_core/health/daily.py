@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ro_core.errors import NoDataError
-from ro_core.health import detect
+from ro_core.health import detect, tracking
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.order_days import order_days
 from ro_core.metrics.periods import DateRange
@@ -204,7 +204,7 @@ def _agreement(db: Database, source: str, period: DateRange) -> list[detect.Aler
         pairs = pairs.rename(columns={"sessions_chosen": "chosen", "sessions_other": "other"})
         pairs["day"] = pd.to_datetime(pairs["day"]).dt.date
         names = (SOURCE_LABELS.get(source, source), SOURCE_LABELS.get(other, other))
-        alerts += detect.agreement_alerts(pairs, period.start, period.end, names)
+        alerts += tracking.agreement_alerts(pairs, period.start, period.end, names)
     return alerts
 
 
@@ -246,10 +246,10 @@ def check_store(db: Database, period: DateRange, filters: OrderFilters) -> Healt
         )
     start, end = period.start, period.end
     alerts = detect.anomalies(frame, start, end)
-    alerts += detect.tracking_alerts(frame, start, end)
+    alerts += tracking.tracking_alerts(frame, start, end)
     for dimension in SEGMENT_DIMENSIONS:
         alerts += detect.share_anomalies(frame, dimension, start, end)
-    alerts += detect.duplicate_alerts(repeated, start, end)
+    alerts += tracking.duplicate_alerts(repeated, start, end)
     if source is not None:
         alerts += _agreement(db, source, period)
     alerts.sort(key=lambda a: (a.kind != detect.TRACKING, -a.size, a.date, a.metric))

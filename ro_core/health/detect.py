@@ -16,8 +16,8 @@ A day is an anomaly when it lies outside ``center +- THRESHOLD x spread`` (the s
 sqrt(1 + 1/n) for a history of n weeks). ``THRESHOLD`` was tuned with benchmarks/health_eval.py
 on generated stores for at most one false alert per metric per month (see the README).
 
-Tracking checks look at the data itself: orders without sessions (or sessions without orders),
-a day with neither inside the data, duplicated orders, two traffic sources that stop agreeing.
+Tracking checks (orders without sessions, duplicated orders, two traffic sources that stop
+agreeing) are in ro_core.health.tracking.
 """
 
 from __future__ import annotations
@@ -124,7 +124,9 @@ class Band:
         return max(self.center - width, 0.0), self.center + width
 
 
-def _mad(values: Sequence[float]) -> float:
+def mad(values: Sequence[float]) -> float:
+    """The robust spread 1.4826 x the median absolute deviation (a standard deviation's
+    estimate for normal data)."""
     series = pd.Series(values, dtype="float64")
     return float(1.4826 * (series - series.median()).abs().median())
 
@@ -165,32 +167,21 @@ def sentence(
 
 
 # --- the checks ---------------------------------------------------------------------------------
-def _full_days(part: pd.DataFrame) -> pd.DataFrame:
+def full_days(part: pd.DataFrame) -> pd.DataFrame:
     """One row per calendar day (missing days NaN), so a week back is 7 rows back."""
     frame = part.set_index("day").sort_index()
     index = pd.date_range(frame.index.min(), frame.index.max(), freq="D").date
     return frame.reindex(index)
 
 
-def _history(frame: pd.DataFrame, day: date, column: str) -> list[float]:
+def weekday_history(frame: pd.DataFrame, day: date, column: str) -> list[float]:
+    """The column's known values on the same weekday 1..HISTORY_WEEKS weeks before `day`."""
     days = [day - timedelta(weeks=k) for k in range(1, HISTORY_WEEKS + 1)]
     found = frame.reindex(days)[column] if column in frame else pd.Series(dtype=float)
     return [float(v) for v in found if not pd.isna(v)]
 
 
-def _weekday_medians(frame: pd.DataFrame, column: str) -> dict[date, float]:
-    """Per day of a full-days frame: the median of the column's values on the same weekday
-    1..HISTORY_WEEKS weeks earlier (NaN where there are none)."""
-    if column not in frame:
-        return dict.fromkeys(frame.index, math.nan)
-    lags = _lags(frame, column)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # days without history: NaN
-        medians = np.nanmedian(lags, axis=1)
-    return dict(zip(frame.index, medians.tolist(), strict=True))
-
-
-def _lags(frame: pd.DataFrame, column: str) -> np.ndarray:
+def weekday_lags(frame: pd.DataFrame, column: str) -> np.ndarray:
     """(days x HISTORY_WEEKS) matrix of the same weekday 1..HISTORY_WEEKS weeks earlier."""
     values = frame[column].to_numpy(dtype=float)
     out = np.full((len(values), HISTORY_WEEKS), np.nan)
@@ -315,7 +306,7 @@ def anomalies(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
     """Anomalies of every metric and segment of a daily frame (DAILY_COLUMNS) on start..end."""
     alerts: list[Alert] = []
     for segment, part in daily.groupby("segment", sort=False):
-        frame = _full_days(part)
+        frame = full_days(part)
         days = list(frame.index)
         sessions = frame["sessions"].to_numpy(dtype=float) if "sessions" in frame else None
         orders = frame["orders"].to_numpy(dtype=float) if "orders" in frame else None
@@ -334,7 +325,7 @@ def anomalies(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
             if metric == "revenue":
                 units = np.nan_to_num(orders) if orders is not None else observed
                 cv = _order_value_cv(frame)
-            bands = _count_bands(observed, _lags(frame, column), units, cv)
+            bands = _count_bands(observed, weekday_lags(frame, column), units, cv)
             minimum = tracked & ~np.isnan(observed)
             alerts += _flag(metric, str(segment), days, observed, bands, start, end, minimum)
         for metric, (num, den) in RATE_METRICS.items():
@@ -344,14 +335,17 @@ def anomalies(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
             n = frame[den].to_numpy(dtype=float)
             with np.errstate(all="ignore"):
                 observed = k / n
-            bands = _rate_bands(_lags(frame, num), _lags(frame, den), n)
+            bands = _rate_bands(weekday_lags(frame, num), weekday_lags(frame, den), n)
             minimum = tracked & (np.nan_to_num(n) >= MIN_RATE_DENOMINATOR)
             alerts += _flag(metric, str(segment), days, observed, bands, start, end, minimum)
         if "revenue_sq" in frame and orders is not None and not frame["revenue_sq"].isna().all():
             with np.errstate(all="ignore"):
                 observed = frame["revenue"].to_numpy(dtype=float) / orders
             bands = _mean_bands(
-                _lags(frame, "revenue"), _lags(frame, "revenue_sq"), _lags(frame, "orders"), orders
+                weekday_lags(frame, "revenue"),
+                weekday_lags(frame, "revenue_sq"),
+                weekday_lags(frame, "orders"),
+                orders,
             )
             minimum = tracked & (np.nan_to_num(orders) >= MIN_ORDERS_FOR_AOV)
             alerts += _flag("aov", str(segment), days, observed, bands, start, end, minimum)
@@ -369,153 +363,18 @@ def _order_value_cv(frame: pd.DataFrame) -> float:
 
 def share_anomalies(daily: pd.DataFrame, dimension: str, start: date, end: date) -> list[Alert]:
     """A segment's share of the store's sessions that jumps (segments named 'dimension = x')."""
-    store = _full_days(daily[daily["segment"] == ""])["sessions"]
+    store = full_days(daily[daily["segment"] == ""])["sessions"]
     alerts: list[Alert] = []
     prefix = f"{dimension} = "
     for segment, part in daily[daily["segment"].str.startswith(prefix)].groupby("segment"):
-        frame = _full_days(part)[["sessions"]].rename(columns={"sessions": "k"})
+        frame = full_days(part)[["sessions"]].rename(columns={"sessions": "k"})
         frame["n"] = store.reindex(frame.index)
         k = frame["k"].to_numpy(dtype=float)
         n = frame["n"].to_numpy(dtype=float)
         with np.errstate(all="ignore"):
             observed = k / n
-        bands = _rate_bands(_lags(frame, "k"), _lags(frame, "n"), n)
+        bands = _rate_bands(weekday_lags(frame, "k"), weekday_lags(frame, "n"), n)
         minimum = np.nan_to_num(n) >= MIN_RATE_DENOMINATOR
         alerts += _flag(f"share:{dimension}", str(segment), list(frame.index), observed, bands,
                         start, end, minimum)  # fmt: skip
-    return alerts
-
-
-def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
-    """Days with orders but no sessions, sessions but no orders, or neither (store level)."""
-    store = daily[daily["segment"] == ""].set_index("day").sort_index()
-    alerts: list[Alert] = []
-    if store.empty:
-        return alerts
-    full = _full_days(store.reset_index())
-    # per day the median of the same weekday's values in the HISTORY_WEEKS weeks before; a day
-    # without any has nothing typical to miss (0)
-    typical = {column: _weekday_medians(full, column) for column in ("sessions", "orders")}
-    for day in store.index:
-        if not start <= day <= end:
-            continue
-        row = store.loc[day]
-        sessions_typical = float(np.nan_to_num(typical["sessions"][day]))
-        orders_typical = float(np.nan_to_num(typical["orders"][day]))
-        has_sessions = "sessions" in row and not pd.isna(row["sessions"]) and row["sessions"] > 0
-        has_orders = "orders" in row and not pd.isna(row["orders"]) and row["orders"] > 0
-        when = f"{day.day} {day:%B %Y}"
-        if not has_sessions and not has_orders and sessions_typical and orders_typical:
-            alerts.append(
-                Alert(
-                    day,
-                    "data",
-                    "",
-                    DOWN,
-                    0.0,
-                    orders_typical,
-                    orders_typical,
-                    TRACKING,
-                    f"No orders and no sessions on {when}: a gap in the data, or the store "
-                    "was down.",
-                    0.0,
-                )  # fmt: skip
-            )
-        elif has_orders and not has_sessions and sessions_typical:
-            alerts.append(
-                Alert(
-                    day,
-                    "sessions",
-                    "",
-                    DOWN,
-                    0.0,
-                    sessions_typical,
-                    sessions_typical,
-                    TRACKING,
-                    f"{int(row['orders'])} orders but no sessions on {when}: the "
-                    f"tracking tag may be missing (usually about {sessions_typical:,.0f}).",
-                    float(row["orders"]),
-                )  # fmt: skip
-            )
-        elif has_sessions and not has_orders and orders_typical >= 5:
-            alerts.append(
-                Alert(
-                    day,
-                    "orders",
-                    "",
-                    DOWN,
-                    0.0,
-                    orders_typical,
-                    orders_typical,
-                    TRACKING,
-                    f"{row['sessions']:,.0f} sessions but no orders on {when} (usually about "
-                    f"{orders_typical:,.0f}): check the checkout and the orders export.",
-                    float(row["sessions"]),
-                )  # fmt: skip
-            )
-    return alerts
-
-
-def duplicate_alerts(duplicates: pd.DataFrame, start: date, end: date) -> list[Alert]:
-    """Days with near-identical orders (columns: day, duplicates)."""
-    alerts = []
-    for row in duplicates.itertuples(index=False):
-        if start <= row.day <= end and row.duplicates:
-            alerts.append(
-                Alert(
-                    row.day,
-                    "duplicate_orders",
-                    "",
-                    UP,
-                    float(row.duplicates),
-                    0.0,
-                    0.0,
-                    TRACKING,
-                    f"{int(row.duplicates)} order(s) on {row.day.day} "
-                    f"{row.day:%B %Y} repeat another order of the same customer and total "
-                    "within two minutes: a double submission or a duplicated import.",
-                    float(row.duplicates),
-                )  # fmt: skip
-            )
-    return alerts
-
-
-def agreement_alerts(
-    pairs: pd.DataFrame, start: date, end: date, names: tuple[str, str]
-) -> list[Alert]:
-    """Two traffic sources that stop agreeing (columns: day, chosen, other: daily sessions)."""
-    frame = pairs.set_index("day").sort_index()
-    frame = frame[(frame["chosen"] > 0) & (frame["other"] > 0)]
-    frame["log_ratio"] = (frame["other"] / frame["chosen"]).map(math.log)
-    alerts = []
-    for day in frame.index:
-        if not start <= day <= end:
-            continue
-        history = _history(frame, day, "log_ratio")
-        if len(history) < MIN_HISTORY:
-            continue
-        center = float(pd.Series(history).median())
-        spread = max(_mad(history), MIN_RELATIVE_SPREAD)
-        value = float(frame.at[day, "log_ratio"])
-        width = THRESHOLD * spread * math.sqrt(1 + 1 / len(history))
-        if abs(value - center) <= width:
-            continue
-        ratio, low, high = math.exp(value), math.exp(center - width), math.exp(center + width)
-        alerts.append(
-            Alert(
-                day,
-                "sessions",
-                f"{names[1]} vs {names[0]}",
-                UP if value > center else DOWN,
-                ratio,
-                low,
-                high,
-                TRACKING,
-                f"{names[1]} counted {ratio:.2f} sessions for each {names[0]} session on "
-                f"{day.day} {day:%B %Y}, against {math.exp(min(history)):.2f}-"
-                f"{math.exp(max(history)):.2f} on the previous {day:%A}s: one of the two "
-                "tags changed.",
-                round(abs(value - center) / (width / THRESHOLD), 2),
-            )  # fmt: skip
-        )
     return alerts

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from ro_core import cli
-from ro_core.health import detect
+from ro_core.health import detect, tracking
 from ro_core.health.daily import check_store, daily_frame
 from ro_core.metrics.filters import OrderFilters
 from ro_core.metrics.periods import DateRange
@@ -53,7 +53,7 @@ def _alerts(frame: pd.DataFrame) -> list[detect.Alert]:
     return (
         detect.anomalies(frame, first, last)
         + detect.share_anomalies(frame, "device", first, last)
-        + detect.tracking_alerts(frame, first, last)
+        + tracking.tracking_alerts(frame, first, last)
     )
 
 
@@ -238,7 +238,7 @@ def test_tracking_alerts_compare_with_the_same_weekday_by_hand() -> None:
              for d in (1, 2, 3)]  # fmt: skip
     rows.append({"day": monday, "segment": "", "sessions": 0.0, "orders": 4.0})
     rows.append({"day": monday - timedelta(days=6), "segment": "", "sessions": 0.0, "orders": 0.0})
-    alerts = detect.tracking_alerts(pd.DataFrame(rows), monday - timedelta(days=6), monday)
+    alerts = tracking.tracking_alerts(pd.DataFrame(rows), monday - timedelta(days=6), monday)
     by_day = {a.date: a for a in alerts}
     # Mondays before: 100, 300, (none), 200, 700 -> median of four values: 250
     assert by_day[monday].sentence == (
