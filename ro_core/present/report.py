@@ -10,14 +10,11 @@ escapes ``<`` inside its figure JSON itself.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import plotly.graph_objects as go
 import plotly.offline
 
 from ro_core.errors import InvalidInputError, RoError
@@ -26,7 +23,6 @@ from ro_core.metrics.catalog import METRICS
 from ro_core.metrics.periods import DateRange
 from ro_core.metrics.scope import Scope
 from ro_core.metrics.trends import trend
-from ro_core.numbers import finite_or_none
 from ro_core.overview import (
     Overview,
     build_overview,
@@ -37,10 +33,18 @@ from ro_core.overview import (
 from ro_core.present.charts import funnel_figure, trend_figure, waterfall_figure
 from ro_core.present.formatting import (
     NOT_AVAILABLE,
-    change,
     count,
     money,
     rate,
+)
+from ro_core.present.report_html import (
+    STYLE,
+    Cell,
+    Figures,
+    change_cell,
+    escape,
+    note_html,
+    table_html,
 )
 from ro_core.store.annotations import list_annotations
 from ro_core.store.db import Database
@@ -63,116 +67,10 @@ OPPORTUNITY_NOTE = (
     "dimensions are the same sessions counted again, so gains are never added across them."
 )
 
-STYLE = """
-body{font-family:"Source Sans Pro",Helvetica,Arial,sans-serif;color:#1f2937;margin:0;
-background:#f8fafc}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 48px;background:#fff}
-h1{font-size:28px;margin:0 0 4px}h2{font-size:21px;margin:36px 0 8px;
-border-bottom:1px solid #e5e7eb;padding-bottom:4px}
-p.meta,p.note{color:#64748b;font-size:14px;margin:4px 0}
-table{border-collapse:collapse;width:100%;font-size:14px;margin:8px 0 12px}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef2f7;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-th{background:#f1f5f9;font-weight:600}
-.up{color:#079464}.down{color:#d94a57}
-.status{font-weight:600}
-nav a{margin-right:14px;font-size:14px;color:#2563eb;text-decoration:none}
-p.summary{font-size:16px;margin:8px 0 12px}\n@media print{body{background:#fff}main{padding:0}}
-"""
-
-
-# --- formatting --------------------------------------------------------------------------------
-
-
-def format_change(value: Any) -> str:
-    """0.08 -> '+8.0%'; '–' when missing."""
-    return change(value) or NOT_AVAILABLE
-
-
-def _format(value: Any, kind: str, currency: str | None) -> str:
-    if kind == "money":
-        return money(value, currency)
-    if kind == "rate":
-        return rate(value)
-    return count(value)
-
-
-def _e(text: Any) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-# --- HTML building blocks -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A table cell: text (escaped when drawn), right-aligned numbers, an optional CSS class."""
-
-    text: str
-    numeric: bool = False
-    css: str = ""
-
-
-def _cell(value: Any) -> Cell:
-    return value if isinstance(value, Cell) else Cell(str(value))
-
-
-def _table(headers: Sequence[str | Cell], rows: Sequence[Sequence[Any]]) -> str:
-    head = "".join(
-        f'<th class="{"num" if _cell(h).numeric else ""}">{_e(_cell(h).text)}</th>' for h in headers
-    )
-    body = []
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = _cell(value)
-            classes = " ".join(c for c in ("num" if cell.numeric else "", cell.css) if c)
-            cells.append(f'<td class="{classes}">{_e(cell.text)}</td>')
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{_e(text)}</p>'
-
-
-def _change_cell(value: float | None) -> Cell:
-    number = finite_or_none(value)
-    css = "" if number is None or number == 0 else ("up" if number > 0 else "down")
-    return Cell(format_change(number), numeric=True, css=css)
-
-
-class _Figures:
-    """Turns figures into HTML divs; the page inlines plotly.js once when any was drawn."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def html(self, figure: go.Figure, height: int = 380) -> str:
-        self.count += 1
-        # Room for tick labels and the legend under the title (the dashboard's template is tight).
-        figure.update_layout(
-            paper_bgcolor="#ffffff",
-            plot_bgcolor="#ffffff",
-            margin={"l": 64, "r": 24, "t": 64, "b": 48},
-        )
-        figure.update_xaxes(automargin=True)
-        figure.update_yaxes(automargin=True)
-        if figure.layout.title and figure.layout.title.text:
-            figure.update_layout(legend={"y": 1.0, "yanchor": "bottom"}, title={"y": 0.97})
-        return figure.to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            default_height=f"{height}px",
-            default_width="100%",
-            config={"displaylogo": False, "responsive": True},
-        )
-
-
 # --- sections ----------------------------------------------------------------------------------
 
 
-def _kpi_section(db: Database, overview: Overview, figures: _Figures) -> str:
+def _kpi_section(db: Database, overview: Overview, figures: Figures) -> str:
     scope = overview.scope
     compared = overview.kpis.comparison is not None
     cut = any(card.compared_text is not None for card in overview.cards)
@@ -193,21 +91,21 @@ def _kpi_section(db: Database, overview: Overview, figures: _Figures) -> str:
                 css = "up" if card.change_relative > 0 else "down"
             row.append(Cell(card.change_text or NOT_AVAILABLE, True, css))
         rows.append(row)
-    parts = [f'<p class="summary">{_e(overview.summary)}</p>', _table(headers, rows)]
+    parts = [f'<p class="summary">{escape(overview.summary)}</p>', table_html(headers, rows)]
     other = scope.comparison
     if other is not None:
-        parts.append(_note(f"Comparison: {other.label()}."))
+        parts.append(note_html(f"Comparison: {other.label()}."))
     if overview.kpis.cr_basis:
-        parts.append(_note(f"Conversion rate here is {overview.kpis.cr_basis}."))
-    parts.extend(_note(n) for n in overview.notes)
-    parts.extend(_note(n) for n in engagement_notes(overview))
+        parts.append(note_html(f"Conversion rate here is {overview.kpis.cr_basis}."))
+    parts.extend(note_html(n) for n in overview.notes)
+    parts.extend(note_html(n) for n in engagement_notes(overview))
     period = scope.period
     grain = "day" if period.days <= 92 else ("week" if period.days <= 366 else "month")
     try:
         revenue = trend(db, "revenue", grain, period, scope.filters,
                         compare=None if scope.compare == "none" else scope.compare)  # fmt: skip
     except RoError as error:
-        parts.append(_note(str(error)))
+        parts.append(note_html(str(error)))
     else:
         if not revenue.frame.empty:
             notes = [(a.start_date, a.end_date, a.text) for a in list_annotations(db)]
@@ -222,14 +120,14 @@ def _kpi_section(db: Database, overview: Overview, figures: _Figures) -> str:
             )
             figure.update_layout(title={"text": f"Revenue by {revenue.grain}", "x": 0})
             parts.append(figures.html(figure))
-            parts.append(_note("Shaded bands and dotted lines are timeline notes and tests."))
+            parts.append(note_html("Shaded bands and dotted lines are timeline notes and tests."))
     return "".join(parts)
 
 
-def _decomposition_section(overview: Overview, figures: _Figures) -> str:
+def _decomposition_section(overview: Overview, figures: Figures) -> str:
     result = overview.decomposition
     if result is None:
-        return _note(overview.decomposition_reason or "No change to split.")
+        return note_html(overview.decomposition_reason or "No change to split.")
     labels = dict(zip(result.factors["factor"], result.factors["label"], strict=True))
     figure = waterfall_figure(
         result.revenue_base,
@@ -245,18 +143,18 @@ def _decomposition_section(overview: Overview, figures: _Figures) -> str:
     ]
     return "".join(
         [
-            _note(f"Method: {result.method} (LMDI): the parts add up to the change exactly."),
+            note_html(f"Method: {result.method} (LMDI): the parts add up to the change exactly."),
             figures.html(figure, height=360),
-            _table(["Step", Cell("Amount", True)], rows),
-            *(_note(n) for n in result.notes),
+            table_html(["Step", Cell("Amount", True)], rows),
+            *(note_html(n) for n in result.notes),
         ]
     )
 
 
-def _funnel_section(overview: Overview, figures: _Figures) -> str:
+def _funnel_section(overview: Overview, figures: Figures) -> str:
     result = overview.funnel
     if result is None or overview.funnel_reason:
-        return _note(overview.funnel_reason or "No funnel steps for these dates.")
+        return note_html(overview.funnel_reason or "No funnel steps for these dates.")
     frame = result.frame
     rows = [
         [
@@ -271,7 +169,7 @@ def _funnel_section(overview: Overview, figures: _Figures) -> str:
     return "".join(
         [
             figures.html(funnel_figure(frame), height=400),
-            _table(
+            table_html(
                 [
                     "Step",
                     Cell("Sessions", True),
@@ -281,29 +179,29 @@ def _funnel_section(overview: Overview, figures: _Figures) -> str:
                 ],
                 rows,
             ),
-            _note(result.note),
+            note_html(result.note),
         ]
     )
 
 
 def _opportunities_section(overview: Overview) -> str:
     if overview.opportunities is None:
-        return _note(overview.opportunities_reason or "No opportunities.")
+        return note_html(overview.opportunities_reason or "No opportunities.")
     table = opportunity_table(overview.opportunities, overview.currency, MAX_OPPORTUNITIES)
     if table.empty:
-        return _note("No segment or step falls clearly behind its benchmark in this period.")
+        return note_html("No segment or step falls clearly behind its benchmark in this period.")
     numeric = {"Rate now", "Benchmark", "Gain per month"}
     headers = [Cell(c, c in numeric) for c in table.columns]
     rows = [
         [Cell(str(v), c in numeric) for c, v in zip(table.columns, r, strict=True)]
         for r in table.itertuples(index=False)
     ]
-    return _table(headers, rows) + _note(OPPORTUNITY_NOTE)
+    return table_html(headers, rows) + note_html(OPPORTUNITY_NOTE)
 
 
 def _goals_section(overview: Overview) -> str:
     if not overview.goals:
-        return _note(
+        return note_html(
             overview.goals_reason or "No goals are set for months or quarters in this period."
         )
     rows = []
@@ -330,8 +228,8 @@ def _goals_section(overview: Overview) -> str:
         )
     note = next((item.note for item in overview.goals if item.note), "")
     return (
-        (_note(note) if note else "")
-        + _table(
+        (note_html(note) if note else "")
+        + table_html(
             [
                 "Goal",
                 Cell("Target", True),
@@ -343,26 +241,26 @@ def _goals_section(overview: Overview) -> str:
             ],
             rows,
         )
-        + _note(f"Actuals to {overview.as_of} (the latest day with data in the period).")
+        + note_html(f"Actuals to {overview.as_of} (the latest day with data in the period).")
     )
 
 
 def _health_section(overview: Overview) -> str:
     check = overview.health
     if check is None:
-        return _note(overview.health_reason or "The store health could not be checked.")
+        return note_html(overview.health_reason or "The store health could not be checked.")
     if not check.alerts:
-        parts = [_note("No alerts: every day looks like its weekday.")]
+        parts = [note_html("No alerts: every day looks like its weekday.")]
     else:
         parts = [
-            _table(
+            table_html(
                 ["Day", "Kind", "What happened"],
                 [[str(a.date), a.kind, a.sentence] for a in check.alerts[:MAX_HEALTH_ALERTS]],
             )
         ]
         if len(check.alerts) > MAX_HEALTH_ALERTS:
-            parts.append(_note(f"{len(check.alerts) - MAX_HEALTH_ALERTS} more: run ro check."))
-    parts.extend(_note(line) for line in check.checked)
+            parts.append(note_html(f"{len(check.alerts) - MAX_HEALTH_ALERTS} more: run ro check."))
+    parts.extend(note_html(line) for line in check.checked)
     return "".join(parts)
 
 
@@ -385,13 +283,13 @@ def _experiments_section(db: Database, period: DateRange, currency: str | None) 
                         hypotheses.STATUS_LABELS.get(test.outcome or "", test.status_label),
                         css="status",
                     ),
-                    _change_cell(test.relative_lift),
+                    change_cell(test.relative_lift),
                     Cell(money(test.monthly_revenue_impact, currency), True),
                     test.verdict or "",
                 ]
             )
         parts.append(
-            _table(
+            table_html(
                 [
                     "Test",
                     "Hypothesis",
@@ -406,19 +304,19 @@ def _experiments_section(db: Database, period: DateRange, currency: str | None) 
             )
         )
         parts.append(
-            _note(
+            note_html(
                 "Lift is the best variant's on the test's primary metric; revenue a month is its "
                 "revenue-per-visitor lift over a month of the store's traffic."
             )
         )
     else:
-        parts.append(_note("No test ran in this period."))
+        parts.append(note_html("No test ran in this period."))
     ended = experiment_log.experiments_frame(db)
     ended = ended[ended["outcome"].notna()]
     if len(ended):
         won = int((ended["outcome"] == hypotheses.WON).sum())
         parts.append(
-            _note(
+            note_html(
                 f"All tests ended so far: {len(ended)}, of which {won} won "
                 f"({rate(won / len(ended), decimals=0)} win rate)."
             )
@@ -428,7 +326,7 @@ def _experiments_section(db: Database, period: DateRange, currency: str | None) 
         backlog = ", ".join(
             f"{hypotheses.STATUS_LABELS[s].lower()} {n}" for s, n in counts.items() if n
         )
-        parts.append(_note(f"Hypothesis backlog: {backlog}."))
+        parts.append(note_html(f"Hypothesis backlog: {backlog}."))
     return "".join(parts)
 
 
@@ -445,7 +343,7 @@ def render_report(
     """The HTML text of the report of a period overview (sections: see the module docstring)."""
     scope = overview.scope
     period = scope.period
-    figures = _Figures()
+    figures = Figures()
     builders: dict[str, Callable[[], str]] = {
         "kpis": lambda: _kpi_section(db, overview, figures),
         "decomposition": lambda: _decomposition_section(overview, figures),
@@ -460,8 +358,8 @@ def render_report(
         try:
             body = builders[key]()
         except RoError as error:
-            body = _note(str(error))
-        sections.append(f'<section id="{key}"><h2>{_e(heading)}</h2>{body}</section>')
+            body = note_html(str(error))
+        sections.append(f'<section id="{key}"><h2>{escape(heading)}</h2>{body}</section>')
 
     stamp = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
     meta = f"{period.label()}"
@@ -469,7 +367,7 @@ def render_report(
     if comparison is not None:
         meta += f", compared with {comparison.start} to {comparison.end}"
     filters_text = "; ".join(scope.filters.describe())
-    nav = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in REPORT_SECTIONS.items())
+    nav = "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in REPORT_SECTIONS.items())
     plotly_js = ""
     if figures.count:
         plotly_js = f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>'
@@ -477,13 +375,13 @@ def render_report(
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}: {_e(period.label())}</title>"
+        f"<title>{escape(title)}: {escape(period.label())}</title>"
         f"<style>{STYLE}</style>{plotly_js}</head><body><main>"
-        f"<h1>{_e(title)}</h1>"
-        f'<p class="meta">{_e(meta)}</p>'
-        + (f'<p class="meta">Filters: {_e(filters_text)}</p>' if filters_text else "")
-        + f'<p class="meta">Generated {_e(stamp)} by ro-dashboard. Money in '
-        f"{_e(overview.currency or 'the store currency')}.</p>"
+        f"<h1>{escape(title)}</h1>"
+        f'<p class="meta">{escape(meta)}</p>'
+        + (f'<p class="meta">Filters: {escape(filters_text)}</p>' if filters_text else "")
+        + f'<p class="meta">Generated {escape(stamp)} by ro-dashboard. Money in '
+        f"{escape(overview.currency or 'the store currency')}.</p>"
         f"<nav>{nav}</nav>{''.join(sections)}</main></body></html>\n"
     )
 
