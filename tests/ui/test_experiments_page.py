@@ -37,6 +37,7 @@ from ro_core.metrics.periods import presets
 from ro_core.store.db import Database, get_database, reset_databases
 from ro_ui import experiments_analyze as analyze_ui
 from ro_ui import experiments_plan as plan_ui
+from ro_ui import experiments_upload as upload_ui
 from ro_ui.state import FILTERS_KEY
 
 REPO = Path(__file__).resolve().parents[2]
@@ -453,11 +454,11 @@ def test_visitor_csv_upload_feeds_the_analysis(app_env: Path, tmp_path: Path) ->
     at.file_uploader(key="exp_an_upload_0").upload("visits.csv", content, "text/csv")
     at.run(timeout=60)
     assert not at.exception
-    pending = at.session_state[analyze_ui.PENDING_FILE]
+    pending = at.session_state[upload_ui.PENDING_FILE]
     assert Path(pending["path"]).parent == app_env.parent / "tmp"
-    assert at.selectbox(key=analyze_ui.COLUMN_KEYS["revenue"]).value == "revenue"
-    at.selectbox(key=analyze_ui.COLUMN_KEYS["variant"]).set_value("group")
-    at.selectbox(key=analyze_ui.COLUMN_KEYS["converted"]).set_value("bought")
+    assert at.selectbox(key=upload_ui.COLUMN_KEYS["revenue"]).value == "revenue"
+    at.selectbox(key=upload_ui.COLUMN_KEYS["variant"]).set_value("group")
+    at.selectbox(key=upload_ui.COLUMN_KEYS["converted"]).set_value("bought")
     at.button(key="exp_an_use_file").click().run(timeout=60)
     assert not at.exception and not at.error, page_errors(at)
     assert not Path(pending["path"]).exists()
@@ -485,7 +486,7 @@ def test_bad_csv_upload_shows_the_line(app_env: Path) -> None:
     errors = page_errors(at)
     assert any("bad.csv, line 3" in e and "not 1/0" in e for e in errors), errors
     # The file stays pending so another column can be chosen; discarding deletes it.
-    pending = at.session_state[analyze_ui.PENDING_FILE]
+    pending = at.session_state[upload_ui.PENDING_FILE]
     assert Path(pending["path"]).exists()
     at.button(key="exp_an_discard_file").click().run(timeout=60)
     assert not Path(pending["path"]).exists()
@@ -606,10 +607,10 @@ def test_upload_with_covariate_segment_and_cap_shows_both_figures(app_env: Path)
     at.file_uploader(key="exp_an_upload_0").upload("ab.csv", content, "text/csv")
     at.run(timeout=60)
     assert not at.exception, at.exception
-    at.selectbox(key=analyze_ui.COLUMN_KEYS["variant"]).set_value("variant")
-    at.selectbox(key=analyze_ui.COLUMN_KEYS["covariate"]).set_value("pre_revenue")
-    at.selectbox(key=analyze_ui.COLUMN_KEYS["segment"]).set_value("device")
-    at.selectbox(key=analyze_ui.CAP_KEY).set_value(0.99)
+    at.selectbox(key=upload_ui.COLUMN_KEYS["variant"]).set_value("variant")
+    at.selectbox(key=upload_ui.COLUMN_KEYS["covariate"]).set_value("pre_revenue")
+    at.selectbox(key=upload_ui.COLUMN_KEYS["segment"]).set_value("device")
+    at.selectbox(key=upload_ui.CAP_KEY).set_value(0.99)
     at.button(key="exp_an_use_file").click().run(timeout=60)
     assert not at.exception and not at.error, page_errors(at)
     text = unescape(page_text(at))
