@@ -38,8 +38,9 @@ from ro_core.metrics.event_rules import (
     session_key,
 )
 from ro_core.metrics.filters import OrderFilters
+from ro_core.metrics.month_rollup import EPOCH, day_number
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.product_rollup import EPOCH, uses_rollup
+from ro_core.metrics.product_rollup import uses_rollup
 from ro_core.metrics.versioned import is_remembered, remember
 from ro_core.store import schema
 from ro_core.store.db import Database
@@ -122,7 +123,7 @@ class SessionDays:
     def _rows(self, period: DateRange, filters: OrderFilters | None) -> np.ndarray:
         """The rows of `period`'s days, of the sessions in the segment of `filters`."""
         rows = np.flatnonzero(
-            (self.day >= (period.start - EPOCH).days) & (self.day <= (period.end - EPOCH).days)
+            (self.day >= day_number(period.start)) & (self.day <= day_number(period.end))
         )
         if filters is None or not filters.has_segment:
             return rows

@@ -19,13 +19,12 @@ those is still listed.
 
 A month's products are numbered by the statement that read it (several months read together
 share one numbering); a period adds up within each numbering in NumPy, then joins the
-numberings by product text. The local DuckDB file only: with a store engine the table keeps
+numberings by product text (the month machinery: ro_core.metrics.month_rollup). The local DuckDB file only: with a store engine the table keeps
 its direct queries (the rollup's rows would travel).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -36,12 +35,24 @@ import pandas as pd
 from ro_core.metrics._sql import filtered_orders_sql, orders_span
 from ro_core.metrics.event_days import event_days
 from ro_core.metrics.filters import OrderFilters
+from ro_core.metrics.month_rollup import (
+    ByDay,
+    as_texts,
+    by_month,
+    clip,
+    day_number,
+    frozen,
+    join_numberings,
+    month_runs,
+    month_values,
+    months_between,
+    sums_by_code,
+)
 from ro_core.metrics.periods import DateRange
-from ro_core.metrics.versioned import remember, remember_many
+from ro_core.metrics.versioned import remember
 from ro_core.store import schema
 from ro_core.store.db import Database
 
-EPOCH = date(1970, 1, 1)
 STEPS: tuple[str, ...] = ("view", "cart", "purchase")
 """Event types counted as sessions per product (in this order: views, carts, purchases)."""
 _DAY = "CAST(local_date - DATE '1970-01-01' AS INTEGER)"
@@ -64,132 +75,6 @@ def uses_rollup(db: Database) -> bool:
     return db.store_engine is None
 
 
-def _day(value: date) -> int:
-    return (value - EPOCH).days
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
-
-
-def _texts(values: np.ndarray) -> pd.Series:
-    # as DuckDB's DataFrames have them: the string dtype, object when there are no rows
-    return pd.Series(values, dtype="str" if len(values) else object)
-
-
-def _sums(codes: np.ndarray, values: np.ndarray | None, size: int) -> np.ndarray:
-    """Per code, the sum of `values` (integers; exact below 2**53), or the rows when None."""
-    if not len(codes):
-        return np.zeros(size, dtype=np.int64)
-    if values is None:
-        return np.bincount(codes, minlength=size).astype(np.int64, copy=False)
-    return np.bincount(codes, weights=values, minlength=size).astype(np.int64)
-
-
-@dataclass(frozen=True)
-class _ByDay:
-    """Rows sorted by day: the days that have rows (days since 1970-01-01), where each day's
-    rows start (and the end), and the rows' columns."""
-
-    days: np.ndarray
-    starts: np.ndarray
-    columns: dict[str, np.ndarray]
-
-    def between(self, period: DateRange) -> dict[str, np.ndarray]:
-        """The columns of the rows whose day lies in `period` (views, no copies)."""
-        lo = self.starts[np.searchsorted(self.days, _day(period.start), side="left")]
-        hi = self.starts[np.searchsorted(self.days, _day(period.end), side="right")]
-        return {name: values[lo:hi] for name, values in self.columns.items()}
-
-
-def _by_month(
-    run: DateRange, day: np.ndarray, columns: dict[str, np.ndarray]
-) -> dict[date, _ByDay]:
-    """The rows of a run of months, split into one _ByDay per month (every month, empty too)."""
-    order = np.argsort(day, kind="stable")
-    day = day[order]
-    columns = {name: values[order] for name, values in columns.items()}
-    out = {}
-    for month in _months(run.start, run.end):
-        lo = int(np.searchsorted(day, _day(month), side="left"))
-        hi = int(np.searchsorted(day, _day(_next_month(month)), side="left"))
-        days, starts = np.unique(day[lo:hi], return_index=True)
-        out[month] = _ByDay(
-            _frozen(days),
-            _frozen(np.append(starts, hi - lo)),
-            {n: _frozen(np.ascontiguousarray(v[lo:hi])) for n, v in columns.items()},
-        )
-    return out
-
-
-# --- months ----------------------------------------------------------------------------------
-
-
-def _next_month(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _months(start: date, end: date) -> list[date]:
-    """The first days of the months from `start`'s to `end`'s."""
-    month, out = start.replace(day=1), []
-    while month <= end:
-        out.append(month)
-        month = _next_month(month)
-    return out
-
-
-def _runs(months: list[date]) -> list[DateRange]:
-    """Consecutive months as runs of days (first of the first month to last of the last)."""
-    runs: list[DateRange] = []
-    for month in sorted(months):
-        last = _next_month(month) - timedelta(days=1)
-        if runs and runs[-1].end + timedelta(days=1) == month:
-            runs[-1] = DateRange(runs[-1].start, last)
-        else:
-            runs.append(DateRange(month, last))
-    return runs
-
-
-def _clip(period: DateRange, first: date | None, last: date | None) -> DateRange | None:
-    """`period` within the days that have data, or None when they do not meet."""
-    if first is None or last is None:
-        return None
-    start, end = max(period.start, first), min(period.end, last)
-    return DateRange(start, end) if start <= end else None
-
-
-def _month_values(
-    db: Database, prefix: Hashable, period: DateRange | None, read: Callable[[DateRange], dict]
-) -> list[Any]:
-    """The values kept per month for the months of `period` (None: none); the missing ones are
-    read by `read(run)` for each run of consecutive missing months ({month: value})."""
-    if period is None:
-        return []
-    keys = [(prefix, month) for month in _months(period.start, period.end)]
-
-    def compute(missing: list[Hashable]) -> dict[Hashable, Any]:
-        found = {}
-        for run in _runs([key[1] for key in missing]):  # type: ignore[index]
-            found.update({(prefix, month): value for month, value in read(run).items()})
-        return found
-
-    return remember_many(db, keys, compute)
-
-
-def _numberings(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], np.ndarray]:
-    """One numbering of the texts of several numberings: for each (texts, keep) part the new
-    number of each kept text, and the texts in the new numbering."""
-    joined = np.concatenate([texts[keep] for texts, keep in parts]) if parts else np.array([])
-    codes, uniques = pd.factorize(joined)
-    out, at = [], 0
-    for _, keep in parts:
-        n = int(np.count_nonzero(keep))
-        out.append(codes[at : at + n])
-        at += n
-    return out, np.asarray(uniques, dtype=object)
-
-
 # --- order lines ---------------------------------------------------------------------------
 
 
@@ -199,7 +84,7 @@ class _OrderMonth:
 
     products: np.ndarray  # product texts of the statement that read it (shared by its months)
     skus: np.ndarray  # SKU texts in text order (shared); a row's sku is an index, len for none
-    rows: _ByDay  # code, sku, units, gross_cents, discount_cents, orders, alone
+    rows: ByDay  # code, sku, units, gross_cents, discount_cents, orders, alone
 
 
 _ORDER_SUMS = ("units", "gross_cents", "discount_cents", "orders", "alone")
@@ -228,16 +113,16 @@ def _order_table(months: list[_OrderMonth], period: DateRange) -> pd.DataFrame:
             # direct query takes any of them)
             np.minimum.at(least, r["code"], r["sku"])
             for name in _ORDER_SUMS:
-                total[name] += _sums(r["code"], r[name], size)
+                total[name] += sums_by_code(r["code"], r[name], size)
         parts.append((group[0].products, present))
         sums.append({name: values[present] for name, values in total.items()})
         skus.append(np.append(group[0].skus, None)[least[present]])
-    codes, texts = _numberings(parts)
+    codes, texts = join_numberings(parts)
     size = len(texts)
     total = {name: np.zeros(size, dtype=np.int64) for name in _ORDER_SUMS}
     for part_codes, part in zip(codes, sums, strict=True):
         for name in _ORDER_SUMS:
-            total[name] += _sums(part_codes, part[name], size)
+            total[name] += sums_by_code(part_codes, part[name], size)
     chosen = np.full(size, None, dtype=object)
     if size:
         found = pd.DataFrame({"code": np.concatenate(codes), "sku": np.concatenate(skus)})
@@ -246,8 +131,8 @@ def _order_table(months: list[_OrderMonth], period: DateRange) -> pd.DataFrame:
     gross, discount, orders = total["gross_cents"], total["discount_cents"], total["orders"]
     return pd.DataFrame(
         {
-            "product": _texts(texts),
-            "sku": _texts(chosen),
+            "product": as_texts(texts),
+            "sku": as_texts(chosen),
             "units": total["units"].astype(float),
             "revenue": (gross - discount) / 100,
             "gross": gross / 100,
@@ -291,12 +176,12 @@ def _read_order_run(db: Database, filters: OrderFilters, run: DateRange) -> dict
     )
     codes, products = pd.factorize(frame["product"])
     sku_codes, skus = pd.factorize(frame["sku"], sort=True)  # sorted: the least text first
-    products = _frozen(np.asarray(products, dtype=object))
-    skus = _frozen(np.asarray(skus, dtype=object))
+    products = frozen(np.asarray(products, dtype=object))
+    skus = frozen(np.asarray(skus, dtype=object))
     columns = {"code": codes.astype(np.int32),
                "sku": np.where(sku_codes < 0, len(skus), sku_codes).astype(np.int64)}  # fmt: skip
     columns |= {name: frame[name].to_numpy(np.int64) for name in _ORDER_SUMS}
-    split = _by_month(run, frame["day"].to_numpy(np.int32), columns)
+    split = by_month(run, frame["day"].to_numpy(np.int32), columns)
     return {month: _OrderMonth(products, skus, rows) for month, rows in split.items()}
 
 
@@ -310,7 +195,7 @@ def order_products(db: Database, filters: OrderFilters, period: DateRange) -> pd
     if first is not None and key.utc_offset_minutes is not None:
         # a date at another offset is up to two days from the exported one (-14h vs +14h)
         first, last = first - timedelta(days=2), last + timedelta(days=2)
-    months = _month_values(db, ("product order month", key), _clip(period, first, last),
+    months = month_values(db, ("product order month", key), clip(period, first, last),
                            lambda run: _read_order_run(db, key, run))  # fmt: skip
     return _order_table(months, period)
 
@@ -325,13 +210,15 @@ class _EventMonth:
     products: np.ndarray  # event product ids of the statement that read it (shared)
     # slot (code x 3 + step: 0 view, 1 cart, 2 purchase), n (sessions with such an event that
     # day; left out when every row has 1)
-    steps: _ByDay
+    steps: ByDay
     pairs: dict[str, np.ndarray]  # day, next_day, slot, n: sessions with events on both days
-    others: _ByDay  # code, cents: purchase revenue; a row = the product has events that day
+    others: ByDay  # code, cents: purchase revenue; a row = the product has events that day
 
 
 def _inside(pairs: dict[str, np.ndarray], period: DateRange) -> np.ndarray:
-    return (pairs["day"] >= _day(period.start)) & (pairs["next_day"] <= _day(period.end))
+    return (pairs["day"] >= day_number(period.start)) & (
+        pairs["next_day"] <= day_number(period.end)
+    )
 
 
 def _event_table(
@@ -347,35 +234,37 @@ def _event_table(
         listed = np.zeros(size, dtype=bool)
         for month in group:
             s = month.steps.between(period)
-            total += _sums(s["slot"], s.get("n"), size * len(STEPS))
+            total += sums_by_code(s["slot"], s.get("n"), size * len(STEPS))
             inside = _inside(month.pairs, period)
             if inside.any():
-                total -= _sums(month.pairs["slot"][inside], month.pairs["n"][inside], total.size)
+                total -= sums_by_code(
+                    month.pairs["slot"][inside], month.pairs["n"][inside], total.size
+                )
             o = month.others.between(period)
             listed[o["code"]] = True
-            revenue += _sums(o["code"], o["cents"], size)
+            revenue += sums_by_code(o["code"], o["cents"], size)
         total = total.reshape(size, len(STEPS))
         # a product with a session's event in the period counts that session at least once
         present = listed | total.any(axis=1)
         parts.append((group[0].products, present))
         counts.append(total[present])
         cents.append(revenue[present])
-    codes, texts = _numberings(parts)
+    codes, texts = join_numberings(parts)
     size = len(texts)
     total = np.zeros((size, len(STEPS)), dtype=np.int64)
     revenue = np.zeros(size, dtype=np.int64)
     for part_codes, part_counts, part_cents in zip(codes, counts, cents, strict=True):
         total[part_codes] += part_counts  # one row per product within a numbering
         revenue[part_codes] += part_cents
-    inside = across[(across["day"] >= _day(period.start))
-                    & (across["next_day"] <= _day(period.end))]  # fmt: skip
+    inside = across[(across["day"] >= day_number(period.start))
+                    & (across["next_day"] <= day_number(period.end))]  # fmt: skip
     if len(inside):
         # both days lie in the period, so the product is listed
         at = pd.Index(texts).get_indexer(inside["product_id"])
         np.subtract.at(total, (at, inside["step"].to_numpy()), inside["n"].to_numpy())
     return pd.DataFrame(
         {
-            "product_id": _texts(texts),
+            "product_id": as_texts(texts),
             "views": total[:, 0],
             "cart_sessions": total[:, 1],
             "purchase_sessions": total[:, 2],
@@ -448,7 +337,7 @@ def _read_event_run(db: Database, run: DateRange) -> dict[date, Any]:
             ).fetchnumpy()
         finally:
             cur.execute("ROLLBACK")
-    products = _frozen(np.asarray(products, dtype=object))
+    products = frozen(np.asarray(products, dtype=object))
     slot = steps["slot"]
     one = steps["next_day"] < 0
     # a month keeps the pairs inside it; those from one month into another: `_read_across`
@@ -457,11 +346,11 @@ def _read_event_run(db: Database, run: DateRange) -> dict[date, Any]:
     pair = ~one & (months == ahead)
     n = steps["n"][one]
     per_day = {"slot": slot[one]} if bool((n == 1).all()) else {"slot": slot[one], "n": n}
-    split_steps = _by_month(run, steps["day"][one], per_day)
+    split_steps = by_month(run, steps["day"][one], per_day)
     pairs = {"day": steps["day"][pair], "next_day": steps["next_day"][pair],
              "slot": slot[pair], "n": steps["n"][pair]}  # fmt: skip
-    split_pairs = _by_month(run, pairs["day"], pairs)
-    split_others = _by_month(run, others["day"], {"code": others["code"], "cents": others["cents"]})
+    split_pairs = by_month(run, pairs["day"], pairs)
+    split_others = by_month(run, others["day"], {"code": others["code"], "cents": others["cents"]})
     return {
         month: _EventMonth(products, rows, split_pairs[month].columns, split_others[month])
         for month, rows in split_steps.items()
@@ -510,13 +399,13 @@ def event_products(db: Database, period: DateRange) -> pd.DataFrame:
     purchase_sessions, event_revenue (one row per product with events in it). Months are kept
     per data version."""
     known = event_days(db).days
-    clipped = _clip(period, known[0], known[-1]) if known else None
-    months = _month_values(db, "product event month", clipped,
+    clipped = clip(period, known[0], known[-1]) if known else None
+    months = month_values(db, "product event month", clipped,
                            lambda run: _read_event_run(db, run))  # fmt: skip
     if clipped is None or clipped.start.replace(day=1) == clipped.end.replace(day=1):
         across = _NO_PAIRS  # none with both days in one month
     else:
-        window = _runs(_months(clipped.start, clipped.end))[0]
+        window = month_runs(months_between(clipped.start, clipped.end))[0]
         across = remember(db, ("product event pairs across months", window),
                           lambda: _read_across(db, window))  # fmt: skip
     return _event_table(months, across, period)
