@@ -4,7 +4,7 @@ One row per day (and per device or channel where the traffic splits by day): the
 of the scope's traffic source, and the orders' count, revenue and sum of squared order values.
 The store totals come from what is read once per data version (the traffic inventory, the
 orders' per-day sums); the device and channel splits and the duplicated orders of the period
-from one statement. ro_core.health.detect turns them into alerts.
+from one statement. ro_core.health.detect and ro_core.health.tracking turn them into alerts.
 """
 
 from __future__ import annotations
