@@ -32,16 +32,22 @@ from ro_core.health.detect import (
 )
 
 
-def _weekday_medians(frame: pd.DataFrame, column: str) -> dict[date, float]:
+def _weekday_medians(frame: pd.DataFrame, column: str) -> np.ndarray:
     """Per day of a full-days frame: the median of the column's values on the same weekday
     1..HISTORY_WEEKS weeks earlier (NaN where there are none)."""
     if column not in frame:
-        return dict.fromkeys(frame.index, math.nan)
+        return np.full(len(frame), np.nan)
     lags = weekday_lags(frame, column)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # days without history: NaN
-        medians = np.nanmedian(lags, axis=1)
-    return dict(zip(frame.index, medians.tolist(), strict=True))
+        return np.nanmedian(lags, axis=1)
+
+
+def _column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The column as floats (0 for a missing value or a missing column)."""
+    if column not in frame:
+        return np.zeros(len(frame))
+    return np.nan_to_num(frame[column].to_numpy(dtype=float, na_value=np.nan))
 
 
 def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
@@ -50,20 +56,27 @@ def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
     alerts: list[Alert] = []
     if store.empty:
         return alerts
-    full = full_days(store.reset_index())
+    store = store[(store.index >= start) & (store.index <= end)]
+    if store.empty:
+        return alerts
+    full = full_days(daily[daily["segment"] == ""])
     # per day the median of the same weekday's values in the HISTORY_WEEKS weeks before; a day
     # without any has nothing typical to miss (0)
-    typical = {column: _weekday_medians(full, column) for column in ("sessions", "orders")}
-    for day in store.index:
-        if not start <= day <= end:
-            continue
-        row = store.loc[day]
-        sessions_typical = float(np.nan_to_num(typical["sessions"][day]))
-        orders_typical = float(np.nan_to_num(typical["orders"][day]))
-        has_sessions = "sessions" in row and not pd.isna(row["sessions"]) and row["sessions"] > 0
-        has_orders = "orders" in row and not pd.isna(row["orders"]) and row["orders"] > 0
+    at = full.index.get_indexer(store.index)
+    sessions_typical = np.nan_to_num(_weekday_medians(full, "sessions")[at])
+    orders_typical = np.nan_to_num(_weekday_medians(full, "orders")[at])
+    sessions, orders = _column(store, "sessions"), _column(store, "orders")
+    has_sessions, has_orders = sessions > 0, orders > 0
+    candidates = (
+        (~has_sessions & ~has_orders & (sessions_typical != 0) & (orders_typical != 0))
+        | (has_orders & ~has_sessions & (sessions_typical != 0))
+        | (has_sessions & ~has_orders & (orders_typical >= 5))
+    )
+    for i in np.flatnonzero(candidates):
+        day = store.index[i]
+        usual_sessions, usual_orders = float(sessions_typical[i]), float(orders_typical[i])
         when = f"{day.day} {day:%B %Y}"
-        if not has_sessions and not has_orders and sessions_typical and orders_typical:
+        if not has_sessions[i] and not has_orders[i]:
             alerts.append(
                 Alert(
                     day,
@@ -71,15 +84,15 @@ def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
                     "",
                     DOWN,
                     0.0,
-                    orders_typical,
-                    orders_typical,
+                    usual_orders,
+                    usual_orders,
                     TRACKING,
                     f"No orders and no sessions on {when}: a gap in the data, or the store "
                     "was down.",
                     0.0,
                 )  # fmt: skip
             )
-        elif has_orders and not has_sessions and sessions_typical:
+        elif has_orders[i] and not has_sessions[i]:
             alerts.append(
                 Alert(
                     day,
@@ -87,15 +100,15 @@ def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
                     "",
                     DOWN,
                     0.0,
-                    sessions_typical,
-                    sessions_typical,
+                    usual_sessions,
+                    usual_sessions,
                     TRACKING,
-                    f"{int(row['orders'])} orders but no sessions on {when}: the "
-                    f"tracking tag may be missing (usually about {sessions_typical:,.0f}).",
-                    float(row["orders"]),
+                    f"{int(orders[i])} orders but no sessions on {when}: the "
+                    f"tracking tag may be missing (usually about {usual_sessions:,.0f}).",
+                    float(orders[i]),
                 )  # fmt: skip
             )
-        elif has_sessions and not has_orders and orders_typical >= 5:
+        else:
             alerts.append(
                 Alert(
                     day,
@@ -103,12 +116,12 @@ def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
                     "",
                     DOWN,
                     0.0,
-                    orders_typical,
-                    orders_typical,
+                    usual_orders,
+                    usual_orders,
                     TRACKING,
-                    f"{row['sessions']:,.0f} sessions but no orders on {when} (usually about "
-                    f"{orders_typical:,.0f}): check the checkout and the orders export.",
-                    float(row["sessions"]),
+                    f"{sessions[i]:,.0f} sessions but no orders on {when} (usually about "
+                    f"{usual_orders:,.0f}): check the checkout and the orders export.",
+                    float(sessions[i]),
                 )  # fmt: skip
             )
     return alerts
