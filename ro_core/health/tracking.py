@@ -77,53 +77,24 @@ def tracking_alerts(daily: pd.DataFrame, start: date, end: date) -> list[Alert]:
         usual_sessions, usual_orders = float(sessions_typical[i]), float(orders_typical[i])
         when = f"{day.day} {day:%B %Y}"
         if not has_sessions[i] and not has_orders[i]:
-            alerts.append(
-                Alert(
-                    day,
-                    "data",
-                    "",
-                    DOWN,
-                    0.0,
-                    usual_orders,
-                    usual_orders,
-                    TRACKING,
-                    f"No orders and no sessions on {when}: a gap in the data, or the store "
-                    "was down.",
-                    0.0,
-                )  # fmt: skip
+            metric, usual, size = "data", usual_orders, 0.0
+            sentence = (
+                f"No orders and no sessions on {when}: a gap in the data, or the store was down."
             )
         elif has_orders[i] and not has_sessions[i]:
-            alerts.append(
-                Alert(
-                    day,
-                    "sessions",
-                    "",
-                    DOWN,
-                    0.0,
-                    usual_sessions,
-                    usual_sessions,
-                    TRACKING,
-                    f"{int(orders[i])} orders but no sessions on {when}: the "
-                    f"tracking tag may be missing (usually about {usual_sessions:,.0f}).",
-                    float(orders[i]),
-                )  # fmt: skip
+            metric, usual, size = "sessions", usual_sessions, float(orders[i])
+            sentence = (
+                f"{int(orders[i])} orders but no sessions on {when}: the tracking tag may be "
+                f"missing (usually about {usual_sessions:,.0f})."
             )
         else:
-            alerts.append(
-                Alert(
-                    day,
-                    "orders",
-                    "",
-                    DOWN,
-                    0.0,
-                    usual_orders,
-                    usual_orders,
-                    TRACKING,
-                    f"{sessions[i]:,.0f} sessions but no orders on {when} (usually about "
-                    f"{usual_orders:,.0f}): check the checkout and the orders export.",
-                    float(sessions[i]),
-                )  # fmt: skip
+            metric, usual, size = "orders", usual_orders, float(sessions[i])
+            sentence = (
+                f"{sessions[i]:,.0f} sessions but no orders on {when} (usually about "
+                f"{usual_orders:,.0f}): check the checkout and the orders export."
             )
+        # observed 0 against the usual value, which is the whole expected range
+        alerts.append(Alert(day, metric, "", DOWN, 0.0, usual, usual, TRACKING, sentence, size))
     return alerts
 
 
